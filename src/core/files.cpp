@@ -1,0 +1,173 @@
+#include "core/files.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <random>
+
+#include "core/error.hpp"
+
+namespace ferry::core {
+
+namespace {
+
+class FileDescriptor {
+public:
+    explicit FileDescriptor(int fd) : fd_(fd) {}
+    ~FileDescriptor() {
+        if (fd_ >= 0) {
+            ::close(fd_);
+        }
+    }
+    FileDescriptor(const FileDescriptor&) = delete;
+    FileDescriptor& operator=(const FileDescriptor&) = delete;
+    int get() const { return fd_; }
+    int release() { return std::exchange(fd_, -1); }
+
+private:
+    int fd_;
+};
+
+std::string random_suffix() {
+    static std::atomic<unsigned> counter{0};
+    std::random_device device;
+    return std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
+           std::to_string(device() % 1000000);
+}
+
+}  // namespace
+
+std::string read_file(const fs::path& path, std::uint64_t max_bytes) {
+    FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) {
+        throw Error::format("{}: cannot open for reading: {}", path.string(), errno_text(errno));
+    }
+    std::string content;
+    char buffer[65536];
+    while (true) {
+        ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            throw Error::format("{}: read error: {}", path.string(), errno_text(errno));
+        }
+        if (n == 0) {
+            break;
+        }
+        if (content.size() + static_cast<std::uint64_t>(n) > max_bytes) {
+            throw Error::format("{}: larger than the {} bytes allowed", path.string(), max_bytes);
+        }
+        content.append(buffer, static_cast<std::size_t>(n));
+    }
+    return content;
+}
+
+fs::path temporary_sibling(const fs::path& path) {
+    return path.parent_path() / ("." + path.filename().string() + ".tmp-" + random_suffix());
+}
+
+void sync_path(const fs::path& path) {
+    FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) {
+        throw Error::format("{}: cannot open to sync: {}", path.string(), errno_text(errno));
+    }
+    if (::fsync(fd.get()) != 0 && errno != EINVAL) {
+        throw Error::format("{}: fsync failed: {}", path.string(), errno_text(errno));
+    }
+}
+
+void write_file_atomic(const fs::path& path, std::string_view content) {
+    const fs::path temporary = temporary_sibling(path);
+    FileDescriptor fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    if (fd.get() < 0) {
+        throw Error::format("{}: cannot create: {}", temporary.string(), errno_text(errno));
+    }
+    auto fail = [&](std::string_view what) {
+        int saved = errno;
+        ::unlink(temporary.c_str());
+        throw Error::format("{}: {}: {}", path.string(), what, errno_text(saved));
+    };
+    std::size_t written = 0;
+    while (written < content.size()) {
+        ssize_t n = ::write(fd.get(), content.data() + written, content.size() - written);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            fail("write failed");
+        }
+        written += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd.get()) != 0) {
+        fail("fsync failed");
+    }
+    if (::close(fd.release()) != 0) {
+        fail("close failed");
+    }
+    if (::rename(temporary.c_str(), path.c_str()) != 0) {
+        fail("cannot rename the temporary file into place");
+    }
+    const fs::path parent = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+    sync_path(parent);
+}
+
+ScratchDir::ScratchDir(const fs::path& parent, std::string_view prefix) {
+    fs::path base = parent.empty() ? fs::temp_directory_path() : parent;
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        fs::path candidate = base / (std::string(prefix) + random_suffix());
+        std::error_code ec;
+        if (fs::create_directory(candidate, ec)) {
+            path_ = candidate;
+            return;
+        }
+        if (ec && ec != std::errc::file_exists) {
+            throw Error::format("{}: cannot create a scratch directory: {}", candidate.string(),
+                                ec.message());
+        }
+    }
+    throw Error::format("{}: cannot create a unique scratch directory", base.string());
+}
+
+ScratchDir::~ScratchDir() {
+    if (!path_.empty()) {
+        std::error_code ec;
+        fs::remove_all(path_, ec);
+    }
+}
+
+std::int64_t reproducible_mtime() {
+    if (const char* value = std::getenv("SOURCE_DATE_EPOCH"); value != nullptr && *value) {
+        char* end = nullptr;
+        errno = 0;
+        long long seconds = std::strtoll(value, &end, 10);
+        if (errno == 0 && end != nullptr && *end == '\0' && seconds >= 0) {
+            return seconds;
+        }
+    }
+    return 315532800;  // 1980-01-01T00:00:00Z
+}
+
+std::string iso_date(std::int64_t epoch_seconds) {
+    std::time_t t = static_cast<std::time_t>(epoch_seconds);
+    std::tm tm{};
+    ::gmtime_r(&t, &tm);
+    char buffer[16];
+    std::strftime(buffer, sizeof buffer, "%Y-%m-%d", &tm);
+    return buffer;
+}
+
+std::string default_release_date() {
+    if (const char* value = std::getenv("SOURCE_DATE_EPOCH"); value != nullptr && *value) {
+        return iso_date(reproducible_mtime());
+    }
+    auto now = std::chrono::system_clock::now();
+    return iso_date(std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
+}
+
+}  // namespace ferry::core

@@ -1,0 +1,54 @@
+// Small, careful file operations: whole-file reads with a size bound, atomic replacement
+// (temporary file + fsync + rename), and scratch directories that clean up after themselves.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace ferry::core {
+
+namespace fs = std::filesystem;
+
+// Reads a whole (small) file; refuses files larger than max_bytes. Errors name the path.
+std::string read_file(const fs::path& path, std::uint64_t max_bytes = 64u << 20);
+
+// Replaces path with content atomically: a reader sees the old file or the new one, never a
+// mix, and a crash leaves no partial file at path.
+void write_file_atomic(const fs::path& path, std::string_view content);
+
+// fsync of a file or directory; errors name the path.
+void sync_path(const fs::path& path);
+
+// A unique sibling name for a temporary file next to path (same filesystem, so rename works).
+fs::path temporary_sibling(const fs::path& path);
+
+// A directory removed (recursively) when the object goes away, unless released.
+class ScratchDir {
+public:
+    // Creates a fresh directory inside parent (the system temp dir when empty).
+    explicit ScratchDir(const fs::path& parent = {}, std::string_view prefix = "ferry-");
+    ~ScratchDir();
+    ScratchDir(const ScratchDir&) = delete;
+    ScratchDir& operator=(const ScratchDir&) = delete;
+
+    const fs::path& path() const { return path_; }
+    void release() { path_.clear(); }
+
+private:
+    fs::path path_;
+};
+
+// The timestamp reproducible output uses: SOURCE_DATE_EPOCH when set and valid, else
+// 1980-01-01T00:00:00Z (the earliest time every archive format, zip included, can hold).
+std::int64_t reproducible_mtime();
+
+// ReleaseDate default as IFW documents it: the date of SOURCE_DATE_EPOCH when set, else today
+// (UTC), as YYYY-MM-DD.
+std::string default_release_date();
+
+// "2026-11-21" from seconds since the epoch (UTC).
+std::string iso_date(std::int64_t epoch_seconds);
+
+}  // namespace ferry::core

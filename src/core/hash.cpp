@@ -1,0 +1,105 @@
+#include "core/hash.hpp"
+
+#include <openssl/evp.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdio>
+
+#include "core/error.hpp"
+
+namespace ferry::core {
+
+struct Hasher::State {
+    EVP_MD_CTX* ctx = nullptr;
+    ~State() { EVP_MD_CTX_free(ctx); }
+};
+
+Hasher::Hasher(HashKind kind) : state_(std::make_unique<State>()) {
+    state_->ctx = EVP_MD_CTX_new();
+    const EVP_MD* md = kind == HashKind::sha1 ? EVP_sha1() : EVP_sha256();
+    if (state_->ctx == nullptr || EVP_DigestInit_ex(state_->ctx, md, nullptr) != 1) {
+        throw Error("cannot initialise the OpenSSL digest");
+    }
+}
+
+Hasher::~Hasher() = default;
+Hasher::Hasher(Hasher&&) noexcept = default;
+Hasher& Hasher::operator=(Hasher&&) noexcept = default;
+
+void Hasher::update(const void* data, std::size_t size) {
+    if (size > 0 && EVP_DigestUpdate(state_->ctx, data, size) != 1) {
+        throw Error("OpenSSL digest update failed");
+    }
+}
+
+std::string Hasher::hex_digest() {
+    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+    unsigned int length = 0;
+    if (EVP_DigestFinal_ex(state_->ctx, digest.data(), &length) != 1) {
+        throw Error("OpenSSL digest finalisation failed");
+    }
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string hex;
+    hex.reserve(length * 2);
+    for (unsigned int i = 0; i < length; ++i) {
+        hex.push_back(kHex[digest[i] >> 4]);
+        hex.push_back(kHex[digest[i] & 0x0f]);
+    }
+    return hex;
+}
+
+std::string sha1_hex(std::string_view data) {
+    Hasher h(HashKind::sha1);
+    h.update(data);
+    return h.hex_digest();
+}
+
+std::string sha256_hex(std::string_view data) {
+    Hasher h(HashKind::sha256);
+    h.update(data);
+    return h.hex_digest();
+}
+
+FileDigest digest_file(const std::filesystem::path& path) {
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                                         &std::fclose);
+    if (!file) {
+        throw Error::format("{}: cannot open for reading: {}", path.string(), errno_text(errno));
+    }
+    Hasher sha1(HashKind::sha1);
+    Hasher sha256(HashKind::sha256);
+    FileDigest result;
+    std::array<char, 1 << 16> buffer{};
+    while (true) {
+        std::size_t n = std::fread(buffer.data(), 1, buffer.size(), file.get());
+        if (n > 0) {
+            sha1.update(buffer.data(), n);
+            sha256.update(buffer.data(), n);
+            result.size += n;
+        }
+        if (n < buffer.size()) {
+            if (std::ferror(file.get())) {
+                throw Error::format("{}: read error: {}", path.string(), errno_text(errno));
+            }
+            break;
+        }
+    }
+    result.sha1 = sha1.hex_digest();
+    result.sha256 = sha256.hex_digest();
+    return result;
+}
+
+bool is_hex_digest(std::string_view text, std::size_t length) {
+    if (text.size() != length) {
+        return false;
+    }
+    for (char c : text) {
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+}  // namespace ferry::core

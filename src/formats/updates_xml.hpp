@@ -1,0 +1,76 @@
+// The repository index: IFW's Updates.xml, read and written, plus ferry's own additions
+// (SHA-256 and byte size of every archive) in element names IFW does not use.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "formats/component.hpp"
+
+namespace ferry::formats {
+
+// One file of the repository as ferry records it: <FerryArchive name size sha1 sha256/>.
+struct ArchiveRecord {
+    std::string name;  // the name as DownloadableArchives lists it ("content.7z"), or a path
+    std::uint64_t size = 0;
+    std::string sha1;
+    std::string sha256;
+    bool operator==(const ArchiveRecord&) const = default;
+};
+
+struct PackageUpdate {
+    ComponentDescription component;
+    // <UpdateFile CompressedSize UncompressedSize OS/>
+    std::uint64_t compressed_size = 0;
+    std::uint64_t uncompressed_size = 0;
+    std::string os = "Any";
+    std::string meta_sha1;  // <SHA1>: the component's meta archive; empty when absent
+    // ferry's additions, absent in IFW-made repositories.
+    std::vector<ArchiveRecord> archives;  // the data archives, in DownloadableArchives order
+    std::optional<ArchiveRecord> meta_archive;
+    bool operator==(const PackageUpdate&) const = default;
+};
+
+struct RepositoryAction {
+    enum class Kind { add, remove, replace };
+    Kind kind = Kind::add;
+    std::string url;      // add, remove
+    std::string old_url;  // replace
+    std::string new_url;  // replace
+    std::string username;
+    std::string password;
+    std::string display_name;
+    bool operator==(const RepositoryAction&) const = default;
+};
+
+struct RepositoryIndex {
+    std::string application_name = "{AnyApplication}";
+    std::string application_version = "1.0.0";
+    bool checksum = true;  // <Checksum>: data archives have .sha1 sidecars
+    std::vector<RepositoryAction> repository_updates;
+    std::vector<PackageUpdate> packages;
+    // United metadata: <SHA1> + <MetadataName> at the root; empty when absent.
+    std::string metadata_sha1;
+    std::string metadata_name;
+    std::optional<ArchiveRecord> metadata_archive;  // ferry's addition for the united metadata
+    bool operator==(const RepositoryIndex&) const = default;
+
+    const PackageUpdate* find(std::string_view name) const;
+};
+
+// Writes the index with a stable element and attribute order (the same index gives the same
+// bytes): XML declaration, two-space... see updates_xml.cpp for the layout.
+std::string write_updates_xml(const RepositoryIndex& index);
+
+// Reads an index written by ferry or by IFW: any element order, unknown elements ignored, with
+// or without an XML declaration. Rejects what IFW rejects (empty ApplicationName or
+// ApplicationVersion; a PackageUpdate without Name, Version or ReleaseDate). Errors name
+// source_name, the line and the cause.
+RepositoryIndex parse_updates_xml(std::string_view xml_text, std::string_view source_name);
+
+std::string_view to_string(RepositoryAction::Kind kind);
+
+}  // namespace ferry::formats

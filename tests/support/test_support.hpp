@@ -1,0 +1,37 @@
+// Helpers shared by the unit and end-to-end tests: files, scratch dirs, running a program.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/files.hpp"
+
+namespace ferry::testing {
+
+namespace fs = std::filesystem;
+
+// Writes text to path, creating parent directories.
+void write_text(const fs::path& path, const std::string& content);
+std::string read_text(const fs::path& path);
+
+// Deterministic pseudo-random bytes (incompressible), from a seed.
+std::string random_bytes(std::size_t size, unsigned seed);
+
+struct CommandResult {
+    int exit_code = -1;
+    std::string out;
+    std::string err;
+};
+
+// Runs argv[0] with the arguments, extra environment variables added, and captures both
+// streams. No shell is involved.
+CommandResult run(const std::vector<std::string>& argv,
+                  const std::map<std::string, std::string>& env = {},
+                  const fs::path& cwd = {});
+
+// Every regular file below root as relative path → content (for comparing trees).
+std::map<std::string, std::string> snapshot_tree(const fs::path& root);
+
+}  // namespace ferry::testing
