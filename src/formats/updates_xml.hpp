@@ -18,7 +18,18 @@ struct ArchiveRecord {
     std::uint64_t size = 0;
     std::string sha1;
     std::string sha256;
+    // SHA-256 over what went into the archive (entry names, modes, contents, format, level):
+    // lets repogen reuse an archive whose input did not change. Empty when unknown.
+    std::string input_sha256;
     bool operator==(const ArchiveRecord&) const = default;
+};
+
+// Files of an earlier version that repogen keeps so that clients holding an older Updates.xml
+// still find them (--keep): <FerryRetained version=".." files="A/1.0content.7z,..."/>.
+struct RetainedVersion {
+    std::string version;             // empty for the root's united metadata
+    std::vector<std::string> files;  // repository-relative paths
+    bool operator==(const RetainedVersion&) const = default;
 };
 
 struct PackageUpdate {
@@ -31,6 +42,7 @@ struct PackageUpdate {
     // ferry's additions, absent in IFW-made repositories.
     std::vector<ArchiveRecord> archives;  // the data archives, in DownloadableArchives order
     std::optional<ArchiveRecord> meta_archive;
+    std::vector<RetainedVersion> retained;  // newest first
     bool operator==(const PackageUpdate&) const = default;
 };
 
@@ -56,6 +68,7 @@ struct RepositoryIndex {
     std::string metadata_sha1;
     std::string metadata_name;
     std::optional<ArchiveRecord> metadata_archive;  // ferry's addition for the united metadata
+    std::vector<RetainedVersion> retained_metadata;  // earlier united metadata files kept
     bool operator==(const RepositoryIndex&) const = default;
 
     const PackageUpdate* find(std::string_view name) const;

@@ -1,0 +1,416 @@
+#include "repo/generator.hpp"
+
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdio.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include "core/error.hpp"
+#include "core/files.hpp"
+#include "core/hash.hpp"
+#include "core/version.hpp"
+#include "repo/component_builder.hpp"
+#include "repo/package_source.hpp"
+#include "repo/parallel.hpp"
+#include "repo/repository_dir.hpp"
+
+namespace ferry::repo {
+
+namespace {
+
+enum class Mode { fresh, replace, update };
+
+bool is_empty_dir(const fs::path& dir) {
+    return fs::directory_iterator(dir) == fs::directory_iterator();
+}
+
+// Leftovers of a run that was killed: staging directories beside or inside the repository.
+void remove_stale_staging(const fs::path& repository) {
+    std::error_code ec;
+    const std::string sibling_prefix = "." + repository.filename().string() + ".ferry-new-";
+    for (const auto& entry : fs::directory_iterator(repository.parent_path(), ec)) {
+        if (entry.path().filename().string().starts_with(sibling_prefix)) {
+            fs::remove_all(entry.path(), ec);
+        }
+    }
+    if (fs::is_directory(repository, ec)) {
+        for (const auto& entry : fs::directory_iterator(repository, ec)) {
+            if (entry.path().filename().string().starts_with(".ferry-staging-")) {
+                fs::remove_all(entry.path(), ec);
+            }
+        }
+    }
+}
+
+Mode choose_mode(const fs::path& repository, const GenerateOptions& options,
+                 const std::optional<RepositoryDir>& current) {
+    std::error_code ec;
+    if (!fs::exists(repository, ec)) {
+        return Mode::fresh;
+    }
+    if (!fs::is_directory(repository, ec)) {
+        throw Error::format("{}: exists and is not a directory", repository.string());
+    }
+    if (is_empty_dir(repository)) {
+        return Mode::fresh;
+    }
+    if (options.update || options.update_new_components) {
+        if (!current) {
+            throw Error::format(
+                "{}: holds no Updates.xml, so there is no repository to update; generate a new "
+                "one into an empty or new directory",
+                repository.string());
+        }
+        return Mode::update;
+    }
+    if (options.remove_existing) {
+        if (!current) {
+            throw Error::format(
+                "{}: refusing to replace a non-empty directory that holds no Updates.xml",
+                repository.string());
+        }
+        return Mode::replace;
+    }
+    throw Error::format(
+        "{}: the repository directory is not empty; use --update to update the components in "
+        "it, or -r/--remove to replace it",
+        repository.string());
+}
+
+std::vector<RepositoryDir> open_sources(const GenerateOptions& options,
+                                        std::vector<std::string>& warnings) {
+    std::vector<RepositoryDir> sources;
+    for (const auto& dir : options.repositories) {
+        try {
+            auto source = RepositoryDir::open(dir);
+            if (!source) {
+                throw Error::format("{}: not a repository (no Updates.xml)", dir.string());
+            }
+            sources.push_back(std::move(*source));
+        } catch (const Error& e) {
+            if (!options.ignore_invalid_repositories) {
+                throw;
+            }
+            warnings.push_back(std::string("skipped invalid repository: ") + e.what());
+        }
+    }
+    return sources;
+}
+
+std::set<std::string> referenced_files(const formats::RepositoryIndex& index) {
+    std::set<std::string> files;
+    for (const auto& package : index.packages) {
+        for (auto& file : component_files(package, index.checksum)) {
+            files.insert(std::move(file));
+        }
+        for (const auto& retained : package.retained) {
+            files.insert(retained.files.begin(), retained.files.end());
+        }
+    }
+    if (!index.metadata_name.empty()) {
+        files.insert(index.metadata_name);
+    }
+    for (const auto& retained : index.retained_metadata) {
+        files.insert(retained.files.begin(), retained.files.end());
+    }
+    return files;
+}
+
+// --keep: the files of the version an update replaces stay listed (newest first) so that
+// clients holding the older Updates.xml still find them; the oldest beyond `keep` go.
+void carry_retention(formats::RepositoryIndex& next, const formats::RepositoryIndex& previous,
+                     unsigned keep) {
+    for (auto& package : next.packages) {
+        const auto* old = previous.find(package.component.name);
+        if (old == nullptr) {
+            continue;
+        }
+        package.retained = old->retained;
+        if (old->component.version != package.component.version) {
+            package.retained.insert(package.retained.begin(),
+                                    {old->component.version,
+                                     component_files(*old, previous.checksum)});
+        }
+        if (package.retained.size() > keep) {
+            package.retained.resize(keep);
+        }
+    }
+    next.retained_metadata = previous.retained_metadata;
+    if (!previous.metadata_name.empty() && previous.metadata_name != next.metadata_name) {
+        next.retained_metadata.insert(next.retained_metadata.begin(),
+                                      {"", {previous.metadata_name}});
+    }
+    if (next.retained_metadata.size() > keep) {
+        next.retained_metadata.resize(keep);
+    }
+}
+
+void move_tree_into(const fs::path& from, const fs::path& to) {
+    for (const auto& entry : fs::recursive_directory_iterator(from)) {
+        if (entry.is_directory()) {
+            continue;
+        }
+        const fs::path destination = to / fs::relative(entry.path(), from);
+        fs::create_directories(destination.parent_path());
+        fs::rename(entry.path(), destination);
+    }
+}
+
+void exchange_directories(const fs::path& a, const fs::path& b) {
+    if (::renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE) != 0) {
+        throw Error::format("cannot swap {} with the new repository: {}", b.string(),
+                            errno_text(errno));
+    }
+}
+
+std::string write_united_metadata(const std::vector<ComponentJob>& jobs,
+                                  const BuildSettings& settings, formats::RepositoryIndex& index) {
+    std::vector<archive::ArchiveInput> inputs;
+    for (const auto& job : jobs) {
+        inputs.insert(inputs.end(), job.meta_inputs.begin(), job.meta_inputs.end());
+    }
+    const fs::path temporary = settings.staging / ".united-metadata.7z";
+    archive::write_archive(temporary, std::move(inputs),
+                           {archive::ArchiveFormat::sevenzip, 5, settings.write.mtime, {}});
+    const auto digest = core::digest_file(temporary);
+    // Named by content, so the same metadata always gets the same name.
+    const std::string name = digest.sha256.substr(0, 16) + "_meta.7z";
+    fs::rename(temporary, settings.staging / name);
+    index.metadata_sha1 = digest.sha1;
+    index.metadata_name = name;
+    index.metadata_archive = formats::ArchiveRecord{name, digest.size, digest.sha1, digest.sha256, {}};
+    return name;
+}
+
+}  // namespace
+
+std::string_view to_string(ComponentReport::Action action) {
+    switch (action) {
+        case ComponentReport::Action::built: return "built";
+        case ComponentReport::Action::reused: return "reused";
+        case ComponentReport::Action::unchanged: return "unchanged";
+        case ComponentReport::Action::copied: return "copied";
+    }
+    return "built";
+}
+
+GenerateReport generate_repository(const fs::path& repository_arg, const GenerateOptions& options) {
+    if (options.packages.empty() && options.repositories.empty()) {
+        throw Error("no packages given: name a packages directory with -p or a repository with "
+                    "--repository");
+    }
+    if (options.remove_existing && (options.update || options.update_new_components)) {
+        throw Error("-r/--remove replaces the repository and cannot be combined with --update");
+    }
+    const fs::path repository = fs::absolute(repository_arg).lexically_normal().parent_path() /
+                                fs::absolute(repository_arg).lexically_normal().filename();
+    const fs::path target = repository.filename().empty() ? repository.parent_path() : repository;
+
+    GenerateReport report;
+    report.repository = target;
+    fs::create_directories(target.parent_path());
+    remove_stale_staging(target);
+
+    std::optional<RepositoryDir> current;
+    {
+        std::error_code ec;
+        if (fs::is_directory(target, ec)) {
+            current = RepositoryDir::open(target);
+        }
+    }
+    const Mode mode = choose_mode(target, options, current);
+    auto scan = scan_packages(options.packages, options.ignore_invalid_packages);
+    report.warnings = scan.warnings;
+    auto sources = open_sources(options, report.warnings);
+    for (const auto& name : options.include) {
+        bool known = std::any_of(scan.packages.begin(), scan.packages.end(),
+                                 [&](auto& p) { return p.description.name == name; });
+        for (const auto& source : sources) {
+            known = known || source.index().find(name) != nullptr;
+        }
+        if (!known) {
+            throw Error::format("-i/--include names \"{}\", which no packages directory or "
+                                "repository holds",
+                                name);
+        }
+    }
+
+    core::ScratchDir staging(mode == Mode::update ? target : target.parent_path(),
+                             mode == Mode::update
+                                 ? std::string(".ferry-staging-")
+                                 : "." + target.filename().string() + ".ferry-new-");
+    core::ScratchDir meta_scratch;
+    const unsigned threads = options.jobs > 0 ? options.jobs
+                                              : std::max(1u, std::thread::hardware_concurrency());
+
+    std::atomic<std::uint64_t> bytes_done{0};
+    std::mutex progress_mutex;
+    GenerateProgress progress;
+    BuildSettings settings;
+    settings.target = target;
+    settings.staging = staging.path();
+    settings.write = {options.format, options.level, core::reproducible_mtime(), {}};
+    settings.metadata = options.metadata;
+    settings.ignore_translations = options.ignore_translations;
+    settings.on_bytes = [&](std::uint64_t delta) {
+        bytes_done += delta;
+        if (options.on_progress) {
+            std::lock_guard lock(progress_mutex);
+            progress.bytes_done = bytes_done;
+            options.on_progress(progress);
+        }
+    };
+
+    // Which component comes from where.
+    const RepositoryDir* reuse_from = mode == Mode::fresh || !current ? nullptr : &*current;
+    std::vector<const SourcePackage*> to_build;
+    std::map<std::string, std::optional<ComponentJob>> planned;
+    for (const auto& package : scan.packages) {
+        const std::string& name = package.description.name;
+        if (!is_selected(name, options.include, options.exclude)) {
+            continue;
+        }
+        const auto* existing = current && mode == Mode::update ? current->index().find(name) : nullptr;
+        if (options.update_new_components && !options.update && existing != nullptr &&
+            core::compare_versions(package.description.version, existing->component.version) <= 0) {
+            continue;  // not newer than what the repository has
+        }
+        planned[name];
+        to_build.push_back(&package);
+    }
+    std::vector<std::optional<ComponentJob>> built(to_build.size());
+    parallel_for(to_build.size(), threads, [&](std::size_t i) {
+        const auto& package = *to_build[i];
+        const auto* previous =
+            reuse_from ? reuse_from->index().find(package.description.name) : nullptr;
+        built[i] = with_context(fmt::format("reading package {}", package.dir.string()), [&] {
+            return plan_from_package(package, settings, reuse_from, previous);
+        });
+    });
+    for (std::size_t i = 0; i < to_build.size(); ++i) {
+        planned[to_build[i]->description.name] = std::move(built[i]);
+    }
+    for (const auto& source : sources) {
+        for (const auto& package : source.index().packages) {
+            const std::string& name = package.component.name;
+            if (planned.contains(name) || !is_selected(name, options.include, options.exclude)) {
+                continue;
+            }
+            planned[name] = plan_from_repository(source, package, settings, meta_scratch.path(),
+                                                 ComponentReport::Action::copied);
+        }
+    }
+    if (mode == Mode::update) {
+        for (const auto& package : current->index().packages) {
+            if (!planned.contains(package.component.name)) {
+                planned[package.component.name] =
+                    plan_from_repository(*current, package, settings, meta_scratch.path(),
+                                         ComponentReport::Action::unchanged);
+            }
+        }
+    }
+    std::vector<ComponentJob> jobs;
+    for (auto& [name, job] : planned) {
+        job->content_sha1 = std::find(options.sha_update.begin(), options.sha_update.end(),
+                                      name) != options.sha_update.end();
+        jobs.push_back(std::move(*job));
+    }
+    if (jobs.empty()) {
+        throw Error("no components to put into the repository (check -p, -i and -e)");
+    }
+
+    // Archives, largest first so that the threads finish together.
+    std::vector<std::pair<std::size_t, std::size_t>> work;
+    for (std::size_t c = 0; c < jobs.size(); ++c) {
+        for (std::size_t a = 0; a < jobs[c].archives.size(); ++a) {
+            work.emplace_back(c, a);
+            progress.bytes_total += jobs[c].archives[a].input_bytes;
+        }
+    }
+    progress.components_total = jobs.size();
+    std::sort(work.begin(), work.end(), [&](auto& x, auto& y) {
+        return jobs[x.first].archives[x.second].input_bytes >
+               jobs[y.first].archives[y.second].input_bytes;
+    });
+    std::vector<std::atomic<std::size_t>> remaining(jobs.size());
+    for (std::size_t c = 0; c < jobs.size(); ++c) {
+        remaining[c] = jobs[c].archives.size();
+    }
+    parallel_for(work.size(), threads, [&](std::size_t w) {
+        auto [c, a] = work[w];
+        build_archive(jobs[c], jobs[c].archives[a], settings);
+        if (--remaining[c] == 0 && options.on_progress) {
+            std::lock_guard lock(progress_mutex);
+            ++progress.components_done;
+            options.on_progress(progress);
+        }
+    });
+
+    formats::RepositoryIndex index;
+    if (mode == Mode::update) {
+        index.application_name = current->index().application_name;
+        index.application_version = current->index().application_version;
+        index.repository_updates = current->index().repository_updates;
+    }
+    index.checksum = true;
+    for (auto& job : jobs) {
+        with_context(fmt::format("finishing component {}", job.update.component.name),
+                     [&] { finish_component(job, settings); });
+        ComponentReport component{job.update.component.name, job.update.component.version,
+                                  job.action, job.update.archives, {}};
+        for (const auto& archive_job : job.archives) {
+            component.stored.push_back(archive_job.stored);
+        }
+        report.components.push_back(std::move(component));
+        index.packages.push_back(job.update);
+    }
+    if (options.metadata != MetadataMode::component) {
+        report.metadata_name = write_united_metadata(jobs, settings, index);
+    }
+    if (mode == Mode::update) {
+        carry_retention(index, current->index(), options.keep);
+    }
+    for (const auto& entry : fs::recursive_directory_iterator(staging.path())) {
+        if (entry.is_regular_file()) {
+            report.bytes_written += entry.file_size();
+        }
+    }
+
+    // Commit: archives first, Updates.xml last and atomically.
+    const std::string index_text = formats::write_updates_xml(index);
+    if (mode == Mode::update) {
+        move_tree_into(staging.path(), target);
+        core::write_file_atomic(target / "Updates.xml", index_text);
+        const auto keep = referenced_files(index);
+        for (const auto& file : referenced_files(current->index())) {
+            std::error_code ec;
+            if (!keep.contains(file) && fs::remove(target / file, ec)) {
+                report.removed_files.push_back(file);
+                fs::remove(fs::path(target / file).parent_path(), ec);  // only when empty
+            }
+        }
+    } else {
+        core::write_file_atomic(staging.path() / "Updates.xml", index_text);
+        std::error_code ec;
+        if (mode == Mode::replace) {
+            exchange_directories(staging.path(), target);
+        } else {
+            if (fs::exists(target, ec)) {
+                fs::remove(target);  // empty: choose_mode checked
+            }
+            fs::rename(staging.path(), target);
+            staging.release();
+        }
+        core::sync_path(target.parent_path());
+    }
+    return report;
+}
+
+}  // namespace ferry::repo
