@@ -1,6 +1,42 @@
-#include <cstdio>
+// ferry's entry point: parses the command line and runs one command. Invoked as `repogen`, the
+// binary behaves as `ferry repogen` so that it can stand in for IFW's tool.
+#include <cstring>
+#include <string>
+#include <vector>
 
-int main() {
-    std::puts("ferry");
-    return 0;
+#include "cli/commands.hpp"
+#include "cli/terminal.hpp"
+#include "core/error.hpp"
+
+int main(int argc, char** argv) {
+    using namespace ferry::cli;
+    std::vector<std::string> args(argv, argv + argc);
+    const std::string invoked = std::filesystem::path(args[0]).filename().string();
+    if (invoked == "repogen") {
+        args.insert(args.begin() + 1, "repogen");
+    }
+
+    CLI::App app{"ferry: delivers multi-component applications and keeps installations up to "
+                 "date.\nRepositories are IFW-compatible (Updates.xml) and reproducible."};
+    app.name("ferry");
+    app.set_version_flag("--version", std::string("ferry ") + FERRY_VERSION);
+    app.require_subcommand(1);
+    CommandAction run;
+    add_repogen_command(app, run);
+    add_repo_command(app, run);
+
+    try {
+        std::vector<std::string> reversed(args.rbegin(), args.rend() - 1);
+        app.parse(std::move(reversed));
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? kExitOk : kExitUsage;
+    }
+    try {
+        return run ? run() : kExitOk;
+    } catch (const ferry::Error& e) {
+        print_error("ferry", e.describe());
+    } catch (const std::exception& e) {
+        print_error("ferry", e.what());
+    }
+    return kExitFailure;
 }

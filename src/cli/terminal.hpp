@@ -1,0 +1,32 @@
+// Terminal output for commands: a self-updating progress line on a terminal (nothing when
+// stderr is not one), byte sizes for people, and the error line every command prints.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace ferry::cli {
+
+bool stderr_is_terminal();
+
+std::string human_bytes(std::uint64_t bytes);
+
+class ProgressLine {
+public:
+    explicit ProgressLine(bool enabled) : enabled_(enabled) {}
+    ~ProgressLine() { finish(); }
+    // Redraws at most ten times a second unless force.
+    void update(std::string_view text, bool force = false);
+    void finish();
+
+private:
+    bool enabled_;
+    bool drawn_ = false;
+    std::chrono::steady_clock::time_point last_{};
+};
+
+void print_error(std::string_view command, std::string_view message);
+
+}  // namespace ferry::cli
