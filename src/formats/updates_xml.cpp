@@ -1,0 +1,512 @@
+// The repository index: IFW's Updates.xml, read and written, plus ferry's own additions
+// (SHA-256 and byte size of every archive) in element names IFW does not use.
+//
+// Layout of the written file (stable: the same index always gives the same bytes):
+//   <?xml version="1.0" encoding="UTF-8"?>
+//   <Updates>                       one space of indentation per level, as IFW writes it
+//    <ApplicationName/ApplicationVersion/Checksum>
+//    <RepositoryUpdate>             only with actions
+//    <PackageUpdate>*               children in the fixed order of write_package below
+//    <SHA1> <MetadataName>          united metadata, only when set
+//    <FerryMetadataArchive .../>    only when set
+//   </Updates>
+#include "formats/updates_xml.hpp"
+
+#include <charconv>
+
+#include "core/error.hpp"
+#include "core/hash.hpp"
+#include "formats/xml_text.hpp"
+
+namespace ferry::formats {
+
+namespace {
+
+// ---------------------------------------------------------------- writing
+
+void write_archive(XmlWriter& w, std::string_view element, const ArchiveRecord& archive) {
+    const std::string size = std::to_string(archive.size);
+    w.element(element, "",
+              {{"name", archive.name},
+               {"size", size},
+               {"sha1", archive.sha1},
+               {"sha256", archive.sha256}});
+}
+
+void write_repository_action(XmlWriter& w, const RepositoryAction& action) {
+    XmlWriter::Attributes attributes{{"action", to_string(action.kind)}};
+    if (action.kind == RepositoryAction::Kind::replace) {
+        attributes.emplace_back("oldUrl", action.old_url);
+        attributes.emplace_back("newUrl", action.new_url);
+    } else {
+        attributes.emplace_back("url", action.url);
+    }
+    if (action.kind != RepositoryAction::Kind::remove) {
+        // IFW's documentation says name= but its parser reads username=; write what it reads.
+        if (!action.username.empty()) {
+            attributes.emplace_back("username", action.username);
+        }
+        if (!action.password.empty()) {
+            attributes.emplace_back("password", action.password);
+        }
+        if (!action.display_name.empty()) {
+            attributes.emplace_back("displayname", action.display_name);
+        }
+    }
+    w.element("Repository", "", attributes);
+}
+
+void write_localized(XmlWriter& w, std::string_view element,
+                     const std::vector<LocalizedText>& texts) {
+    for (const LocalizedText& text : texts) {
+        if (text.lang.empty()) {
+            w.element(element, text.text);
+        } else {
+            w.element(element, text.text, {{"xml:lang", text.lang}});
+        }
+    }
+}
+
+void write_if_set(XmlWriter& w, std::string_view element, std::string_view text) {
+    if (!text.empty()) {
+        w.element(element, text);
+    }
+}
+
+void write_if_true(XmlWriter& w, std::string_view element, bool value) {
+    if (value) {
+        w.element(element, "true");
+    }
+}
+
+void write_list(XmlWriter& w, std::string_view element, const std::vector<std::string>& items) {
+    if (!items.empty()) {
+        w.element(element, join_comma_list(items));
+    }
+}
+
+void write_package(XmlWriter& w, const PackageUpdate& package) {
+    const ComponentDescription& c = package.component;
+    w.open("PackageUpdate");
+    write_if_set(w, "Name", c.name);
+    write_localized(w, "DisplayName", c.display_names);
+    write_localized(w, "Description", c.descriptions);
+    write_if_set(w, "Version", c.version);
+    write_if_set(w, "ReleaseDate", c.release_date);
+    write_if_set(w, "Default", c.default_value);
+    write_if_true(w, "Virtual", c.is_virtual);
+    if (c.sorting_priority) {
+        w.element("SortingPriority", std::to_string(*c.sorting_priority));
+    }
+    write_if_true(w, "Essential", c.essential);
+    write_if_true(w, "ForcedInstallation", c.forced_installation);
+    write_if_true(w, "ForcedUpdate", c.forced_update);
+    write_if_true(w, "RequiresAdminRights", c.requires_admin_rights);
+    if (c.checkable) {
+        w.element("Checkable", *c.checkable ? "true" : "false");
+    }
+    write_if_true(w, "ExpandedByDefault", c.expanded_by_default);
+    write_list(w, "Dependencies", c.dependencies);
+    write_list(w, "AutoDependOn", c.auto_depend_on);
+    write_list(w, "Replaces", c.replaces);
+    if (c.tree_name) {
+        XmlWriter::Attributes attributes;
+        if (c.tree_name->move_children) {
+            attributes.emplace_back("moveChildren", "true");
+        }
+        w.element("TreeName", c.tree_name->name, attributes);
+    }
+    write_if_set(w, "Script", c.script);
+    write_if_set(w, "UpdateText", c.update_text);
+    // Updates.xml lists the files as text, unlike package.xml's child elements.
+    write_list(w, "UserInterfaces", c.user_interfaces);
+    write_list(w, "Translations", c.translations);
+    if (!c.licenses.empty()) {
+        w.open("Licenses");
+        for (const License& license : c.licenses) {
+            XmlWriter::Attributes attributes{{"name", license.name}, {"file", license.file}};
+            if (!license.priority.empty()) {
+                attributes.emplace_back("priority", license.priority);
+            }
+            w.element("License", "", attributes);
+        }
+        w.close("Licenses");
+    }
+    if (!c.operations.empty()) {
+        w.open("Operations");
+        for (const Operation& operation : c.operations) {
+            w.open("Operation", {{"name", operation.name}});
+            for (const std::string& argument : operation.arguments) {
+                w.element("Argument", argument);
+            }
+            w.close("Operation");
+        }
+        w.close("Operations");
+    }
+    const std::string compressed = std::to_string(package.compressed_size);
+    const std::string uncompressed = std::to_string(package.uncompressed_size);
+    w.element(
+        "UpdateFile", "",
+        {{"CompressedSize", compressed}, {"UncompressedSize", uncompressed}, {"OS", package.os}});
+    write_list(w, "DownloadableArchives", c.downloadable_archives);
+    write_if_set(w, "ContentSha1", c.content_sha1);
+    write_if_set(w, "SHA1", package.meta_sha1);
+    for (const ArchiveRecord& archive : package.archives) {
+        write_archive(w, "FerryArchive", archive);
+    }
+    if (package.meta_archive) {
+        write_archive(w, "FerryMetaArchive", *package.meta_archive);
+    }
+    w.close("PackageUpdate");
+}
+
+// ---------------------------------------------------------------- reading
+
+std::optional<std::uint64_t> parse_byte_count(std::string_view text) {
+    text = trim(text);
+    std::uint64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
+        return std::nullopt;
+    }
+    return value;
+}
+
+// IFW reads its flags as "is the text 'true'", so anything else is simply false.
+bool is_true(std::string_view text) {
+    return parse_bool_text(text).value_or(false);
+}
+
+using Flag = bool ComponentDescription::*;
+using List = std::vector<std::string> ComponentDescription::*;
+using Text = std::string ComponentDescription::*;
+
+constexpr std::pair<std::string_view, Flag> kFlags[] = {
+    {"Virtual", &ComponentDescription::is_virtual},
+    {"Essential", &ComponentDescription::essential},
+    {"ForcedInstallation", &ComponentDescription::forced_installation},
+    {"ForcedUpdate", &ComponentDescription::forced_update},
+    {"RequiresAdminRights", &ComponentDescription::requires_admin_rights},
+    {"ExpandedByDefault", &ComponentDescription::expanded_by_default},
+};
+
+constexpr std::pair<std::string_view, List> kLists[] = {
+    {"Dependencies", &ComponentDescription::dependencies},
+    {"AutoDependOn", &ComponentDescription::auto_depend_on},
+    {"Replaces", &ComponentDescription::replaces},
+    {"DownloadableArchives", &ComponentDescription::downloadable_archives},
+};
+
+constexpr std::pair<std::string_view, Text> kTexts[] = {
+    {"Name", &ComponentDescription::name},
+    {"Version", &ComponentDescription::version},
+    {"ReleaseDate", &ComponentDescription::release_date},
+    {"Default", &ComponentDescription::default_value},
+    {"Script", &ComponentDescription::script},
+    {"UpdateText", &ComponentDescription::update_text},
+    {"ContentSha1", &ComponentDescription::content_sha1},
+};
+
+class IndexReader {
+  public:
+    explicit IndexReader(const XmlSource& xml) : xml_(xml) {}
+
+    RepositoryIndex read() {
+        pugi::xml_node root = xml_.document().document_element();
+        if (std::string_view(root.name()) != "Updates") {
+            throw xml_.error_at(
+                root, fmt::format("root element is <{}>, expected <Updates>", root.name()));
+        }
+        RepositoryIndex index;
+        index.checksum = false;  // IFW: absent means no checksums
+        pugi::xml_node application_name;
+        pugi::xml_node application_version;
+        for (pugi::xml_node e : root.children()) {
+            if (e.type() != pugi::node_element) {
+                continue;
+            }
+            const std::string_view name = e.name();
+            if (name == "ApplicationName") {
+                application_name = e;
+                index.application_name = element_text(e);
+            } else if (name == "ApplicationVersion") {
+                application_version = e;
+                index.application_version = element_text(e);
+            } else if (name == "Checksum") {
+                index.checksum = is_true(element_text(e));
+            } else if (name == "RepositoryUpdate") {
+                for (pugi::xml_node r : e.children("Repository")) {
+                    index.repository_updates.push_back(read_repository_action(r));
+                }
+            } else if (name == "PackageUpdate") {
+                index.packages.push_back(read_package(e, index.packages.size() + 1));
+            } else if (name == "SHA1") {
+                index.metadata_sha1 = element_text(e);
+            } else if (name == "MetadataName") {
+                index.metadata_name = element_text(e);
+            } else if (name == "FerryMetadataArchive") {
+                index.metadata_archive = read_archive(e, "");
+            }
+        }
+        require_text(root, application_name, "ApplicationName");
+        require_text(root, application_version, "ApplicationVersion");
+        return index;
+    }
+
+  private:
+    void require_text(const pugi::xml_node& root, const pugi::xml_node& e, const char* name) {
+        if (!e) {
+            throw xml_.error_at(root, fmt::format("<Updates> has no {}", name));
+        }
+        if (trim(element_text(e)).empty()) {
+            throw xml_.error_at(e, fmt::format("{} is empty", name));
+        }
+    }
+
+    RepositoryAction read_repository_action(const pugi::xml_node& e) {
+        RepositoryAction action;
+        const std::string_view kind = e.attribute("action").value();
+        auto required = [&](const char* attribute) {
+            std::string value = e.attribute(attribute).value();
+            if (value.empty()) {
+                throw xml_.error_at(e, fmt::format("Repository action \"{}\" has no {} attribute",
+                                                   kind, attribute));
+            }
+            return value;
+        };
+        if (kind == "add" || kind == "remove") {
+            action.kind =
+                kind == "add" ? RepositoryAction::Kind::add : RepositoryAction::Kind::remove;
+            action.url = required("url");
+        } else if (kind == "replace") {
+            action.kind = RepositoryAction::Kind::replace;
+            action.old_url = required("oldUrl");
+            action.new_url = required("newUrl");
+        } else {
+            throw xml_.error_at(e, fmt::format("Repository action \"{}\" is unknown (expected "
+                                               "add, remove or replace)",
+                                               kind));
+        }
+        pugi::xml_attribute username = e.attribute("username");
+        action.username = username ? username.value() : e.attribute("name").value();
+        action.password = e.attribute("password").value();
+        action.display_name = e.attribute("displayname").value();
+        return action;
+    }
+
+    // label names the PackageUpdate in errors; empty for the root's metadata archive.
+    ArchiveRecord read_archive(const pugi::xml_node& e, std::string_view label) {
+        const std::string where =
+            label.empty() ? std::string(e.name()) : fmt::format("{}: {}", label, e.name());
+        ArchiveRecord archive;
+        archive.name = e.attribute("name").value();
+        if (archive.name.empty()) {
+            throw xml_.error_at(e, fmt::format("{} has no name attribute", where));
+        }
+        const std::string_view size = e.attribute("size").value();
+        auto bytes = parse_byte_count(size);
+        if (!bytes) {
+            throw xml_.error_at(e, fmt::format("{} \"{}\": size \"{}\" is not a byte count", where,
+                                               archive.name, size));
+        }
+        archive.size = *bytes;
+        archive.sha1 = e.attribute("sha1").value();
+        archive.sha256 = e.attribute("sha256").value();
+        if (!core::is_hex_digest(archive.sha1, 40)) {
+            throw xml_.error_at(e, fmt::format("{} \"{}\": sha1 \"{}\" is not 40 lowercase hex "
+                                               "digits",
+                                               where, archive.name, archive.sha1));
+        }
+        if (!core::is_hex_digest(archive.sha256, 64)) {
+            throw xml_.error_at(e, fmt::format("{} \"{}\": sha256 \"{}\" is not 64 lowercase "
+                                               "hex digits",
+                                               where, archive.name, archive.sha256));
+        }
+        return archive;
+    }
+
+    PackageUpdate read_package(const pugi::xml_node& p, std::size_t position) {
+        // The name is looked up first so that every error below can say which package it is.
+        const std::string name = element_text(p.child("Name"));
+        const std::string label = name.empty() ? fmt::format("PackageUpdate #{}", position)
+                                               : fmt::format("PackageUpdate \"{}\"", name);
+        PackageUpdate package;
+        ComponentDescription& c = package.component;
+        for (pugi::xml_node e : p.children()) {
+            if (e.type() == pugi::node_element) {
+                read_package_element(e, label, package);
+            }
+        }
+        for (const auto& [element, text] :
+             {std::pair{"Name", &c.name}, std::pair{"Version", &c.version},
+              std::pair{"ReleaseDate", &c.release_date}}) {
+            if (trim(*text).empty()) {
+                throw xml_.error_at(p, fmt::format("{} has no {}", label, element));
+            }
+        }
+        return package;
+    }
+
+    void read_package_element(const pugi::xml_node& e, const std::string& label,
+                              PackageUpdate& package) {
+        ComponentDescription& c = package.component;
+        const std::string_view name = e.name();
+        const std::string text = element_text(e);
+        for (const auto& [flag_name, flag] : kFlags) {
+            if (name == flag_name) {
+                c.*flag = is_true(text);
+                return;
+            }
+        }
+        for (const auto& [list_name, list] : kLists) {
+            if (name == list_name) {
+                c.*list = split_comma_list(text);
+                return;
+            }
+        }
+        for (const auto& [text_name, member] : kTexts) {
+            if (name == text_name) {
+                c.*member = text;
+                return;
+            }
+        }
+        if (name == "DisplayName") {
+            c.display_names.push_back({e.attribute("xml:lang").value(), text});
+        } else if (name == "Description") {
+            c.descriptions.push_back({e.attribute("xml:lang").value(), text});
+        } else if (name == "Checkable") {
+            // Checkable is the one flag whose default is true.
+            c.checkable = parse_bool_text(text).value_or(true);
+        } else if (name == "SortingPriority") {
+            // IFW reads it with toInt(), which makes garbage 0 rather than an error; ferry
+            // leaves it unset instead of inventing a priority.
+            int value = 0;
+            std::string_view digits = trim(text);
+            auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+            if (!digits.empty() && ec == std::errc() && end == digits.data() + digits.size()) {
+                c.sorting_priority = value;
+            }
+        } else if (name == "TreeName") {
+            c.tree_name = TreeName{text, is_true(e.attribute("moveChildren").value())};
+        } else if (name == "UserInterfaces") {
+            c.user_interfaces = file_list(e, "UserInterface");
+        } else if (name == "Translations") {
+            c.translations = file_list(e, "Translation");
+        } else if (name == "Licenses") {
+            for (pugi::xml_node l : e.children("License")) {
+                c.licenses.push_back({l.attribute("name").value(), l.attribute("file").value(),
+                                      l.attribute("priority").value()});
+            }
+        } else if (name == "Operations") {
+            for (pugi::xml_node o : e.children("Operation")) {
+                Operation operation{o.attribute("name").value(), {}};
+                for (pugi::xml_node argument : o.children("Argument")) {
+                    operation.arguments.push_back(element_text(argument));
+                }
+                c.operations.push_back(std::move(operation));
+            }
+        } else if (name == "UpdateFile") {
+            read_update_file(e, label, package);
+        } else if (name == "SHA1") {
+            package.meta_sha1 = text;
+        } else if (name == "FerryArchive") {
+            package.archives.push_back(read_archive(e, label));
+        } else if (name == "FerryMetaArchive") {
+            package.meta_archive = read_archive(e, label);
+        }
+    }
+
+    // Updates.xml writes "a.ui,b.ui" as text; package.xml style has one child element each.
+    static std::vector<std::string> file_list(const pugi::xml_node& e, const char* child) {
+        if (!has_child_elements(e)) {
+            return split_comma_list(element_text(e));
+        }
+        std::vector<std::string> files;
+        for (pugi::xml_node f : e.children(child)) {
+            const std::string raw = element_text(f);
+            std::string_view file = trim(raw);
+            if (!file.empty()) {
+                files.emplace_back(file);
+            }
+        }
+        return files;
+    }
+
+    void read_update_file(const pugi::xml_node& e, const std::string& label,
+                          PackageUpdate& package) {
+        auto size = [&](const char* attribute) -> std::uint64_t {
+            pugi::xml_attribute a = e.attribute(attribute);
+            if (!a) {
+                return 0;
+            }
+            auto bytes = parse_byte_count(a.value());
+            if (!bytes) {
+                throw xml_.error_at(e, fmt::format("{}: UpdateFile {} \"{}\" is not a byte count",
+                                                   label, attribute, a.value()));
+            }
+            return *bytes;
+        };
+        package.compressed_size = size("CompressedSize");
+        package.uncompressed_size = size("UncompressedSize");
+        if (pugi::xml_attribute os = e.attribute("OS")) {
+            package.os = os.value();
+        }
+    }
+
+    const XmlSource& xml_;
+};
+
+}  // namespace
+
+const PackageUpdate* RepositoryIndex::find(std::string_view name) const {
+    for (const PackageUpdate& package : packages) {
+        if (package.component.name == name) {
+            return &package;
+        }
+    }
+    return nullptr;
+}
+
+std::string_view to_string(RepositoryAction::Kind kind) {
+    switch (kind) {
+        case RepositoryAction::Kind::add:
+            return "add";
+        case RepositoryAction::Kind::remove:
+            return "remove";
+        case RepositoryAction::Kind::replace:
+            return "replace";
+    }
+    return "add";
+}
+
+std::string write_updates_xml(const RepositoryIndex& index) {
+    XmlWriter w;
+    w.open("Updates");
+    w.element("ApplicationName", index.application_name);
+    w.element("ApplicationVersion", index.application_version);
+    w.element("Checksum", index.checksum ? "true" : "false");
+    if (!index.repository_updates.empty()) {
+        w.open("RepositoryUpdate");
+        for (const RepositoryAction& action : index.repository_updates) {
+            write_repository_action(w, action);
+        }
+        w.close("RepositoryUpdate");
+    }
+    for (const PackageUpdate& package : index.packages) {
+        write_package(w, package);
+    }
+    write_if_set(w, "SHA1", index.metadata_sha1);
+    write_if_set(w, "MetadataName", index.metadata_name);
+    if (index.metadata_archive) {
+        write_archive(w, "FerryMetadataArchive", *index.metadata_archive);
+    }
+    w.close("Updates");
+    return w.text();
+}
+
+RepositoryIndex parse_updates_xml(std::string_view xml_text, std::string_view source_name) {
+    XmlSource xml(xml_text, source_name);
+    return IndexReader(xml).read();
+}
+
+}  // namespace ferry::formats

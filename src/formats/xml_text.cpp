@@ -1,0 +1,206 @@
+// XML plumbing shared by the package.xml and Updates.xml code: parsing with line-numbered
+// errors, text and boolean helpers, and a small writer with IFW's one-space layout.
+#include "formats/xml_text.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace ferry::formats {
+
+XmlSource::XmlSource(std::string_view text, std::string_view source_name)
+    : source_name_(source_name) {
+    line_starts_.push_back(0);
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '\n') {
+            line_starts_.push_back(i + 1);
+        }
+    }
+    // parse_ws_pcdata_single keeps an element whose whole text is blanks (" ") as written,
+    // so such values survive a write/read round trip.
+    const unsigned options = pugi::parse_default | pugi::parse_ws_pcdata_single;
+    pugi::xml_parse_result result =
+        document_.load_buffer(text.data(), text.size(), options, pugi::encoding_utf8);
+    if (!result) {
+        throw located_error(source_name_, line_of_offset(result.offset),
+                            std::string("malformed XML: ") + result.description());
+    }
+}
+
+int XmlSource::line_of_offset(std::ptrdiff_t offset) const {
+    if (offset < 0) {
+        return 0;
+    }
+    auto after = std::upper_bound(line_starts_.begin(), line_starts_.end(),
+                                  static_cast<std::size_t>(offset));
+    return static_cast<int>(after - line_starts_.begin());
+}
+
+int XmlSource::line_of(const pugi::xml_node& node) const {
+    if (!node || node.type() == pugi::node_document) {
+        return 0;
+    }
+    return line_of_offset(node.offset_debug());
+}
+
+Error XmlSource::error_at(const pugi::xml_node& node, std::string_view message) const {
+    return located_error(source_name_, line_of(node), message);
+}
+
+Error located_error(std::string_view source_name, int line, std::string_view message) {
+    if (line > 0) {
+        return Error::format("{}:{}: {}", source_name, line, message);
+    }
+    return Error::format("{}: {}", source_name, message);
+}
+
+std::string element_text(const pugi::xml_node& element) {
+    std::string text;
+    for (pugi::xml_node child : element.children()) {
+        if (child.type() == pugi::node_pcdata || child.type() == pugi::node_cdata) {
+            text += child.value();
+        }
+    }
+    return text;
+}
+
+std::string_view trim(std::string_view text) {
+    auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+    while (!text.empty() && blank(text.front())) {
+        text.remove_prefix(1);
+    }
+    while (!text.empty() && blank(text.back())) {
+        text.remove_suffix(1);
+    }
+    return text;
+}
+
+std::vector<std::string> split_comma_list(std::string_view text) {
+    std::vector<std::string> items;
+    while (true) {
+        std::size_t comma = text.find(',');
+        std::string_view item = trim(text.substr(0, comma));
+        if (!item.empty()) {
+            items.emplace_back(item);
+        }
+        if (comma == std::string_view::npos) {
+            return items;
+        }
+        text.remove_prefix(comma + 1);
+    }
+}
+
+std::string join_comma_list(const std::vector<std::string>& items) {
+    std::string joined;
+    for (const std::string& item : items) {
+        if (!joined.empty()) {
+            joined += ',';
+        }
+        joined += item;
+    }
+    return joined;
+}
+
+bool equals_ignoring_case(std::string_view a, std::string_view b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+        return std::tolower(static_cast<unsigned char>(x)) ==
+               std::tolower(static_cast<unsigned char>(y));
+    });
+}
+
+std::optional<bool> parse_bool_text(std::string_view text) {
+    text = trim(text);
+    if (equals_ignoring_case(text, "true")) {
+        return true;
+    }
+    if (equals_ignoring_case(text, "false")) {
+        return false;
+    }
+    return std::nullopt;
+}
+
+bool has_child_elements(const pugi::xml_node& element) {
+    return static_cast<bool>(element.find_child(
+        [](const pugi::xml_node& child) { return child.type() == pugi::node_element; }));
+}
+
+XmlWriter::XmlWriter() : out_("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n") {}
+
+void XmlWriter::start_tag(std::string_view name, const Attributes& attributes) {
+    out_.append(static_cast<std::size_t>(depth_), ' ');
+    out_ += '<';
+    out_ += name;
+    for (const auto& [key, value] : attributes) {
+        out_ += ' ';
+        out_ += key;
+        out_ += "=\"";
+        escape(value, true, key);
+        out_ += '"';
+    }
+}
+
+void XmlWriter::open(std::string_view name, const Attributes& attributes) {
+    start_tag(name, attributes);
+    out_ += ">\n";
+    ++depth_;
+}
+
+void XmlWriter::close(std::string_view name) {
+    --depth_;
+    out_.append(static_cast<std::size_t>(depth_), ' ');
+    out_ += "</";
+    out_ += name;
+    out_ += ">\n";
+}
+
+void XmlWriter::element(std::string_view name, std::string_view text,
+                        const Attributes& attributes) {
+    start_tag(name, attributes);
+    if (text.empty()) {
+        out_ += "/>\n";
+        return;
+    }
+    out_ += '>';
+    escape(text, false, name);
+    out_ += "</";
+    out_ += name;
+    out_ += ">\n";
+}
+
+void XmlWriter::escape(std::string_view value, bool in_attribute, std::string_view where) {
+    for (char c : value) {
+        switch (c) {
+            case '&':
+                out_ += "&amp;";
+                break;
+            case '<':
+                out_ += "&lt;";
+                break;
+            case '>':
+                out_ += "&gt;";
+                break;
+            // A raw CR would be turned into LF by any reader, and raw blanks inside an
+            // attribute into spaces; character references keep them.
+            case '\r':
+                out_ += "&#13;";
+                break;
+            case '"':
+                out_ += in_attribute ? "&quot;" : "\"";
+                break;
+            case '\n':
+                out_ += in_attribute ? "&#10;" : "\n";
+                break;
+            case '\t':
+                out_ += in_attribute ? "&#9;" : "\t";
+                break;
+            default:
+                if (static_cast<unsigned char>(c) < 0x20) {
+                    throw Error::format("{}: control character 0x{:02x} cannot be written to XML",
+                                        where,
+                                        static_cast<unsigned>(static_cast<unsigned char>(c)));
+                }
+                out_ += c;
+        }
+    }
+}
+
+}  // namespace ferry::formats
