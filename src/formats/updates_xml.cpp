@@ -26,11 +26,24 @@ namespace {
 
 void write_archive(XmlWriter& w, std::string_view element, const ArchiveRecord& archive) {
     const std::string size = std::to_string(archive.size);
-    w.element(element, "",
-              {{"name", archive.name},
-               {"size", size},
-               {"sha1", archive.sha1},
-               {"sha256", archive.sha256}});
+    XmlWriter::Attributes attributes{
+        {"name", archive.name}, {"size", size}, {"sha1", archive.sha1}, {"sha256", archive.sha256}};
+    if (!archive.input_sha256.empty()) {
+        attributes.emplace_back("input-sha256", archive.input_sha256);
+    }
+    w.element(element, "", attributes);
+}
+
+void write_retained(XmlWriter& w, const std::vector<RetainedVersion>& retained) {
+    for (const RetainedVersion& r : retained) {
+        const std::string files = join_comma_list(r.files);
+        XmlWriter::Attributes attributes;
+        if (!r.version.empty()) {
+            attributes.emplace_back("version", r.version);
+        }
+        attributes.emplace_back("files", files);
+        w.element("FerryRetained", "", attributes);
+    }
 }
 
 void write_repository_action(XmlWriter& w, const RepositoryAction& action) {
@@ -157,6 +170,7 @@ void write_package(XmlWriter& w, const PackageUpdate& package) {
     if (package.meta_archive) {
         write_archive(w, "FerryMetaArchive", *package.meta_archive);
     }
+    write_retained(w, package.retained);
     w.close("PackageUpdate");
 }
 
@@ -246,6 +260,8 @@ class IndexReader {
                 index.metadata_name = element_text(e);
             } else if (name == "FerryMetadataArchive") {
                 index.metadata_archive = read_archive(e, "");
+            } else if (name == "FerryRetained") {
+                index.retained_metadata.push_back(read_retained(e));
             }
         }
         require_text(root, application_name, "ApplicationName");
@@ -322,7 +338,26 @@ class IndexReader {
                                                "hex digits",
                                                where, archive.name, archive.sha256));
         }
+        archive.input_sha256 = e.attribute("input-sha256").value();
+        if (!archive.input_sha256.empty() && !core::is_hex_digest(archive.input_sha256, 64)) {
+            throw xml_.error_at(e, fmt::format("{} \"{}\": input-sha256 \"{}\" is not 64 "
+                                               "lowercase hex digits",
+                                               where, archive.name, archive.input_sha256));
+        }
         return archive;
+    }
+
+    RetainedVersion read_retained(const pugi::xml_node& e) {
+        RetainedVersion retained{e.attribute("version").value(),
+                                 split_comma_list(e.attribute("files").value())};
+        for (const auto& file : retained.files) {
+            if (file.starts_with("/") || file.find("..") != std::string::npos) {
+                throw xml_.error_at(e, fmt::format("FerryRetained file \"{}\" is not a path "
+                                                   "inside the repository",
+                                                   file));
+            }
+        }
+        return retained;
     }
 
     PackageUpdate read_package(const pugi::xml_node& p, std::size_t position) {
@@ -413,6 +448,8 @@ class IndexReader {
             package.archives.push_back(read_archive(e, label));
         } else if (name == "FerryMetaArchive") {
             package.meta_archive = read_archive(e, label);
+        } else if (name == "FerryRetained") {
+            package.retained.push_back(read_retained(e));
         }
     }
 
@@ -500,6 +537,7 @@ std::string write_updates_xml(const RepositoryIndex& index) {
     if (index.metadata_archive) {
         write_archive(w, "FerryMetadataArchive", *index.metadata_archive);
     }
+    write_retained(w, index.retained_metadata);
     w.close("Updates");
     return w.text();
 }

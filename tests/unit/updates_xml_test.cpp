@@ -25,7 +25,7 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
 ArchiveRecord archive_of(const std::string& name, const std::string& content) {
-    return {name, content.size(), core::sha1_hex(content), core::sha256_hex(content)};
+    return {name, content.size(), core::sha1_hex(content), core::sha256_hex(content), {}};
 }
 
 // A package with every field set, including text that needs escaping.
@@ -64,7 +64,10 @@ PackageUpdate full_package() {
     p.meta_sha1 = core::sha1_hex("meta of the app");
     p.archives = {archive_of("1.2.3-1content.7z", "content"),
                   archive_of("1.2.3-1docs.tar.gz", "d")};
+    p.archives[0].input_sha256 = core::sha256_hex("input of the content archive");
     p.meta_archive = archive_of("1.2.3-1meta.7z", "meta");
+    p.retained = {{"1.2.2", {"com.example.app/1.2.2content.7z", "com.example.app/1.2.2meta.7z"}},
+                  {"1.2.1", {"com.example.app/1.2.1content.7z"}}};
     return p;
 }
 
@@ -122,6 +125,7 @@ RepositoryIndex united_meta_index() {
     index.metadata_sha1 = core::sha1_hex("united meta");
     index.metadata_name = "2024-03-01-1200_meta.7z";
     index.metadata_archive = archive_of("2024-03-01-1200_meta.7z", "united meta");
+    index.retained_metadata = {{"", {"2024-02-01-1200_meta.7z"}}};
     return index;
 }
 
