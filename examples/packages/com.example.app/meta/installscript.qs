@@ -1,0 +1,6 @@
+function Component() {
+}
+
+Component.prototype.createOperations = function() {
+    component.createOperations();
+}
