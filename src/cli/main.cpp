@@ -1,5 +1,6 @@
 // ferry's entry point: parses the command line and runs one command. Invoked as `repogen`, the
 // binary behaves as `ferry repogen` so that it can stand in for IFW's tool.
+#include <csignal>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -10,6 +11,8 @@
 
 int main(int argc, char** argv) {
     using namespace ferry::cli;
+    // A file size limit or a full disk must surface as a write error, not kill the process.
+    std::signal(SIGXFSZ, SIG_IGN);
     std::vector<std::string> args(argv, argv + argc);
     const std::string invoked = std::filesystem::path(args[0]).filename().string();
     if (invoked == "repogen") {
