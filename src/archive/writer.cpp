@@ -1,0 +1,443 @@
+// Deterministic archive writing: sorted entries, one fixed mtime, owner 0:0, normalised modes,
+// sources streamed in chunks, and compression skipped when it would not make the archive smaller.
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <ctime>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "archive/archive.hpp"
+#include "archive/compress_probe.hpp"
+#include "archive/utf8_locale.hpp"
+#include "archive/zip_times.hpp"
+#include "core/error.hpp"
+#include "core/files.hpp"
+
+namespace ferry::archive {
+
+namespace {
+
+constexpr std::size_t kChunkSize = 1 << 20;
+// Content smaller than this is not probed: compressing it costs nothing and the comparison
+// after writing decides.
+constexpr std::uint64_t kMinProbedContent = 4096;
+
+class FileDescriptor {
+  public:
+    explicit FileDescriptor(int fd) : fd_(fd) {}
+    ~FileDescriptor() {
+        if (fd_ >= 0) {
+            ::close(fd_);
+        }
+    }
+    FileDescriptor(const FileDescriptor&) = delete;
+    FileDescriptor& operator=(const FileDescriptor&) = delete;
+    int get() const { return fd_; }
+
+  private:
+    int fd_;
+};
+
+using Writer = std::unique_ptr<struct archive, decltype(&archive_write_free)>;
+using Entry = std::unique_ptr<struct archive_entry, decltype(&archive_entry_free)>;
+
+enum class Kind { file, directory, symlink };
+
+struct Item {
+    std::string name;
+    fs::path source;
+    Kind kind = Kind::file;
+    std::uint64_t size = 0;
+    std::string link_target;
+    bool compressible = true;  // per-entry choice, used by zip only
+};
+
+[[noreturn]] void fail(const fs::path& out, std::string_view entry, std::string_view cause) {
+    throw Error::format("{}: entry \"{}\": {}", out.string(), entry, cause);
+}
+
+void check_entry_name(const fs::path& out, std::string_view name) {
+    bool clean = !name.empty() && name.front() != '/';
+    for (std::size_t start = 0; clean;) {
+        std::size_t end = name.find('/', start);
+        std::string_view part = name.substr(start, end == name.npos ? name.npos : end - start);
+        clean = !part.empty() && part != "." && part != "..";
+        if (end == name.npos) {
+            break;
+        }
+        start = end + 1;
+    }
+    if (!clean) {
+        fail(out, name, "not a relative '/'-separated name without empty, '.' or '..' parts");
+    }
+}
+
+std::vector<Item> inspect(const fs::path& out, std::vector<ArchiveInput> inputs) {
+    std::sort(inputs.begin(), inputs.end(), [](const ArchiveInput& a, const ArchiveInput& b) {
+        return a.entry_name < b.entry_name;
+    });
+    std::vector<Item> items;
+    items.reserve(inputs.size());
+    for (ArchiveInput& input : inputs) {
+        check_entry_name(out, input.entry_name);
+        if (!items.empty() && items.back().name == input.entry_name) {
+            fail(out, input.entry_name, "appears twice in the input");
+        }
+        Item item;
+        item.name = std::move(input.entry_name);
+        item.source = std::move(input.source);
+        struct stat st {};
+        if (::lstat(item.source.c_str(), &st) != 0) {
+            fail(out, item.name,
+                 fmt::format("cannot read {}: {}", item.source.string(), errno_text(errno)));
+        }
+        if (S_ISREG(st.st_mode)) {
+            item.size = static_cast<std::uint64_t>(st.st_size);
+        } else if (S_ISDIR(st.st_mode)) {
+            item.kind = Kind::directory;
+        } else if (S_ISLNK(st.st_mode)) {
+            item.kind = Kind::symlink;
+            std::error_code ec;
+            item.link_target = fs::read_symlink(item.source, ec).string();
+            if (ec) {
+                fail(out, item.name,
+                     fmt::format("cannot read the symlink {}: {}", item.source.string(),
+                                 ec.message()));
+            }
+        } else {
+            fail(out, item.name,
+                 fmt::format("{} is not a file, directory or symlink", item.source.string()));
+        }
+        items.push_back(std::move(item));
+    }
+    return items;
+}
+
+void set_option(struct archive* a, const fs::path& out, const char* module, const char* key,
+                const char* value) {
+    if (archive_write_set_option(a, module, key, value) != ARCHIVE_OK) {
+        throw Error::format("{}: libarchive refused the option {}:{}={}: {}", out.string(), module,
+                            key, value ? value : "(off)", archive_error_string(a));
+    }
+}
+
+// Maps ferry's levels 0,1,3,5,7,9 onto each format. Stored means: 7z copy, zip store, plain
+// tar, gzip level 0 (deflate's stored blocks); bzip2, xz and zstd have no stored mode, so
+// their lightest settings stand in (bzip2 1, xz preset 0, zstd 1).
+void configure(struct archive* a, const fs::path& out, ArchiveFormat format, int level,
+               bool stored) {
+    const std::string level_text = std::to_string(stored ? 0 : level);
+    int status = ARCHIVE_OK;
+    switch (format) {
+        case ArchiveFormat::sevenzip:
+            status = archive_write_set_format_7zip(a);
+            set_option(a, out, "7zip", "compression", stored ? "copy" : "lzma2");
+            set_option(a, out, "7zip", "compression-level", level_text.c_str());
+            return;
+        case ArchiveFormat::zip:
+            status = archive_write_set_format_zip(a);
+            set_option(a, out, "zip", "compression-level", level_text.c_str());
+            break;
+        default:
+            // pax restricted is ustar until a name or link target needs more, and never writes
+            // atime/ctime headers.
+            status = archive_write_set_format_pax_restricted(a);
+            break;
+    }
+    if (status == ARCHIVE_OK) {
+        switch (format) {
+            case ArchiveFormat::tar_gz:
+                status = archive_write_add_filter_gzip(a);
+                set_option(a, out, "gzip", "compression-level", level_text.c_str());
+                set_option(a, out, "gzip", "timestamp", nullptr);
+                break;
+            case ArchiveFormat::tar_bz2:
+                status = archive_write_add_filter_bzip2(a);
+                set_option(a, out, "bzip2", "compression-level", stored ? "1" : level_text.c_str());
+                break;
+            case ArchiveFormat::tar_xz:
+                status = archive_write_add_filter_xz(a);
+                set_option(a, out, "xz", "compression-level", level_text.c_str());
+                break;
+            case ArchiveFormat::tar_zst: {
+                // zstd's own scale runs to 19 (22 with --ultra): 1→1, 3→3, 5→9, 7→15, 9→19.
+                const char* zstd_level = "1";
+                switch (stored ? 1 : level) {
+                    case 3:
+                        zstd_level = "3";
+                        break;
+                    case 5:
+                        zstd_level = "9";
+                        break;
+                    case 7:
+                        zstd_level = "15";
+                        break;
+                    case 9:
+                        zstd_level = "19";
+                        break;
+                    default:
+                        break;
+                }
+                status = archive_write_add_filter_zstd(a);
+                set_option(a, out, "zstd", "compression-level", zstd_level);
+                break;
+            }
+            default:
+                break;
+        }
+    }
+    if (status != ARCHIVE_OK) {
+        throw Error::format("{}: cannot set up the {} writer: {}", out.string(), extension(format),
+                            archive_error_string(a));
+    }
+}
+
+// Reads up to size bytes (fewer only at the end of the file).
+std::size_t read_full(const fs::path& out, const Item& item, int fd, char* buffer,
+                      std::size_t size) {
+    std::size_t done = 0;
+    while (done < size) {
+        ssize_t n = ::read(fd, buffer + done, size - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            fail(out, item.name,
+                 fmt::format("cannot read {}: {}", item.source.string(), errno_text(errno)));
+        }
+        if (n == 0) {
+            break;
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    return done;
+}
+
+struct PassResult {
+    std::uint64_t content = 0;        // regular-file bytes written
+    std::uint64_t uncompressed = 0;   // what the archive would be without compression
+    std::uint64_t archive_bytes = 0;  // the file written
+};
+
+// Writes every item into temp. Errors name the archive and the entry being written.
+PassResult write_pass(const fs::path& out, const fs::path& temp, const std::vector<Item>& items,
+                      const WriteOptions& options, bool stored, bool report_progress) {
+    FileDescriptor fd(::open(temp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    if (fd.get() < 0) {
+        throw Error::format("{}: cannot create {}: {}", out.string(), temp.string(),
+                            errno_text(errno));
+    }
+    Writer writer(archive_write_new(), &archive_write_free);
+    struct archive* a = writer.get();
+    configure(a, out, options.format, options.level, stored);
+    archive_write_set_bytes_per_block(a, 1 << 16);
+    archive_write_set_bytes_in_last_block(a, 1);
+    if (archive_write_open_fd(a, fd.get()) != ARCHIVE_OK) {
+        throw Error::format("{}: cannot start writing: {}", out.string(), archive_error_string(a));
+    }
+    PassResult result;
+    std::unique_ptr<char[]> buffer(new char[kChunkSize]);
+    for (const Item& item : items) {
+        Entry entry(archive_entry_new(), &archive_entry_free);
+        archive_entry_set_pathname(entry.get(), item.name.c_str());
+        archive_entry_set_mtime(entry.get(), static_cast<time_t>(options.mtime), 0);
+        archive_entry_set_uid(entry.get(), 0);
+        archive_entry_set_gid(entry.get(), 0);
+        std::optional<FileDescriptor> source;
+        std::uint64_t size = 0;
+        if (item.kind == Kind::directory) {
+            archive_entry_set_filetype(entry.get(), AE_IFDIR);
+            archive_entry_set_perm(entry.get(), 0755);
+        } else if (item.kind == Kind::symlink) {
+            archive_entry_set_filetype(entry.get(), AE_IFLNK);
+            archive_entry_set_perm(entry.get(), 0777);
+            archive_entry_set_symlink(entry.get(), item.link_target.c_str());
+        } else {
+            source.emplace(::open(item.source.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+            struct stat st {};
+            if (source->get() < 0 || ::fstat(source->get(), &st) != 0) {
+                fail(out, item.name,
+                     fmt::format("cannot open {}: {}", item.source.string(), errno_text(errno)));
+            }
+            if (!S_ISREG(st.st_mode)) {
+                fail(out, item.name, fmt::format("{} is no longer a file", item.source.string()));
+            }
+            size = static_cast<std::uint64_t>(st.st_size);
+            ::posix_fadvise(source->get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+            archive_entry_set_filetype(entry.get(), AE_IFREG);
+            archive_entry_set_perm(entry.get(), (st.st_mode & 0111) != 0 ? 0755 : 0644);
+            archive_entry_set_size(entry.get(), static_cast<la_int64_t>(size));
+            if (options.format == ArchiveFormat::zip) {
+                if (stored || !item.compressible) {
+                    archive_write_zip_set_compression_store(a);
+                } else {
+                    archive_write_zip_set_compression_deflate(a);
+                }
+            }
+        }
+        if (archive_write_header(a, entry.get()) != ARCHIVE_OK) {
+            fail(out, item.name, archive_error_string(a));
+        }
+        std::uint64_t done = 0;
+        while (source) {
+            std::size_t want =
+                static_cast<std::size_t>(std::min<std::uint64_t>(kChunkSize, size - done + 1));
+            std::size_t got = read_full(out, item, source->get(), buffer.get(), want);
+            if (done + got > size) {
+                fail(out, item.name,
+                     fmt::format("{} grew while it was archived", item.source.string()));
+            }
+            if (got == 0) {
+                break;
+            }
+            if (archive_write_data(a, buffer.get(), got) != static_cast<la_ssize_t>(got)) {
+                fail(out, item.name, archive_error_string(a));
+            }
+            done += got;
+            result.content += got;
+            if (report_progress && options.on_progress) {
+                options.on_progress(result.content);
+            }
+        }
+        if (done != size) {
+            fail(out, item.name,
+                 fmt::format("{} shrank while it was archived", item.source.string()));
+        }
+        if (archive_write_finish_entry(a) != ARCHIVE_OK) {
+            fail(out, item.name, archive_error_string(a));
+        }
+    }
+    if (archive_write_close(a) != ARCHIVE_OK) {
+        throw Error::format("{}: cannot finish the archive: {}", out.string(),
+                            archive_error_string(a));
+    }
+    const bool filtered =
+        options.format == ArchiveFormat::tar_gz || options.format == ArchiveFormat::tar_bz2 ||
+        options.format == ArchiveFormat::tar_xz || options.format == ArchiveFormat::tar_zst;
+    result.uncompressed =
+        filtered ? static_cast<std::uint64_t>(archive_filter_bytes(a, 0)) : result.content;
+    if (options.format == ArchiveFormat::zip) {
+        pin_zip_dos_times(fd.get(), out, options.mtime);
+    }
+    struct stat st {};
+    if (::fsync(fd.get()) != 0 || ::fstat(fd.get(), &st) != 0) {
+        throw Error::format("{}: cannot write {}: {}", out.string(), temp.string(),
+                            errno_text(errno));
+    }
+    result.archive_bytes = static_cast<std::uint64_t>(st.st_size);
+    return result;
+}
+
+// Removes a temporary file unless it was renamed into place.
+class TemporaryFile {
+  public:
+    explicit TemporaryFile(fs::path path) : path_(std::move(path)) {}
+    ~TemporaryFile() {
+        if (!path_.empty()) {
+            ::unlink(path_.c_str());
+        }
+    }
+    TemporaryFile(const TemporaryFile&) = delete;
+    TemporaryFile& operator=(const TemporaryFile&) = delete;
+    const fs::path& path() const { return path_; }
+    void rename_to(const fs::path& target) {
+        if (::rename(path_.c_str(), target.c_str()) != 0) {
+            throw Error::format("{}: cannot move {} into place: {}", target.string(),
+                                path_.string(), errno_text(errno));
+        }
+        path_.clear();
+    }
+
+  private:
+    fs::path path_;
+};
+
+}  // namespace
+
+std::vector<ArchiveInput> collect_tree(const fs::path& root, std::string_view prefix) {
+    if (!prefix.empty() && prefix.back() != '/') {
+        throw Error::format("{}: entry prefix \"{}\" must be empty or end in '/'", root.string(),
+                            prefix);
+    }
+    std::error_code ec;
+    if (!fs::is_directory(fs::symlink_status(root, ec))) {
+        throw Error::format("{}: not a directory", root.string());
+    }
+    std::vector<ArchiveInput> inputs;
+    fs::recursive_directory_iterator it(root, fs::directory_options::none, ec);
+    for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        const fs::path& path = it->path();
+        fs::file_status status = it->symlink_status(ec);
+        if (ec) {
+            break;
+        }
+        if (!fs::is_regular_file(status) && !fs::is_directory(status) && !fs::is_symlink(status)) {
+            throw Error::format(
+                "{}: is a fifo, socket or device; only files, directories and "
+                "symlinks can be archived",
+                path.string());
+        }
+        inputs.push_back(
+            {std::string(prefix) + path.lexically_relative(root).generic_string(), path});
+    }
+    if (ec) {
+        throw Error::format("{}: cannot list the directory: {}", root.string(), ec.message());
+    }
+    std::sort(inputs.begin(), inputs.end(), [](const ArchiveInput& a, const ArchiveInput& b) {
+        return a.entry_name < b.entry_name;
+    });
+    return inputs;
+}
+
+WriteResult write_archive(const fs::path& out, std::vector<ArchiveInput> inputs,
+                          const WriteOptions& options) {
+    parse_compression_level(std::to_string(options.level));
+    Utf8Locale utf8_names;
+    std::vector<Item> items = inspect(out, std::move(inputs));
+    std::uint64_t total = 0;
+    for (const Item& item : items) {
+        total += item.size;
+    }
+    bool stored = options.level == 0 || options.format == ArchiveFormat::tar;
+    if (!stored && total >= kMinProbedContent) {
+        // Compression is used only when expected to save a noticeable share: below that it is
+        // not worth the time (LZMA crawls through random data at ~2 MB/s).
+        std::vector<ProbedFile> probed;
+        for (const Item& item : items) {
+            if (item.kind == Kind::file) {
+                probed.push_back({&item.source, item.size});
+            }
+        }
+        const auto estimate = static_cast<double>(estimate_compressed_size(probed));
+        stored = estimate >= static_cast<double>(total) * (1 - kMinCompressionSaving);
+        for (std::size_t i = 0, p = 0; i < items.size(); ++i) {
+            if (items[i].kind == Kind::file) {
+                items[i].compressible = probed[p++].compressible;
+            }
+        }
+    }
+    TemporaryFile first(core::temporary_sibling(out));
+    PassResult written = write_pass(out, first.path(), items, options, stored, true);
+    WriteResult result{written.content, stored};
+    // The probe only samples: if compression still did not pay, keep whichever is smaller.
+    if (!stored && written.archive_bytes >= written.uncompressed) {
+        TemporaryFile second(core::temporary_sibling(out));
+        PassResult plain = write_pass(out, second.path(), items, options, true, false);
+        if (plain.archive_bytes <= written.archive_bytes) {
+            second.rename_to(out);
+            result.stored = true;
+            return result;
+        }
+    }
+    first.rename_to(out);
+    return result;
+}
+
+}  // namespace ferry::archive
