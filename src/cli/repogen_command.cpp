@@ -124,13 +124,17 @@ void add_repogen_command(CLI::App& app, CommandAction& run) {
     auto& o = args->options;
     cmd->add_option("-p,--packages", args->packages,
                     "Packages directory (IFW layout: <name>/meta/package.xml, <name>/data/); "
-                    "repeatable");
+                    "repeatable")
+        ->allow_extra_args(false);
     cmd->add_option("--repository", args->repositories,
-                    "Take components from this existing repository too; repeatable");
+                    "Take components from this existing repository too; repeatable")
+        ->allow_extra_args(false);
     cmd->add_option("-i,--include", o.include, "Only these components (comma-separated)")
-        ->delimiter(',');
+        ->delimiter(',')
+        ->allow_extra_args(false);
     cmd->add_option("-e,--exclude", o.exclude, "Leave out these components (comma-separated)")
-        ->delimiter(',');
+        ->delimiter(',')
+        ->allow_extra_args(false);
     cmd->add_flag("--update", o.update,
                   "Update the selected components in an existing repository; others stay as they are");
     cmd->add_flag("--update-new-components", o.update_new_components,
@@ -141,7 +145,8 @@ void add_repogen_command(CLI::App& app, CommandAction& run) {
     cmd->add_option("-s,--sha-update", o.sha_update,
                     "Components that get a ContentSha1, so clients update them when their "
                     "content changes even without a version change (comma-separated)")
-        ->delimiter(',');
+        ->delimiter(',')
+        ->allow_extra_args(false);
     cmd->add_flag("--unite-metadata", args->unite_metadata,
                   "Only the united metadata archive (default: united and per component)");
     cmd->add_flag("--component-metadata", args->component_metadata,

@@ -57,7 +57,7 @@ TEST_F(Repogen, ExampleRepositoryHasIfwLayoutAndVerifies) {
     }
     EXPECT_EQ(app->compressed_size, total) << "UpdateFile counts the archives, not the sidecars";
     EXPECT_THAT(archive_listing(repo / "com.example.app" / "1.0.0bin.7z"),
-                ::testing::UnorderedElementsAre("bin", "bin/example", "bin/example-app"));
+                ::testing::UnorderedElementsAre("bin/", "bin/example", "bin/example-app"));
     EXPECT_THAT(archive_listing(repo / "com.example.app" / "1.0.0content.7z"),
                 ::testing::ElementsAre("README.txt"));
 
@@ -71,8 +71,8 @@ TEST_F(Repogen, ExampleRepositoryHasIfwLayoutAndVerifies) {
     ASSERT_FALSE(index.metadata_name.empty());
     EXPECT_EQ(index.metadata_sha1, core::digest_file(repo / index.metadata_name).sha1);
     EXPECT_THAT(archive_listing(repo / index.metadata_name),
-                ::testing::IsSupersetOf({"com.example.app/license.txt", "com.example.docs",
-                                         "com.example.runtime"}));
+                ::testing::IsSupersetOf({"com.example.app/license.txt", "com.example.docs/",
+                                         "com.example.runtime/"}));
 
     auto verify = ferry({"repo", "verify", "repo"});
     EXPECT_EQ(verify.exit_code, 0) << describe(verify);
