@@ -19,8 +19,9 @@ int main(int argc, char** argv) {
         args.insert(args.begin() + 1, "repogen");
     }
 
-    CLI::App app{"ferry: delivers multi-component applications and keeps installations up to "
-                 "date.\nRepositories are IFW-compatible (Updates.xml) and reproducible."};
+    CLI::App app{
+        "ferry: delivers multi-component applications and keeps installations up to "
+        "date.\nRepositories are IFW-compatible (Updates.xml) and reproducible."};
     app.name("ferry");
     app.set_version_flag("--version", std::string("ferry ") + FERRY_VERSION);
     app.require_subcommand(1);

@@ -48,9 +48,8 @@ int run_verify(const VerifyArgs& args) {
         for (const auto& p : report.problems) {
             std::printf("%s: %s\n", p.file.c_str(), p.message.c_str());
         }
-        std::printf("%s: %zu problems (%zu components, %zu files checked)\n",
-                    args.location.c_str(), report.problems.size(), report.components,
-                    report.files_checked);
+        std::printf("%s: %zu problems (%zu components, %zu files checked)\n", args.location.c_str(),
+                    report.problems.size(), report.components, report.files_checked);
     }
     return report.ok() ? kExitOk : kExitFailure;
 }
@@ -103,8 +102,7 @@ void add_redirect_commands(CLI::App* repo, CommandAction& run) {
     auto* replace = redirect->add_subcommand(
         "replace", "Clients replace the repository at --old-url with the one at --new-url");
     replace->add_option("REPOSITORY_DIR", args->repository)->required();
-    replace->add_option("--old-url", args->action.old_url, "The repository to replace")
-        ->required();
+    replace->add_option("--old-url", args->action.old_url, "The repository to replace")->required();
     replace->add_option("--new-url", args->action.new_url, "The repository to use instead")
         ->required();
     add_credentials(replace, *args);
@@ -175,7 +173,8 @@ void add_repo_command(CLI::App& app, CommandAction& run) {
     verify->add_option("DIR_OR_URL", verify_args->location, "Repository directory or file:// URL")
         ->required();
     verify->add_flag("--json", verify_args->json, "Machine-readable report");
-    verify->callback([verify_args, &run] { run = [verify_args] { return run_verify(*verify_args); }; });
+    verify->callback(
+        [verify_args, &run] { run = [verify_args] { return run_verify(*verify_args); }; });
 
     add_redirect_commands(repo, run);
 }

@@ -44,12 +44,9 @@ nlohmann::json to_json(const repo::GenerateReport& report) {
                               {"action", repo::to_string(c.action)},
                               {"archives", archives}});
     }
-    return {{"repository", report.repository.string()},
-            {"metadata_name", report.metadata_name},
-            {"bytes_written", report.bytes_written},
-            {"components", components},
-            {"removed_files", report.removed_files},
-            {"warnings", report.warnings}};
+    return {{"repository", report.repository.string()}, {"metadata_name", report.metadata_name},
+            {"bytes_written", report.bytes_written},    {"components", components},
+            {"removed_files", report.removed_files},    {"warnings", report.warnings}};
 }
 
 void print_text(const repo::GenerateReport& report, bool verbose) {
@@ -68,8 +65,8 @@ void print_text(const repo::GenerateReport& report, bool verbose) {
     }
     std::string breakdown;
     for (const auto& [action, count] : counts) {
-        breakdown += fmt::format("{}{} {}", breakdown.empty() ? "" : ", ", count,
-                                 repo::to_string(action));
+        breakdown +=
+            fmt::format("{}{} {}", breakdown.empty() ? "" : ", ", count, repo::to_string(action));
     }
     std::printf("Repository %s: %zu components (%s), %s written\n",
                 report.repository.string().c_str(), report.components.size(), breakdown.c_str(),
@@ -135,8 +132,9 @@ void add_repogen_command(CLI::App& app, CommandAction& run) {
     cmd->add_option("-e,--exclude", o.exclude, "Leave out these components (comma-separated)")
         ->delimiter(',')
         ->allow_extra_args(false);
-    cmd->add_flag("--update", o.update,
-                  "Update the selected components in an existing repository; others stay as they are");
+    cmd->add_flag(
+        "--update", o.update,
+        "Update the selected components in an existing repository; others stay as they are");
     cmd->add_flag("--update-new-components", o.update_new_components,
                   "Like --update, but only components whose version is newer than the "
                   "repository's (or that it lacks)");

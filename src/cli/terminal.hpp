@@ -14,14 +14,14 @@ bool stderr_is_terminal();
 std::string human_bytes(std::uint64_t bytes);
 
 class ProgressLine {
-public:
+  public:
     explicit ProgressLine(bool enabled) : enabled_(enabled) {}
     ~ProgressLine() { finish(); }
     // Redraws at most ten times a second unless force.
     void update(std::string_view text, bool force = false);
     void finish();
 
-private:
+  private:
     bool enabled_;
     bool drawn_ = false;
     std::chrono::steady_clock::time_point last_{};

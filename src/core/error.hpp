@@ -12,7 +12,7 @@
 namespace ferry {
 
 class Error : public std::runtime_error {
-public:
+  public:
     explicit Error(std::string message) : std::runtime_error(std::move(message)) {}
 
     template <typename... Args>
@@ -27,7 +27,7 @@ public:
     // The message followed by one "  while ..." line per context step.
     std::string describe() const;
 
-private:
+  private:
     std::vector<std::string> context_;
 };
 

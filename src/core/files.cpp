@@ -17,7 +17,7 @@ namespace ferry::core {
 namespace {
 
 class FileDescriptor {
-public:
+  public:
     explicit FileDescriptor(int fd) : fd_(fd) {}
     ~FileDescriptor() {
         if (fd_ >= 0) {
@@ -29,7 +29,7 @@ public:
     int get() const { return fd_; }
     int release() { return std::exchange(fd_, -1); }
 
-private:
+  private:
     int fd_;
 };
 
@@ -167,7 +167,8 @@ std::string default_release_date() {
         return iso_date(reproducible_mtime());
     }
     auto now = std::chrono::system_clock::now();
-    return iso_date(std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
+    return iso_date(
+        std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
 }
 
 }  // namespace ferry::core

@@ -26,7 +26,7 @@ fs::path temporary_sibling(const fs::path& path);
 
 // A directory removed (recursively) when the object goes away, unless released.
 class ScratchDir {
-public:
+  public:
     // Creates a fresh directory inside parent (the system temp dir when empty).
     explicit ScratchDir(const fs::path& parent = {}, std::string_view prefix = "ferry-");
     ~ScratchDir();
@@ -36,7 +36,7 @@ public:
     const fs::path& path() const { return path_; }
     void release() { path_.clear(); }
 
-private:
+  private:
     fs::path path_;
 };
 

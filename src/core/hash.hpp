@@ -14,7 +14,7 @@ enum class HashKind { sha1, sha256 };
 
 // Incremental hash; hex_digest() finishes it.
 class Hasher {
-public:
+  public:
     explicit Hasher(HashKind kind);
     ~Hasher();
     Hasher(Hasher&&) noexcept;
@@ -24,7 +24,7 @@ public:
     void update(std::string_view data) { update(data.data(), data.size()); }
     std::string hex_digest();
 
-private:
+  private:
     struct State;
     std::unique_ptr<State> state_;
 };

@@ -40,7 +40,7 @@ struct ComponentDescription {
     std::vector<LocalizedText> display_names;
     std::vector<LocalizedText> descriptions;
     std::string version;
-    std::string release_date;  // YYYY-MM-DD
+    std::string release_date;   // YYYY-MM-DD
     std::string default_value;  // "true", "false", "script" or empty (absent)
     bool is_virtual = false;
     std::vector<std::string> dependencies;    // raw expressions, see core::parse_dependency

@@ -67,7 +67,7 @@ struct RepositoryIndex {
     // United metadata: <SHA1> + <MetadataName> at the root; empty when absent.
     std::string metadata_sha1;
     std::string metadata_name;
-    std::optional<ArchiveRecord> metadata_archive;  // ferry's addition for the united metadata
+    std::optional<ArchiveRecord> metadata_archive;   // ferry's addition for the united metadata
     std::vector<RetainedVersion> retained_metadata;  // earlier united metadata files kept
     bool operator==(const RepositoryIndex&) const = default;
 

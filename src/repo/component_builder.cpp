@@ -25,8 +25,7 @@ void hash_file_into(const fs::path& path, core::Hasher& hasher) {
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
                                                          &std::fclose);
     if (!file) {
-        throw Error::format("{}: cannot open for reading: {}", path.string(),
-                            errno_text(errno));
+        throw Error::format("{}: cannot open for reading: {}", path.string(), errno_text(errno));
     }
     std::array<char, 1 << 16> buffer{};
     while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), file.get())) {
@@ -58,7 +57,7 @@ InputDigest digest_inputs(const std::vector<archive::ArchiveInput>& inputs,
         } else {
             const bool executable =
                 (status.permissions() & (fs::perms::owner_exec | fs::perms::group_exec |
-                                          fs::perms::others_exec)) != fs::perms::none;
+                                         fs::perms::others_exec)) != fs::perms::none;
             const auto size = fs::file_size(input.source);
             hasher.update(fmt::format("F {}\n{}\n{}\n", input.entry_name, executable, size));
             hash_file_into(input.source, hasher);
@@ -158,7 +157,8 @@ ComponentJob plan_from_package(const SourcePackage& package, const BuildSettings
     return job;
 }
 
-ComponentJob plan_from_repository(const RepositoryDir& source, const formats::PackageUpdate& package,
+ComponentJob plan_from_repository(const RepositoryDir& source,
+                                  const formats::PackageUpdate& package,
                                   const BuildSettings& settings, const fs::path& meta_scratch,
                                   ComponentReport::Action action) {
     ComponentJob job;
@@ -170,9 +170,8 @@ ComponentJob plan_from_repository(const RepositoryDir& source, const formats::Pa
         archive_job.copy_from = source.dir() / data_archive_path(package, name);
         std::error_code ec;
         if (!fs::is_regular_file(archive_job.copy_from, ec)) {
-            throw Error::format("{}: archive {} of component {} is missing",
-                                source.dir().string(), data_archive_path(package, name),
-                                package.component.name);
+            throw Error::format("{}: archive {} of component {} is missing", source.dir().string(),
+                                data_archive_path(package, name), package.component.name);
         }
         if (action == ComponentReport::Action::unchanged) {
             archive_job.reused = true;
@@ -198,41 +197,40 @@ void build_archive(const ComponentJob& component, ArchiveJob& job, const BuildSe
     const std::string relative = data_archive_path(component.update, job.name);
     const fs::path out = settings.staging / relative;
     const fs::path in_target = settings.target / relative;
-    with_context(fmt::format("writing {} of component {}", relative, component.update.component.name),
-                 [&] {
-                     std::error_code ec;
-                     if (job.reused) {
-                         if (!fs::equivalent(job.copy_from, in_target, ec)) {
-                             link_or_copy(job.copy_from, out);
-                         }
-                         if (job.record.sha256.empty() || job.record.sha1.empty()) {
-                             const auto digest = core::digest_file(job.copy_from);
-                             job.record = {job.name, digest.size, digest.sha1, digest.sha256,
-                                           job.input_sha256};
-                         }
-                         return;
-                     }
-                     fs::create_directories(out.parent_path());
-                     if (!job.copy_from.empty()) {
-                         fs::copy_file(job.copy_from, out, fs::copy_options::overwrite_existing);
-                         if (settings.on_bytes) {
-                             settings.on_bytes(job.input_bytes);
-                         }
-                     } else {
-                         archive::WriteOptions write = settings.write;
-                         std::uint64_t reported = 0;
-                         write.on_progress = [&](std::uint64_t done) {
-                             if (settings.on_bytes && done > reported) {
-                                 settings.on_bytes(done - reported);
-                                 reported = done;
-                             }
-                         };
-                         job.stored = archive::write_archive(out, job.inputs, write).stored;
-                     }
-                     const auto digest = core::digest_file(out);
-                     job.record = {job.name, digest.size, digest.sha1, digest.sha256,
-                                   job.input_sha256};
-                 });
+    with_context(
+        fmt::format("writing {} of component {}", relative, component.update.component.name), [&] {
+            std::error_code ec;
+            if (job.reused) {
+                if (!fs::equivalent(job.copy_from, in_target, ec)) {
+                    link_or_copy(job.copy_from, out);
+                }
+                if (job.record.sha256.empty() || job.record.sha1.empty()) {
+                    const auto digest = core::digest_file(job.copy_from);
+                    job.record = {job.name, digest.size, digest.sha1, digest.sha256,
+                                  job.input_sha256};
+                }
+                return;
+            }
+            fs::create_directories(out.parent_path());
+            if (!job.copy_from.empty()) {
+                fs::copy_file(job.copy_from, out, fs::copy_options::overwrite_existing);
+                if (settings.on_bytes) {
+                    settings.on_bytes(job.input_bytes);
+                }
+            } else {
+                archive::WriteOptions write = settings.write;
+                std::uint64_t reported = 0;
+                write.on_progress = [&](std::uint64_t done) {
+                    if (settings.on_bytes && done > reported) {
+                        settings.on_bytes(done - reported);
+                        reported = done;
+                    }
+                };
+                job.stored = archive::write_archive(out, job.inputs, write).stored;
+            }
+            const auto digest = core::digest_file(out);
+            job.record = {job.name, digest.size, digest.sha1, digest.sha256, job.input_sha256};
+        });
 }
 
 void finish_component(ComponentJob& component, const BuildSettings& settings) {
@@ -273,20 +271,20 @@ void finish_component(ComponentJob& component, const BuildSettings& settings) {
         // --update leaves the components it was not asked to touch as they are.
         if (!update.meta_archive) {
             const auto digest = core::digest_file(in_target);
-            update.meta_archive = formats::ArchiveRecord{"meta.7z", digest.size, digest.sha1,
-                                                         digest.sha256, {}};
+            update.meta_archive =
+                formats::ArchiveRecord{"meta.7z", digest.size, digest.sha1, digest.sha256, {}};
         }
         return;
     }
     const fs::path out = settings.staging / relative;
     fs::create_directories(out.parent_path());
-    archive::WriteOptions write{archive::ArchiveFormat::sevenzip, kMetaLevel, settings.write.mtime,
-                                {}};
+    archive::WriteOptions write{
+        archive::ArchiveFormat::sevenzip, kMetaLevel, settings.write.mtime, {}};
     archive::write_archive(out, component.meta_inputs, write);
     const auto digest = core::digest_file(out);
     update.meta_sha1 = digest.sha1;
-    update.meta_archive = formats::ArchiveRecord{"meta.7z", digest.size, digest.sha1,
-                                                 digest.sha256, {}};
+    update.meta_archive =
+        formats::ArchiveRecord{"meta.7z", digest.size, digest.sha1, digest.sha256, {}};
 }
 
 }  // namespace ferry::repo

@@ -28,11 +28,11 @@ struct BuildSettings {
 };
 
 struct ArchiveJob {
-    std::string name;                         // "content.7z"
+    std::string name;                           // "content.7z"
     std::vector<archive::ArchiveInput> inputs;  // to compress
-    fs::path copy_from;                       // prebuilt archive, or an archive to reuse
+    fs::path copy_from;                         // prebuilt archive, or an archive to reuse
     std::string input_sha256;
-    std::uint64_t input_bytes = 0;       // bytes to read when building (progress)
+    std::uint64_t input_bytes = 0;  // bytes to read when building (progress)
     std::uint64_t uncompressed_size = 0;
     bool reused = false;
     bool stored = false;
@@ -44,7 +44,7 @@ struct ComponentJob {
     ComponentReport::Action action = ComponentReport::Action::built;
     std::vector<ArchiveJob> archives;
     std::vector<archive::ArchiveInput> meta_inputs;  // "<Name>/..." entries
-    bool content_sha1 = false;                         // -s: compute ContentSha1
+    bool content_sha1 = false;                       // -s: compute ContentSha1
 };
 
 // Plans a component from a packages tree. previous is the same component in the repository
@@ -55,7 +55,8 @@ ComponentJob plan_from_package(const SourcePackage& package, const BuildSettings
 
 // Plans a component taken whole from another repository (--repository) or kept from the
 // repository being updated (its archives are then reused in place).
-ComponentJob plan_from_repository(const RepositoryDir& source, const formats::PackageUpdate& package,
+ComponentJob plan_from_repository(const RepositoryDir& source,
+                                  const formats::PackageUpdate& package,
                                   const BuildSettings& settings, const fs::path& meta_scratch,
                                   ComponentReport::Action action);
 

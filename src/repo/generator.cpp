@@ -134,9 +134,9 @@ void carry_retention(formats::RepositoryIndex& next, const formats::RepositoryIn
         }
         package.retained = old->retained;
         if (old->component.version != package.component.version) {
-            package.retained.insert(package.retained.begin(),
-                                    {old->component.version,
-                                     component_files(*old, previous.checksum)});
+            package.retained.insert(
+                package.retained.begin(),
+                {old->component.version, component_files(*old, previous.checksum)});
         }
         if (package.retained.size() > keep) {
             package.retained.resize(keep);
@@ -185,7 +185,8 @@ std::string write_united_metadata(const std::vector<ComponentJob>& jobs,
     fs::rename(temporary, settings.staging / name);
     index.metadata_sha1 = digest.sha1;
     index.metadata_name = name;
-    index.metadata_archive = formats::ArchiveRecord{name, digest.size, digest.sha1, digest.sha256, {}};
+    index.metadata_archive =
+        formats::ArchiveRecord{name, digest.size, digest.sha1, digest.sha256, {}};
     return name;
 }
 
@@ -193,18 +194,23 @@ std::string write_united_metadata(const std::vector<ComponentJob>& jobs,
 
 std::string_view to_string(ComponentReport::Action action) {
     switch (action) {
-        case ComponentReport::Action::built: return "built";
-        case ComponentReport::Action::reused: return "reused";
-        case ComponentReport::Action::unchanged: return "unchanged";
-        case ComponentReport::Action::copied: return "copied";
+        case ComponentReport::Action::built:
+            return "built";
+        case ComponentReport::Action::reused:
+            return "reused";
+        case ComponentReport::Action::unchanged:
+            return "unchanged";
+        case ComponentReport::Action::copied:
+            return "copied";
     }
     return "built";
 }
 
 GenerateReport generate_repository(const fs::path& repository_arg, const GenerateOptions& options) {
     if (options.packages.empty() && options.repositories.empty()) {
-        throw Error("no packages given: name a packages directory with -p or a repository with "
-                    "--repository");
+        throw Error(
+            "no packages given: name a packages directory with -p or a repository with "
+            "--repository");
     }
     if (options.remove_existing && (options.update || options.update_new_components)) {
         throw Error("-r/--remove replaces the repository and cannot be combined with --update");
@@ -236,9 +242,10 @@ GenerateReport generate_repository(const fs::path& repository_arg, const Generat
             known = known || source.index().find(name) != nullptr;
         }
         if (!known) {
-            throw Error::format("-i/--include names \"{}\", which no packages directory or "
-                                "repository holds",
-                                name);
+            throw Error::format(
+                "-i/--include names \"{}\", which no packages directory or "
+                "repository holds",
+                name);
         }
     }
 
@@ -247,8 +254,8 @@ GenerateReport generate_repository(const fs::path& repository_arg, const Generat
                                  ? std::string(".ferry-staging-")
                                  : "." + target.filename().string() + ".ferry-new-");
     core::ScratchDir meta_scratch;
-    const unsigned threads = options.jobs > 0 ? options.jobs
-                                              : std::max(1u, std::thread::hardware_concurrency());
+    const unsigned threads =
+        options.jobs > 0 ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
 
     std::atomic<std::uint64_t> bytes_done{0};
     std::mutex progress_mutex;
@@ -277,7 +284,8 @@ GenerateReport generate_repository(const fs::path& repository_arg, const Generat
         if (!is_selected(name, options.include, options.exclude)) {
             continue;
         }
-        const auto* existing = current && mode == Mode::update ? current->index().find(name) : nullptr;
+        const auto* existing =
+            current && mode == Mode::update ? current->index().find(name) : nullptr;
         if (options.update_new_components && !options.update && existing != nullptr &&
             core::compare_versions(package.description.version, existing->component.version) <= 0) {
             continue;  // not newer than what the repository has
@@ -318,8 +326,8 @@ GenerateReport generate_repository(const fs::path& repository_arg, const Generat
     }
     std::vector<ComponentJob> jobs;
     for (auto& [name, job] : planned) {
-        job->content_sha1 = std::find(options.sha_update.begin(), options.sha_update.end(),
-                                      name) != options.sha_update.end();
+        job->content_sha1 = std::find(options.sha_update.begin(), options.sha_update.end(), name) !=
+                            options.sha_update.end();
         jobs.push_back(std::move(*job));
     }
     if (jobs.empty()) {
@@ -363,8 +371,11 @@ GenerateReport generate_repository(const fs::path& repository_arg, const Generat
     for (auto& job : jobs) {
         with_context(fmt::format("finishing component {}", job.update.component.name),
                      [&] { finish_component(job, settings); });
-        ComponentReport component{job.update.component.name, job.update.component.version,
-                                  job.action, job.update.archives, {}};
+        ComponentReport component{job.update.component.name,
+                                  job.update.component.version,
+                                  job.action,
+                                  job.update.archives,
+                                  {}};
         for (const auto& archive_job : job.archives) {
             component.stored.push_back(archive_job.stored);
         }

@@ -25,13 +25,13 @@ struct GenerateProgress {
 };
 
 struct GenerateOptions {
-    std::vector<fs::path> packages;      // -p: packages trees
-    std::vector<fs::path> repositories;  // --repository: repositories to take components from
-    std::vector<std::string> include;    // -i
-    std::vector<std::string> exclude;    // -e
-    bool update = false;                 // --update
-    bool update_new_components = false;  // --update-new-components
-    bool remove_existing = false;        // -r: replace an existing repository
+    std::vector<fs::path> packages;       // -p: packages trees
+    std::vector<fs::path> repositories;   // --repository: repositories to take components from
+    std::vector<std::string> include;     // -i
+    std::vector<std::string> exclude;     // -e
+    bool update = false;                  // --update
+    bool update_new_components = false;   // --update-new-components
+    bool remove_existing = false;         // -r: replace an existing repository
     std::vector<std::string> sha_update;  // -s: components that get a ContentSha1
     MetadataMode metadata = MetadataMode::both;
     archive::ArchiveFormat format = archive::ArchiveFormat::sevenzip;

@@ -30,8 +30,8 @@ PackageScan scan_packages(const std::vector<fs::path>& package_roots, bool ignor
                 SourcePackage package{formats::read_package_xml(dir), dir};
                 const std::string& name = package.description.name;
                 if (auto it = seen.find(name); it != seen.end()) {
-                    throw Error::format("{}: component \"{}\" is also defined in {}",
-                                        dir.string(), name, it->second.string());
+                    throw Error::format("{}: component \"{}\" is also defined in {}", dir.string(),
+                                        name, it->second.string());
                 }
                 seen.emplace(name, dir);
                 scan.packages.push_back(std::move(package));

@@ -16,7 +16,7 @@ constexpr std::uint64_t kMaxIndexBytes = 256u << 20;
 // Works on the DOM rather than on RepositoryIndex so that elements ferry does not model
 // (IFW-made indexes may carry any) survive the edit.
 class IndexDocument {
-public:
+  public:
     explicit IndexDocument(const std::filesystem::path& repository)
         : path_(repository / "Updates.xml") {
         const std::string text = core::read_file(path_, kMaxIndexBytes);
@@ -53,7 +53,7 @@ public:
 
     const std::filesystem::path& path() const { return path_; }
 
-private:
+  private:
     std::filesystem::path path_;
     pugi::xml_document document_;
 };
@@ -65,13 +65,13 @@ std::string key_of(const pugi::xml_node& node) {
 
 }  // namespace
 
-void add_redirect(const std::filesystem::path& repository, const formats::RepositoryAction& action) {
+void add_redirect(const std::filesystem::path& repository,
+                  const formats::RepositoryAction& action) {
     using Kind = formats::RepositoryAction::Kind;
     const std::string& key = action.kind == Kind::replace ? action.old_url : action.url;
     if (key.empty() || (action.kind == Kind::replace && action.new_url.empty())) {
-        throw Error(action.kind == Kind::replace
-                        ? "replace needs both --old-url and --new-url"
-                        : "a repository URL is required (--url)");
+        throw Error(action.kind == Kind::replace ? "replace needs both --old-url and --new-url"
+                                                 : "a repository URL is required (--url)");
     }
     IndexDocument document(repository);
     pugi::xml_node section = document.section(true);

@@ -17,14 +17,16 @@ namespace fs = std::filesystem;
 // Repository-relative paths of IFW's layout.
 std::string data_archive_path(const formats::PackageUpdate& package, const std::string& archive);
 std::string meta_archive_path(const formats::PackageUpdate& package);
-inline std::string sidecar_path(const std::string& archive_path) { return archive_path + ".sha1"; }
+inline std::string sidecar_path(const std::string& archive_path) {
+    return archive_path + ".sha1";
+}
 
 // Every file the index references for a component's current version (data archives, their
 // sidecars when checksum is on, its meta archive when it has one).
 std::vector<std::string> component_files(const formats::PackageUpdate& package, bool checksum);
 
 class RepositoryDir {
-public:
+  public:
     // Reads dir/Updates.xml; nullopt when the file does not exist. A malformed index throws.
     static std::optional<RepositoryDir> open(const fs::path& dir);
 
@@ -35,7 +37,7 @@ public:
     // metadata) into scratch/<Name>/ and returns that directory (empty when it has none).
     fs::path extract_meta(const formats::PackageUpdate& package, const fs::path& scratch) const;
 
-private:
+  private:
     fs::path dir_;
     formats::RepositoryIndex index_;
 };

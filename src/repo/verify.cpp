@@ -15,7 +15,7 @@ namespace ferry::repo {
 namespace {
 
 class Checker {
-public:
+  public:
     Checker(const fs::path& dir, VerifyReport& report) : dir_(dir), report_(report) {}
 
     void problem(const std::string& file, std::string message) {
@@ -44,12 +44,12 @@ public:
     void check_record(const std::string& file, const formats::ArchiveRecord& record,
                       const core::FileDigest& actual) {
         if (record.size != actual.size) {
-            problem(file, fmt::format("size is {} bytes, the index says {}", actual.size,
-                                      record.size));
+            problem(file,
+                    fmt::format("size is {} bytes, the index says {}", actual.size, record.size));
         }
         if (!record.sha256.empty() && record.sha256 != actual.sha256) {
-            problem(file, fmt::format("SHA-256 is {}, the index says {}", actual.sha256,
-                                      record.sha256));
+            problem(file,
+                    fmt::format("SHA-256 is {}, the index says {}", actual.sha256, record.sha256));
         }
         if (!record.sha1.empty() && record.sha1 != actual.sha1) {
             problem(file, fmt::format("SHA-1 is {}, the index says {}", actual.sha1, record.sha1));
@@ -80,7 +80,7 @@ public:
         }
     }
 
-private:
+  private:
     fs::path dir_;
     VerifyReport& report_;
     std::map<std::string, core::FileDigest> digests_;
@@ -160,9 +160,8 @@ VerifyReport verify_repository(const std::filesystem::path& dir) {
     if (!index.metadata_name.empty()) {
         if (const auto* actual = check.digest(index.metadata_name)) {
             if (!index.metadata_sha1.empty() && actual->sha1 != index.metadata_sha1) {
-                check.problem(index.metadata_name,
-                              fmt::format("SHA-1 is {}, the index says {}", actual->sha1,
-                                          index.metadata_sha1));
+                check.problem(index.metadata_name, fmt::format("SHA-1 is {}, the index says {}",
+                                                               actual->sha1, index.metadata_sha1));
             }
             if (index.metadata_archive) {
                 check.check_record(index.metadata_name, *index.metadata_archive, *actual);

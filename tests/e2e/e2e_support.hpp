@@ -13,7 +13,7 @@
 namespace ferry::testing {
 
 class FerryTest : public ::testing::Test {
-protected:
+  protected:
     const fs::path& root() const { return scratch_.path(); }
 
     CommandResult ferry(std::vector<std::string> args,
@@ -46,7 +46,7 @@ protected:
         }
     }
 
-private:
+  private:
     core::ScratchDir scratch_;
 };
 

@@ -13,7 +13,7 @@ namespace {
 using ::testing::HasSubstr;
 
 class RepogenErrors : public FerryTest {
-protected:
+  protected:
     // A valid repository "repo" from packages a and b.
     fs::path make_repository() {
         const fs::path packages = root() / "packages";
@@ -150,9 +150,9 @@ TEST_F(RepogenErrors, RedirectEditsOnlyRepositoryUpdate) {
                      "Mirror", "--username", "u", "--password", "p"})
                   .exit_code,
               0);
-    ASSERT_EQ(ferry({"repo", "redirect", "remove", "repo", "--url", "http://old.example/repo"})
-                  .exit_code,
-              0);
+    ASSERT_EQ(
+        ferry({"repo", "redirect", "remove", "repo", "--url", "http://old.example/repo"}).exit_code,
+        0);
     ASSERT_EQ(ferry({"repo", "redirect", "replace", "repo", "--old-url", "http://a.example/r",
                      "--new-url", "../r2"})
                   .exit_code,

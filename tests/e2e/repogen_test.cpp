@@ -64,15 +64,14 @@ TEST_F(Repogen, ExampleRepositoryHasIfwLayoutAndVerifies) {
     // Per-component metadata holds <Name>/ with the script and the licence, and its SHA1 is in
     // the index; the united metadata is named at the root.
     const fs::path meta = repo / "com.example.app" / "1.0.0meta.7z";
-    EXPECT_THAT(archive_listing(meta),
-                ::testing::IsSupersetOf({"com.example.app/installscript.qs",
-                                         "com.example.app/license.txt"}));
+    EXPECT_THAT(archive_listing(meta), ::testing::IsSupersetOf({"com.example.app/installscript.qs",
+                                                                "com.example.app/license.txt"}));
     EXPECT_EQ(app->meta_sha1, core::digest_file(meta).sha1);
     ASSERT_FALSE(index.metadata_name.empty());
     EXPECT_EQ(index.metadata_sha1, core::digest_file(repo / index.metadata_name).sha1);
     EXPECT_THAT(archive_listing(repo / index.metadata_name),
-                ::testing::IsSupersetOf({"com.example.app/license.txt", "com.example.docs/",
-                                         "com.example.runtime/"}));
+                ::testing::IsSupersetOf(
+                    {"com.example.app/license.txt", "com.example.docs/", "com.example.runtime/"}));
 
     auto verify = ferry({"repo", "verify", "repo"});
     EXPECT_EQ(verify.exit_code, 0) << describe(verify);
@@ -99,7 +98,7 @@ TEST_F(Repogen, UpdateRebuildsOnlySelectedComponentsAndKeepsOneEarlierVersion) {
     make_package(packages, "b", "1.0", {{"b.txt", "b one"}});
     ASSERT_EQ(ferry({"repogen", "-p", packages.string(), "repo"}).exit_code, 0);
     const fs::path repo = root() / "repo";
-    struct stat b_before{};
+    struct stat b_before {};
     ASSERT_EQ(::stat((repo / "b/1.0content.7z").c_str(), &b_before), 0);
 
     make_package(packages, "a", "2.0", {{"a.txt", "a two"}});
@@ -117,7 +116,7 @@ TEST_F(Repogen, UpdateRebuildsOnlySelectedComponentsAndKeepsOneEarlierVersion) {
     EXPECT_TRUE(fs::exists(repo / "a/2.0content.7z"));
     EXPECT_TRUE(fs::exists(repo / "a/1.0content.7z")) << "kept for older clients";
     EXPECT_TRUE(fs::exists(repo / "a/1.0content.7z.sha1"));
-    struct stat b_after{};
+    struct stat b_after {};
     ASSERT_EQ(::stat((repo / "b/1.0content.7z").c_str(), &b_after), 0);
     EXPECT_EQ(b_before.st_ino, b_after.st_ino) << "b was not selected and must not be touched";
     EXPECT_EQ(b_before.st_mtime, b_after.st_mtime);
@@ -220,8 +219,8 @@ TEST_F(Repogen, EveryArchiveFormatIsReadableByBsdtar) {
 
 TEST_F(Repogen, ShaUpdateWritesContentSha1) {
     const fs::path packages = example_packages();
-    ASSERT_EQ(ferry({"repogen", "-s", "com.example.app", "-p", packages.string(), "repo"}).exit_code,
-              0);
+    ASSERT_EQ(
+        ferry({"repogen", "-s", "com.example.app", "-p", packages.string(), "repo"}).exit_code, 0);
     auto index = read_index(root() / "repo");
     EXPECT_TRUE(core::is_hex_digest(index.find("com.example.app")->component.content_sha1, 40));
     EXPECT_TRUE(index.find("com.example.docs")->component.content_sha1.empty());

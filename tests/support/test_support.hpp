@@ -28,8 +28,7 @@ struct CommandResult {
 // Runs argv[0] with the arguments, extra environment variables added, and captures both
 // streams. No shell is involved.
 CommandResult run(const std::vector<std::string>& argv,
-                  const std::map<std::string, std::string>& env = {},
-                  const fs::path& cwd = {});
+                  const std::map<std::string, std::string>& env = {}, const fs::path& cwd = {});
 
 // Every regular file below root as relative path → content (for comparing trees).
 std::map<std::string, std::string> snapshot_tree(const fs::path& root);
