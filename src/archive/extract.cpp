@@ -3,7 +3,6 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
-#include <locale.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +14,7 @@
 #include <unordered_set>
 
 #include "archive/archive.hpp"
+#include "archive/utf8_locale.hpp"
 #include "core/error.hpp"
 
 namespace ferry::archive {
@@ -22,27 +22,6 @@ namespace ferry::archive {
 namespace {
 
 using Reader = std::unique_ptr<struct archive, decltype(&archive_read_free)>;
-
-// See writer.cpp: names are UTF-8 whatever the process locale is.
-class Utf8Names {
-  public:
-    Utf8Names() {
-        static const locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", locale_t{});
-        if (utf8 != locale_t{}) {
-            previous_ = uselocale(utf8);
-        }
-    }
-    ~Utf8Names() {
-        if (previous_ != locale_t{}) {
-            uselocale(previous_);
-        }
-    }
-    Utf8Names(const Utf8Names&) = delete;
-    Utf8Names& operator=(const Utf8Names&) = delete;
-
-  private:
-    locale_t previous_{};
-};
 
 class FileDescriptor {
   public:
@@ -469,7 +448,7 @@ class DiskWriter {
 
 std::vector<ExtractedEntry> extract_archive(const fs::path& archive, const fs::path& target,
                                             const ExtractLimits& limits) {
-    Utf8Names utf8_names;
+    Utf8Locale utf8_names;
     Reader reader = open_archive(archive);
     EntryChecker checker(archive, limits);
     DiskWriter disk(archive, target, checker);
@@ -500,7 +479,7 @@ std::vector<ExtractedEntry> extract_archive(const fs::path& archive, const fs::p
 }
 
 std::vector<ExtractedEntry> list_archive(const fs::path& archive) {
-    Utf8Names utf8_names;
+    Utf8Locale utf8_names;
     Reader reader = open_archive(archive);
     EntryChecker checker(archive, ExtractLimits{UINT64_MAX, UINT64_MAX});
     std::vector<ExtractedEntry> entries;

@@ -3,7 +3,6 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
-#include <locale.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +14,9 @@
 #include <string>
 
 #include "archive/archive.hpp"
+#include "archive/compress_probe.hpp"
+#include "archive/utf8_locale.hpp"
+#include "archive/zip_times.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
 
@@ -23,40 +25,9 @@ namespace ferry::archive {
 namespace {
 
 constexpr std::size_t kChunkSize = 1 << 20;
-// Files at least this large are probed by three samples of kSampleSize; smaller ones lend their
-// first kSmallSample bytes to a shared pool that is probed as one.
-constexpr std::size_t kSampleSize = 64 << 10;
-constexpr std::uint64_t kSampledFile = 3 * kSampleSize;
-constexpr std::size_t kSmallSample = 16 << 10;
-constexpr std::size_t kPoolSize = 256 << 10;
 // Content smaller than this is not probed: compressing it costs nothing and the comparison
 // after writing decides.
 constexpr std::uint64_t kMinProbedContent = 4096;
-// Compression is used only when the probe expects it to save at least this share of the
-// content: below that it is not worth the time (LZMA crawls through random data at ~2 MB/s).
-constexpr double kMinSaving = 0.02;
-
-// libarchive converts names through the current locale; under "C" it mangles UTF-8 names (7z
-// stores them as UTF-16). A UTF-8 locale for this thread only makes names come out as written.
-class Utf8Names {
-  public:
-    Utf8Names() {
-        static const locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", locale_t{});
-        if (utf8 != locale_t{}) {
-            previous_ = uselocale(utf8);
-        }
-    }
-    ~Utf8Names() {
-        if (previous_ != locale_t{}) {
-            uselocale(previous_);
-        }
-    }
-    Utf8Names(const Utf8Names&) = delete;
-    Utf8Names& operator=(const Utf8Names&) = delete;
-
-  private:
-    locale_t previous_{};
-};
 
 class FileDescriptor {
   public:
@@ -149,110 +120,6 @@ std::vector<Item> inspect(const fs::path& out, std::vector<ArchiveInput> inputs)
     return items;
 }
 
-// zstd level 1 through libarchive's raw writer: fast enough to probe with, and close enough to
-// the real compressors to tell random or already-compressed data from data that compresses.
-std::optional<std::uint64_t> quick_compressed_size(std::string_view data) {
-    Writer writer(archive_write_new(), &archive_write_free);
-    Entry entry(archive_entry_new(), &archive_entry_free);
-    if (!writer || !entry) {
-        return std::nullopt;
-    }
-    std::string buffer(data.size() + data.size() / 8 + 4096, '\0');
-    std::size_t used = 0;
-    struct archive* a = writer.get();
-    archive_entry_set_pathname(entry.get(), "probe");
-    archive_entry_set_filetype(entry.get(), AE_IFREG);
-    archive_entry_set_size(entry.get(), static_cast<la_int64_t>(data.size()));
-    if (archive_write_set_format_raw(a) != ARCHIVE_OK ||
-        archive_write_add_filter_zstd(a) != ARCHIVE_OK ||
-        archive_write_set_filter_option(a, "zstd", "compression-level", "1") != ARCHIVE_OK ||
-        archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
-        archive_write_open_memory(a, buffer.data(), buffer.size(), &used) != ARCHIVE_OK ||
-        archive_write_header(a, entry.get()) != ARCHIVE_OK ||
-        archive_write_data(a, data.data(), data.size()) != static_cast<la_ssize_t>(data.size()) ||
-        archive_write_close(a) != ARCHIVE_OK) {
-        return std::nullopt;
-    }
-    return used;
-}
-
-std::size_t read_at(const fs::path& out, const Item& item, int fd, char* buffer, std::size_t size,
-                    std::uint64_t offset) {
-    std::size_t done = 0;
-    while (done < size) {
-        ssize_t n = ::pread(fd, buffer + done, size - done, static_cast<off_t>(offset + done));
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            fail(out, item.name,
-                 fmt::format("cannot read {}: {}", item.source.string(), errno_text(errno)));
-        }
-        if (n == 0) {
-            break;
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    return done;
-}
-
-// Estimated compressed size of all file content; marks the files whose samples do not compress.
-// A probe that cannot run counts as compressible, so the real compressor and the comparison
-// after writing decide.
-std::uint64_t estimate_compressed(const fs::path& out, std::vector<Item>& items) {
-    double estimate = 0;
-    std::string pool;
-    std::uint64_t pool_represents = 0;
-    auto flush_pool = [&] {
-        if (pool.empty()) {
-            return;
-        }
-        auto packed = quick_compressed_size(pool);
-        double ratio = packed ? static_cast<double>(*packed) / static_cast<double>(pool.size()) : 0;
-        estimate += ratio * static_cast<double>(pool_represents);
-        pool.clear();
-        pool_represents = 0;
-    };
-    std::string sample;
-    for (Item& item : items) {
-        if (item.kind != Kind::file || item.size == 0) {
-            continue;
-        }
-        FileDescriptor fd(::open(item.source.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-        if (fd.get() < 0) {
-            fail(out, item.name,
-                 fmt::format("cannot open {}: {}", item.source.string(), errno_text(errno)));
-        }
-        if (item.size < kSampledFile) {
-            std::size_t take =
-                static_cast<std::size_t>(std::min<std::uint64_t>(item.size, kSmallSample));
-            std::size_t old = pool.size();
-            pool.resize(old + take);
-            pool.resize(old + read_at(out, item, fd.get(), pool.data() + old, take, 0));
-            pool_represents += item.size;
-            if (pool.size() >= kPoolSize) {
-                flush_pool();
-            }
-            continue;
-        }
-        sample.resize(3 * kSampleSize);
-        const std::uint64_t offsets[] = {0, item.size / 2 - kSampleSize / 2,
-                                         item.size - kSampleSize};
-        std::size_t got = 0;
-        for (std::uint64_t offset : offsets) {
-            got += read_at(out, item, fd.get(), sample.data() + got, kSampleSize, offset);
-        }
-        sample.resize(got);
-        auto packed = quick_compressed_size(sample);
-        double ratio =
-            packed && got > 0 ? static_cast<double>(*packed) / static_cast<double>(got) : 0;
-        item.compressible = ratio < 1 - kMinSaving;
-        estimate += ratio * static_cast<double>(item.size);
-    }
-    flush_pool();
-    return static_cast<std::uint64_t>(estimate);
-}
-
 void set_option(struct archive* a, const fs::path& out, const char* module, const char* key,
                 const char* value) {
     if (archive_write_set_option(a, module, key, value) != ARCHIVE_OK) {
@@ -332,119 +199,25 @@ void configure(struct archive* a, const fs::path& out, ArchiveFormat format, int
     }
 }
 
-std::uint32_t dos_time(const std::tm& t) {
-    if (t.tm_year < 80) {
-        return 0x00210000u;
-    }
-    if (t.tm_year > 207) {
-        return 0xff9fbf7du;
-    }
-    auto field = [](int value) { return static_cast<std::uint32_t>(value); };
-    return field(t.tm_year - 80) << 25 | field(t.tm_mon + 1) << 21 | field(t.tm_mday) << 16 |
-           field(t.tm_hour) << 11 | field(t.tm_min) << 5 | field(t.tm_sec) >> 1;
-}
-
-std::uint64_t le(const char* p, int bytes) {
-    std::uint64_t value = 0;
-    for (int i = bytes - 1; i >= 0; --i) {
-        value = value << 8 | static_cast<unsigned char>(p[i]);
-    }
-    return value;
-}
-
-void put_le32(char* p, std::uint32_t value) {
-    for (int i = 0; i < 4; ++i) {
-        p[i] = static_cast<char>(value >> (8 * i) & 0xff);
-    }
-}
-
-// libarchive writes the MS-DOS time of zip entries in local time (the UT extra field holds the
-// real UTC time); rewrite it as UTC so that the bytes do not depend on the machine's time zone.
-void pin_zip_dos_times(int fd, const fs::path& out, std::int64_t mtime) {
-    std::time_t t = static_cast<std::time_t>(mtime);
-    std::tm local{};
-    std::tm utc{};
-    ::localtime_r(&t, &local);
-    ::gmtime_r(&t, &utc);
-    const std::uint32_t from = dos_time(local);
-    const std::uint32_t to = dos_time(utc);
-    if (from == to) {
-        return;
-    }
-    auto read_exact = [&](std::string& buffer, std::uint64_t offset) {
-        std::size_t done = 0;
-        while (done < buffer.size()) {
-            ssize_t n = ::pread(fd, buffer.data() + done, buffer.size() - done,
-                                static_cast<off_t>(offset + done));
-            if (n <= 0 && !(n < 0 && errno == EINTR)) {
-                throw Error::format("{}: cannot re-read the written zip", out.string());
-            }
-            done += n > 0 ? static_cast<std::size_t>(n) : 0;
+// Reads up to size bytes (fewer only at the end of the file).
+std::size_t read_full(const fs::path& out, const Item& item, int fd, char* buffer,
+                      std::size_t size) {
+    std::size_t done = 0;
+    while (done < size) {
+        ssize_t n = ::read(fd, buffer + done, size - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
         }
-    };
-    auto write_exact = [&](const std::string& buffer, std::uint64_t offset) {
-        if (::pwrite(fd, buffer.data(), buffer.size(), static_cast<off_t>(offset)) !=
-            static_cast<ssize_t>(buffer.size())) {
-            throw Error::format("{}: cannot fix the zip's times: {}", out.string(),
-                                errno_text(errno));
+        if (n < 0) {
+            fail(out, item.name,
+                 fmt::format("cannot read {}: {}", item.source.string(), errno_text(errno)));
         }
-    };
-    struct stat st {};
-    if (::fstat(fd, &st) != 0 || st.st_size < 22) {
-        throw Error::format("{}: the written zip is truncated", out.string());
+        if (n == 0) {
+            break;
+        }
+        done += static_cast<std::size_t>(n);
     }
-    const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
-    std::string end(22, '\0');
-    read_exact(end, size - 22);  // libarchive writes no archive comment
-    std::uint64_t entries = le(end.data() + 10, 2);
-    std::uint64_t cd_size = le(end.data() + 12, 4);
-    std::uint64_t cd_offset = le(end.data() + 16, 4);
-    if (entries == 0xffff || cd_size == 0xffffffff || cd_offset == 0xffffffff) {
-        std::string locator(20, '\0');
-        read_exact(locator, size - 42);
-        std::string end64(56, '\0');
-        read_exact(end64, le(locator.data() + 8, 8));
-        entries = le(end64.data() + 32, 8);
-        cd_size = le(end64.data() + 40, 8);
-        cd_offset = le(end64.data() + 48, 8);
-    }
-    std::string cd(cd_size, '\0');
-    read_exact(cd, cd_offset);
-    std::string local_header(30, '\0');
-    std::size_t pos = 0;
-    for (std::uint64_t i = 0; i < entries; ++i) {
-        if (pos + 46 > cd.size() || cd.compare(pos, 4, "PK\1\2") != 0) {
-            throw Error::format("{}: unexpected zip central directory layout", out.string());
-        }
-        char* header = cd.data() + pos;
-        const std::size_t name_length = le(header + 28, 2);
-        const std::size_t extra_length = le(header + 30, 2);
-        std::uint64_t local_offset = le(header + 42, 4);
-        if (local_offset == 0xffffffff) {
-            // The zip64 extra field lists, in order, only the sizes that overflowed.
-            const char* extra = header + 46 + name_length;
-            for (std::size_t e = 0; e + 4 <= extra_length;) {
-                std::size_t length = le(extra + e + 2, 2);
-                if (le(extra + e, 2) == 1) {
-                    std::size_t skip = (le(header + 24, 4) == 0xffffffff ? 8 : 0) +
-                                       (le(header + 20, 4) == 0xffffffff ? 8 : 0);
-                    local_offset = le(extra + e + 4 + skip, 8);
-                    break;
-                }
-                e += 4 + length;
-            }
-        }
-        if (le(header + 12, 4) == from) {
-            put_le32(header + 12, to);
-        }
-        read_exact(local_header, local_offset);
-        if (local_header.compare(0, 4, "PK\3\4") == 0 && le(local_header.data() + 10, 4) == from) {
-            put_le32(local_header.data() + 10, to);
-            write_exact(local_header, local_offset);
-        }
-        pos += 46 + name_length + extra_length + le(header + 32, 2);
-    }
-    write_exact(cd, cd_offset);
+    return done;
 }
 
 struct PassResult {
@@ -516,7 +289,7 @@ PassResult write_pass(const fs::path& out, const fs::path& temp, const std::vect
         while (source) {
             std::size_t want =
                 static_cast<std::size_t>(std::min<std::uint64_t>(kChunkSize, size - done + 1));
-            std::size_t got = read_at(out, item, source->get(), buffer.get(), want, done);
+            std::size_t got = read_full(out, item, source->get(), buffer.get(), want);
             if (done + got > size) {
                 fail(out, item.name,
                      fmt::format("{} grew while it was archived", item.source.string()));
@@ -626,7 +399,7 @@ std::vector<ArchiveInput> collect_tree(const fs::path& root, std::string_view pr
 WriteResult write_archive(const fs::path& out, std::vector<ArchiveInput> inputs,
                           const WriteOptions& options) {
     parse_compression_level(std::to_string(options.level));
-    Utf8Names utf8_names;
+    Utf8Locale utf8_names;
     std::vector<Item> items = inspect(out, std::move(inputs));
     std::uint64_t total = 0;
     for (const Item& item : items) {
@@ -634,8 +407,21 @@ WriteResult write_archive(const fs::path& out, std::vector<ArchiveInput> inputs,
     }
     bool stored = options.level == 0 || options.format == ArchiveFormat::tar;
     if (!stored && total >= kMinProbedContent) {
-        const double estimate = static_cast<double>(estimate_compressed(out, items));
-        stored = estimate >= static_cast<double>(total) * (1 - kMinSaving);
+        // Compression is used only when expected to save a noticeable share: below that it is
+        // not worth the time (LZMA crawls through random data at ~2 MB/s).
+        std::vector<ProbedFile> probed;
+        for (const Item& item : items) {
+            if (item.kind == Kind::file) {
+                probed.push_back({&item.source, item.size});
+            }
+        }
+        const auto estimate = static_cast<double>(estimate_compressed_size(probed));
+        stored = estimate >= static_cast<double>(total) * (1 - kMinCompressionSaving);
+        for (std::size_t i = 0, p = 0; i < items.size(); ++i) {
+            if (items[i].kind == Kind::file) {
+                items[i].compressible = probed[p++].compressible;
+            }
+        }
     }
     TemporaryFile first(core::temporary_sibling(out));
     PassResult written = write_pass(out, first.path(), items, options, stored, true);
