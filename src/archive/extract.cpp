@@ -179,7 +179,8 @@ class EntryChecker {
             fail(fmt::format("symlink to the absolute path \"{}\"", target));
         }
         std::size_t depth = 0;
-        for (std::string_view dir = parent_of(link); !dir.empty();) {
+        const std::string link_dir = parent_of(link);
+        for (std::string_view dir = link_dir; !dir.empty();) {
             ++depth;
             std::size_t slash = dir.find('/');
             dir = slash == dir.npos ? std::string_view() : dir.substr(slash + 1);
