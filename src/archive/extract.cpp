@@ -328,7 +328,8 @@ class DiskWriter {
             if (status == ARCHIVE_EOF) {
                 break;
             }
-            if (status != ARCHIVE_OK && status != ARCHIVE_WARN) {
+            // Warnings here are integrity failures (bad CRC, wrong size): refuse the data.
+            if (status != ARCHIVE_OK) {
                 discard(fmt::format("cannot read its data: {}", archive_error_string(reader)));
             }
             try {
