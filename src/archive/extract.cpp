@@ -170,7 +170,8 @@ class EntryChecker {
     }
 
     // Resolved lexically from the link's own directory, the target must stay inside the target
-    // directory.
+    // directory. '..' may only lead the target: after a name that is (or later becomes) a
+    // symlink, the kernel would climb from wherever that symlink points, not lexically.
     void check_symlink_target(const std::string& link, std::string_view target) const {
         if (target.empty()) {
             fail("symlink with an empty target");
@@ -178,16 +179,16 @@ class EntryChecker {
         if (target.front() == '/') {
             fail(fmt::format("symlink to the absolute path \"{}\"", target));
         }
-        std::size_t depth = 0;
         const std::string link_dir = parent_of(link);
-        for (std::string_view dir = link_dir; !dir.empty();) {
-            ++depth;
-            std::size_t slash = dir.find('/');
-            dir = slash == dir.npos ? std::string_view() : dir.substr(slash + 1);
-        }
+        std::size_t depth =
+            link_dir.empty() ? 0 : 1 + std::count(link_dir.begin(), link_dir.end(), '/');
+        bool descended = false;
         for (std::size_t start = 0; start <= target.size();) {
             std::size_t end = std::min(target.find('/', start), target.size());
             std::string_view part = target.substr(start, end - start);
+            if (part == ".." && descended) {
+                fail(fmt::format("symlink target \"{}\" has '..' after a name", target));
+            }
             if (part == "..") {
                 if (depth == 0) {
                     fail(fmt::format("symlink target \"{}\" leads outside the target directory",
@@ -196,6 +197,7 @@ class EntryChecker {
                 --depth;
             } else if (!part.empty() && part != ".") {
                 ++depth;
+                descended = true;
             }
             start = end + 1;
         }
@@ -253,8 +255,7 @@ std::string temporary_name(const std::string& name) {
 class DiskWriter {
   public:
     DiskWriter(const fs::path& archive, const fs::path& target, EntryChecker& checker)
-        : archive_(archive),
-          target_(target),
+        : target_(target),
           checker_(checker),
           root_(::open(target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {
         if (root_.get() < 0) {
@@ -328,7 +329,8 @@ class DiskWriter {
             if (status == ARCHIVE_EOF) {
                 break;
             }
-            if (status != ARCHIVE_OK && status != ARCHIVE_WARN) {
+            // Warnings here are integrity failures (bad CRC, wrong size): refuse the data.
+            if (status != ARCHIVE_OK) {
                 discard(fmt::format("cannot read its data: {}", archive_error_string(reader)));
             }
             try {
@@ -438,7 +440,6 @@ class DiskWriter {
         }
     }
 
-    const fs::path& archive_;
     const fs::path& target_;
     EntryChecker& checker_;
     FileDescriptor root_;

@@ -353,6 +353,7 @@ class TemporaryFile {
                                 path_.string(), errno_text(errno));
         }
         path_.clear();
+        core::sync_path(target.parent_path().empty() ? fs::path(".") : target.parent_path());
     }
 
   private:

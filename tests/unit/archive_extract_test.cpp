@@ -144,6 +144,11 @@ std::vector<MaliciousCase> malicious_cases(const std::string& evil_tmp) {
         {"symlink leading outside",
          {{"sub", Kind::directory}, {"sub/l", Kind::symlink, "../../outside"}},
          "\"sub/l\""},
+        {"symlink climbing through another symlink",
+         {{"d/e", Kind::directory},
+          {"d/e/b", Kind::symlink, "../.."},
+          {"d/e/c", Kind::symlink, "b/../escape"}},
+         "\"d/e/c\""},
         {"hardlink to /etc/passwd", {{"h", Kind::hardlink, "/etc/passwd"}}, "\"h\""},
         {"hardlink to ../x", {{"h", Kind::hardlink, "../x"}}, "\"h\""},
         {"hardlink to nothing", {{"h", Kind::hardlink, "missing"}}, "\"h\""},
@@ -244,6 +249,31 @@ TEST(ExtractArchive, CountsTheBytesWrittenNotTheSizeTheHeaderClaims) {
         EXPECT_NE(std::string(e.what()).find("limit"), std::string::npos) << e.what();
     }
     EXPECT_FALSE(fs::exists(base.path() / "target/zeros")) << "the partial file is removed";
+}
+
+TEST(ExtractArchive, CorruptContentIsAnErrorNamingTheEntry) {
+    ScratchDir base;
+    write_text(base.path() / "src/payload.bin", testing::random_bytes(100000, 5));
+    for (ArchiveFormat format : {ArchiveFormat::sevenzip, ArchiveFormat::zip}) {
+        SCOPED_TRACE(std::string(extension(format)));
+        const fs::path archive = base.path() / ("corrupt." + std::string(extension(format)));
+        WriteOptions options;
+        options.format = format;
+        options.level = 0;
+        write_archive(archive, collect_tree(base.path() / "src", ""), options);
+        std::string bytes = read_text(archive);
+        bytes[50000] = static_cast<char>(bytes[50000] ^ 0x5a);  // inside the stored payload
+        write_text(archive, bytes);
+        const fs::path target = base.path() / ("x-" + std::string(extension(format)));
+        fs::create_directories(target);
+        try {
+            extract_archive(archive, target);
+            FAIL() << "expected an error";
+        } catch (const Error& e) {
+            EXPECT_NE(std::string(e.what()).find(archive.string()), std::string::npos) << e.what();
+            EXPECT_NE(std::string(e.what()).find("\"payload.bin\""), std::string::npos) << e.what();
+        }
+    }
 }
 
 TEST(ExtractArchive, RefusesToWriteThroughASymlinkAlreadyInTheTarget) {
