@@ -60,6 +60,23 @@ double ratio_of(std::string_view data) {
     return packed ? static_cast<double>(*packed) / static_cast<double>(data.size()) : kUnknownRatio;
 }
 
+// Text: no NUL byte and almost only printable characters, white space or UTF-8 sequences.
+bool looks_like_text(std::string_view data) {
+    if (data.empty()) {
+        return false;
+    }
+    std::size_t odd = 0;
+    for (unsigned char c : data) {
+        if (c == 0) {
+            return false;
+        }
+        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f') {
+            ++odd;
+        }
+    }
+    return odd * 100 < data.size();
+}
+
 // Appends up to size bytes read at offset; stops quietly at the end or on an error.
 void append_at(int fd, std::string& buffer, std::size_t size, std::uint64_t offset) {
     const std::size_t start = buffer.size();
@@ -81,12 +98,16 @@ void append_at(int fd, std::string& buffer, std::size_t size, std::uint64_t offs
 
 }  // namespace
 
-std::uint64_t estimate_compressed_size(std::vector<ProbedFile>& files) {
+ProbeEstimate estimate_compression(std::vector<ProbedFile>& files) {
     double estimate = 0;
+    std::uint64_t text = 0;
     std::string pool;
     std::uint64_t pool_represents = 0;
     auto flush_pool = [&] {
         estimate += ratio_of(pool) * static_cast<double>(pool_represents);
+        if (looks_like_text(pool)) {
+            text += pool_represents;
+        }
         pool.clear();
         pool_represents = 0;
     };
@@ -117,11 +138,14 @@ std::uint64_t estimate_compressed_size(std::vector<ProbedFile>& files) {
             const double ratio = ratio_of(sample);
             file.compressible = ratio < 1 - kMinCompressionSaving;
             estimate += ratio * static_cast<double>(file.size);
+            if (looks_like_text(sample)) {
+                text += file.size;
+            }
         }
         ::close(fd);
     }
     flush_pool();
-    return static_cast<std::uint64_t>(estimate);
+    return {static_cast<std::uint64_t>(estimate), text};
 }
 
 }  // namespace ferry::archive

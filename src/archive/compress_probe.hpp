@@ -14,9 +14,14 @@ struct ProbedFile {
     bool compressible = true;  // set by the probe for files large enough to be sampled
 };
 
-// Estimated compressed size of all the files together. Files that cannot be read count as
-// compressible: the real write then reports the error with the archive and entry names.
-std::uint64_t estimate_compressed_size(std::vector<ProbedFile>& files);
+struct ProbeEstimate {
+    std::uint64_t compressed = 0;  // estimated compressed size of all the files together
+    std::uint64_t text = 0;        // bytes whose samples look like text (no NUL, printable)
+};
+
+// Files that cannot be read count as compressible binary: the real write then reports the error
+// with the archive and entry names.
+ProbeEstimate estimate_compression(std::vector<ProbedFile>& files);
 
 // The share of the content compression must be expected to save to be worth running.
 inline constexpr double kMinCompressionSaving = 0.02;

@@ -25,6 +25,10 @@ namespace ferry::archive {
 namespace {
 
 constexpr std::size_t kChunkSize = 1 << 20;
+// Text coding (PPMd) is chosen when at least this share of the content looks like text, and
+// only at levels that ask for a good ratio: PPMd decodes no faster than it encodes.
+constexpr double kMinTextShare = 0.9;
+constexpr int kMinTextCodingLevel = 5;
 // Content smaller than this is not probed: compressing it costs nothing and the comparison
 // after writing decides.
 constexpr std::uint64_t kMinProbedContent = 4096;
@@ -131,14 +135,22 @@ void set_option(struct archive* a, const fs::path& out, const char* module, cons
 // Maps ferry's levels 0,1,3,5,7,9 onto each format. Stored means: 7z copy, zip store, plain
 // tar, gzip level 0 (deflate's stored blocks); bzip2, xz and zstd have no stored mode, so
 // their lightest settings stand in (bzip2 1, xz preset 0, zstd 1).
+// How the content is coded: as it is, by the format's usual compressor, or — for text in 7z at
+// level 5 and above — by PPMd, which packs text tighter than LZMA2 and several times faster.
+enum class Coding { stored, general, text };
+
 void configure(struct archive* a, const fs::path& out, ArchiveFormat format, int level,
-               bool stored) {
+               Coding coding) {
+    const bool stored = coding == Coding::stored;
     const std::string level_text = std::to_string(stored ? 0 : level);
     int status = ARCHIVE_OK;
     switch (format) {
         case ArchiveFormat::sevenzip:
             status = archive_write_set_format_7zip(a);
-            set_option(a, out, "7zip", "compression", stored ? "copy" : "lzma2");
+            set_option(a, out, "7zip", "compression",
+                       stored                   ? "copy"
+                       : coding == Coding::text ? "ppmd"
+                                                : "lzma2");
             set_option(a, out, "7zip", "compression-level", level_text.c_str());
             return;
         case ArchiveFormat::zip:
@@ -228,7 +240,8 @@ struct PassResult {
 
 // Writes every item into temp. Errors name the archive and the entry being written.
 PassResult write_pass(const fs::path& out, const fs::path& temp, const std::vector<Item>& items,
-                      const WriteOptions& options, bool stored, bool report_progress) {
+                      const WriteOptions& options, Coding coding, bool report_progress) {
+    const bool stored = coding == Coding::stored;
     FileDescriptor fd(::open(temp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (fd.get() < 0) {
         throw Error::format("{}: cannot create {}: {}", out.string(), temp.string(),
@@ -236,7 +249,7 @@ PassResult write_pass(const fs::path& out, const fs::path& temp, const std::vect
     }
     Writer writer(archive_write_new(), &archive_write_free);
     struct archive* a = writer.get();
-    configure(a, out, options.format, options.level, stored);
+    configure(a, out, options.format, options.level, coding);
     archive_write_set_bytes_per_block(a, 1 << 16);
     archive_write_set_bytes_in_last_block(a, 1);
     if (archive_write_open_fd(a, fd.get()) != ARCHIVE_OK) {
@@ -407,6 +420,7 @@ WriteResult write_archive(const fs::path& out, std::vector<ArchiveInput> inputs,
         total += item.size;
     }
     bool stored = options.level == 0 || options.format == ArchiveFormat::tar;
+    bool text = false;
     if (!stored && total >= kMinProbedContent) {
         // Compression is used only when expected to save a noticeable share: below that it is
         // not worth the time (LZMA crawls through random data at ~2 MB/s).
@@ -416,21 +430,28 @@ WriteResult write_archive(const fs::path& out, std::vector<ArchiveInput> inputs,
                 probed.push_back({&item.source, item.size});
             }
         }
-        const auto estimate = static_cast<double>(estimate_compressed_size(probed));
-        stored = estimate >= static_cast<double>(total) * (1 - kMinCompressionSaving);
+        const ProbeEstimate estimate = estimate_compression(probed);
+        stored = static_cast<double>(estimate.compressed) >=
+                 static_cast<double>(total) * (1 - kMinCompressionSaving);
+        text = static_cast<double>(estimate.text) >= static_cast<double>(total) * kMinTextShare;
         for (std::size_t i = 0, p = 0; i < items.size(); ++i) {
             if (items[i].kind == Kind::file) {
                 items[i].compressible = probed[p++].compressible;
             }
         }
     }
+    const Coding coding =
+        stored ? Coding::stored
+        : text && options.format == ArchiveFormat::sevenzip && options.level >= kMinTextCodingLevel
+            ? Coding::text
+            : Coding::general;
     TemporaryFile first(core::temporary_sibling(out));
-    PassResult written = write_pass(out, first.path(), items, options, stored, true);
+    PassResult written = write_pass(out, first.path(), items, options, coding, true);
     WriteResult result{written.content, stored};
     // The probe only samples: if compression still did not pay, keep whichever is smaller.
     if (!stored && written.archive_bytes >= written.uncompressed) {
         TemporaryFile second(core::temporary_sibling(out));
-        PassResult plain = write_pass(out, second.path(), items, options, true, false);
+        PassResult plain = write_pass(out, second.path(), items, options, Coding::stored, false);
         if (plain.archive_bytes <= written.archive_bytes) {
             second.rename_to(out);
             result.stored = true;

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "archive/archive.hpp"
@@ -373,6 +374,47 @@ TEST(WriteArchive, RefusesBadAndDuplicateEntryNames) {
     });
     EXPECT_NE(message.find("twice"), std::string::npos) << message;
     EXPECT_FALSE(fs::exists(out));
+}
+
+}  // namespace
+}  // namespace ferry::archive
+
+namespace ferry::archive {
+namespace {
+
+// The coding method 7-Zip itself reports for the archive's first file.
+std::string method_of(const fs::path& archive) {
+    auto r = testing::run({"/usr/bin/7z", "l", "-slt", archive.string()});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto at = r.out.find("\nMethod = ");
+    return at == std::string::npos ? "" : r.out.substr(at + 10, r.out.find('\n', at + 1) - at - 10);
+}
+
+TEST(WriteArchive, TextIn7zAtLevelFiveAndAboveIsCodedWithPpmdAndBinaryWithLzma2) {
+    ScratchDir dir;
+    std::string text;
+    for (int i = 0; text.size() < (1 << 20); ++i) {
+        text += "entry " + std::to_string(i * 7919 % 1000) + " installs the component\n";
+    }
+    write_text(dir.path() / "text/doc.txt", text);
+    std::string binary = testing::random_bytes(1 << 19, 3) + std::string(1 << 19, '\0');
+    write_text(dir.path() / "binary/lib.so", binary);
+    for (int level : {1, 5, 9}) {
+        SCOPED_TRACE(level);
+        const fs::path text_out = dir.path() / ("text" + std::to_string(level) + ".7z");
+        write_archive(text_out, collect_tree(dir.path() / "text", ""),
+                      options_for(ArchiveFormat::sevenzip, level));
+        EXPECT_THAT(method_of(text_out), ::testing::HasSubstr(level >= 5 ? "PPMD" : "LZMA2"));
+        EXPECT_EQ(testing::run({"/usr/bin/7z", "t", text_out.string()}).exit_code, 0);
+        ScratchDir extracted;
+        extract_archive(text_out, extracted.path());
+        EXPECT_EQ(testing::read_text(extracted.path() / "doc.txt"), text);
+
+        const fs::path binary_out = dir.path() / ("binary" + std::to_string(level) + ".7z");
+        write_archive(binary_out, collect_tree(dir.path() / "binary", ""),
+                      options_for(ArchiveFormat::sevenzip, level));
+        EXPECT_THAT(method_of(binary_out), ::testing::HasSubstr("LZMA2"));
+    }
 }
 
 }  // namespace
