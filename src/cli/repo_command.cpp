@@ -4,6 +4,7 @@
 
 #include "cli/commands.hpp"
 #include "core/error.hpp"
+#include "net/http.hpp"
 #include "repo/redirect.hpp"
 #include "repo/verify.hpp"
 
@@ -16,25 +17,16 @@ struct VerifyArgs {
     bool json = false;
 };
 
-std::filesystem::path local_path(const std::string& location) {
-    if (location.starts_with("file://")) {
-        return location.substr(7);
-    }
-    if (location.find("://") != std::string::npos) {
-        throw Error::format("{}: only local directories and file:// URLs can be verified so far",
-                            location);
-    }
-    return location;
-}
-
 int run_verify(const VerifyArgs& args) {
-    const auto report = repo::verify_repository(local_path(args.location));
+    const auto report = net::is_url(args.location) ? repo::verify_repository_url(args.location)
+                                                   : repo::verify_repository(args.location);
+    const std::string shown = net::redact_url(args.location);
     if (args.json) {
         nlohmann::json problems = nlohmann::json::array();
         for (const auto& p : report.problems) {
             problems.push_back({{"file", p.file}, {"problem", p.message}});
         }
-        std::printf("%s\n", nlohmann::json{{"repository", args.location},
+        std::printf("%s\n", nlohmann::json{{"repository", shown},
                                            {"ok", report.ok()},
                                            {"components", report.components},
                                            {"files_checked", report.files_checked},
@@ -42,13 +34,13 @@ int run_verify(const VerifyArgs& args) {
                                 .dump(2)
                                 .c_str());
     } else if (report.ok()) {
-        std::printf("%s: OK (%zu components, %zu files checked)\n", args.location.c_str(),
+        std::printf("%s: OK (%zu components, %zu files checked)\n", shown.c_str(),
                     report.components, report.files_checked);
     } else {
         for (const auto& p : report.problems) {
             std::printf("%s: %s\n", p.file.c_str(), p.message.c_str());
         }
-        std::printf("%s: %zu problems (%zu components, %zu files checked)\n", args.location.c_str(),
+        std::printf("%s: %zu problems (%zu components, %zu files checked)\n", shown.c_str(),
                     report.problems.size(), report.components, report.files_checked);
     }
     return report.ok() ? kExitOk : kExitFailure;
@@ -170,7 +162,9 @@ void add_repo_command(CLI::App& app, CommandAction& run) {
         "verify",
         "Check a repository (ferry's or IFW's) against its Updates.xml: archives present, sizes, "
         ".sha1 sidecars, SHA-256 where recorded, metadata SHA-1s. Exit 0 when all is well.");
-    verify->add_option("DIR_OR_URL", verify_args->location, "Repository directory or file:// URL")
+    verify
+        ->add_option("DIR_OR_URL", verify_args->location,
+                     "Repository directory, or its http(s):// or file:// URL")
         ->required();
     verify->add_flag("--json", verify_args->json, "Machine-readable report");
     verify->callback(

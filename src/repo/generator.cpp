@@ -104,25 +104,6 @@ std::vector<RepositoryDir> open_sources(const GenerateOptions& options,
     return sources;
 }
 
-std::set<std::string> referenced_files(const formats::RepositoryIndex& index) {
-    std::set<std::string> files;
-    for (const auto& package : index.packages) {
-        for (auto& file : component_files(package, index.checksum)) {
-            files.insert(std::move(file));
-        }
-        for (const auto& retained : package.retained) {
-            files.insert(retained.files.begin(), retained.files.end());
-        }
-    }
-    if (!index.metadata_name.empty()) {
-        files.insert(index.metadata_name);
-    }
-    for (const auto& retained : index.retained_metadata) {
-        files.insert(retained.files.begin(), retained.files.end());
-    }
-    return files;
-}
-
 // --keep: the files of the version an update replaces stay listed (newest first) so that
 // clients holding the older Updates.xml still find them; the oldest beyond `keep` go.
 void carry_retention(formats::RepositoryIndex& next, const formats::RepositoryIndex& previous,

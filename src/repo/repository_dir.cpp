@@ -33,6 +33,37 @@ std::vector<std::string> component_files(const formats::PackageUpdate& package, 
     return files;
 }
 
+std::set<std::string> referenced_files(const formats::RepositoryIndex& index) {
+    std::set<std::string> files;
+    for (const auto& package : index.packages) {
+        for (auto& file : component_files(package, index.checksum)) {
+            files.insert(std::move(file));
+        }
+        for (const auto& retained : package.retained) {
+            files.insert(retained.files.begin(), retained.files.end());
+        }
+    }
+    if (!index.metadata_name.empty()) {
+        files.insert(index.metadata_name);
+    }
+    for (const auto& retained : index.retained_metadata) {
+        files.insert(retained.files.begin(), retained.files.end());
+    }
+    return files;
+}
+
+bool is_safe_relative_path(std::string_view path) {
+    if (path.empty() || path.front() == '/' || path.find('\\') != std::string_view::npos) {
+        return false;
+    }
+    for (const auto& part : fs::path(path)) {
+        if (part == ".." || part == ".") {
+            return false;
+        }
+    }
+    return true;
+}
+
 std::optional<RepositoryDir> RepositoryDir::open(const fs::path& dir) {
     const fs::path index_path = dir / "Updates.xml";
     std::error_code ec;

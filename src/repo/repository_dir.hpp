@@ -5,7 +5,9 @@
 
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "formats/updates_xml.hpp"
@@ -24,6 +26,12 @@ inline std::string sidecar_path(const std::string& archive_path) {
 // Every file the index references for a component's current version (data archives, their
 // sidecars when checksum is on, its meta archive when it has one).
 std::vector<std::string> component_files(const formats::PackageUpdate& package, bool checksum);
+
+// Every file the index references: current versions, retained earlier versions, united metadata.
+std::set<std::string> referenced_files(const formats::RepositoryIndex& index);
+
+// A path the index names is used only when it stays inside the repository: relative, no "..".
+bool is_safe_relative_path(std::string_view path);
 
 class RepositoryDir {
   public:

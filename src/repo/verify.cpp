@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "core/hash.hpp"
+#include "net/http.hpp"
 #include "repo/repository_dir.hpp"
 
 namespace ferry::repo {
@@ -28,6 +29,10 @@ class Checker {
             return &it->second;
         }
         std::error_code ec;
+        if (!is_safe_relative_path(file)) {
+            problem(file, "the index names a path outside the repository");
+            return nullptr;
+        }
         if (!fs::is_regular_file(dir_ / file, ec)) {
             problem(file, "missing");
             return nullptr;
@@ -75,7 +80,9 @@ class Checker {
     void check_exists(const std::string& file) {
         std::error_code ec;
         ++report_.files_checked;
-        if (!fs::is_regular_file(dir_ / file, ec)) {
+        if (!is_safe_relative_path(file)) {
+            problem(file, "the index names a path outside the repository");
+        } else if (!fs::is_regular_file(dir_ / file, ec)) {
             problem(file, "missing (kept for clients holding an older Updates.xml)");
         }
     }
@@ -174,6 +181,26 @@ VerifyReport verify_repository(const std::filesystem::path& dir) {
         }
     }
     return report;
+}
+
+VerifyReport verify_repository_url(const std::string& url) {
+    core::ScratchDir mirror;
+    if (net::fetch_to_file(net::join_url(url, "Updates.xml"), mirror.path() / "Updates.xml") !=
+        net::FetchStatus::ok) {
+        throw Error::format("{}: no Updates.xml: not a repository", net::redact_url(url));
+    }
+    const auto repository = RepositoryDir::open(mirror.path());
+    // Every referenced file is fetched into a local mirror of the repository, which is then
+    // checked like a directory; a file the server does not have is reported missing there.
+    for (const auto& file : referenced_files(repository->index())) {
+        if (!is_safe_relative_path(file)) {
+            continue;  // the directory check reports it
+        }
+        const fs::path local = mirror.path() / file;
+        fs::create_directories(local.parent_path());
+        net::fetch_to_file(net::join_url(url, file), local);
+    }
+    return verify_repository(mirror.path());
 }
 
 }  // namespace ferry::repo

@@ -24,4 +24,8 @@ struct VerifyReport {
 // A malformed or missing Updates.xml throws; everything else becomes a problem in the report.
 VerifyReport verify_repository(const std::filesystem::path& dir);
 
+// The same for a repository served over http(s):// or file://: every file the index references
+// is downloaded and checked. Network failures other than a missing file throw.
+VerifyReport verify_repository_url(const std::string& url);
+
 }  // namespace ferry::repo

@@ -1,0 +1,128 @@
+#include "support/nginx_server.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+
+#include "support/test_support.hpp"
+
+extern char** environ;
+
+namespace ferry::testing {
+
+int free_port() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+        throw std::runtime_error("cannot find a free loopback port");
+    }
+    ::close(fd);
+    return ntohs(address.sin_port);
+}
+
+bool wait_for_port(int port, int timeout_ms) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (std::chrono::steady_clock::now() < deadline) {
+        int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(static_cast<uint16_t>(port));
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        const bool connected =
+            ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+        ::close(fd);
+        if (connected) {
+            return true;
+        }
+        // Retry on refusal: the server is starting; each try is bounded by the deadline.
+        ::poll(nullptr, 0, 20);
+    }
+    return false;
+}
+
+NginxServer::NginxServer(const std::filesystem::path& root, const std::string& extra)
+    : prefix_({}, "ferry-nginx-") {
+    port_ = free_port();
+    const auto& p = prefix_.path();
+    write_text(p / "nginx.conf",
+               "worker_processes 1;\n"
+               "user root;\n"
+               "pid " +
+                   (p / "nginx.pid").string() +
+                   ";\n"
+                   "error_log " +
+                   (p / "error.log").string() +
+                   " warn;\n"
+                   "events { worker_connections 64; }\n"
+                   "http {\n"
+                   "  access_log " +
+                   (p / "access.log").string() +
+                   ";\n"
+                   "  client_body_temp_path " +
+                   (p / "body").string() +
+                   ";\n"
+                   "  proxy_temp_path " +
+                   (p / "proxy").string() +
+                   ";\n"
+                   "  fastcgi_temp_path " +
+                   (p / "fastcgi").string() +
+                   ";\n"
+                   "  uwsgi_temp_path " +
+                   (p / "uwsgi").string() +
+                   ";\n"
+                   "  scgi_temp_path " +
+                   (p / "scgi").string() +
+                   ";\n"
+                   "  types { text/xml xml; }\n"
+                   "  default_type application/octet-stream;\n"
+                   "  server {\n"
+                   "    listen 127.0.0.1:" +
+                   std::to_string(port_) +
+                   ";\n"
+                   "    root " +
+                   std::filesystem::absolute(root).string() + ";\n" + extra +
+                   "  }\n"
+                   "}\n");
+    std::vector<std::string> args = {"/usr/sbin/nginx", "-e", (p / "error.log").string(),  "-p",
+                                     p.string(),        "-c", (p / "nginx.conf").string(), "-g",
+                                     "daemon off;"};
+    std::vector<char*> argv;
+    for (auto& a : args) {
+        argv.push_back(a.data());
+    }
+    argv.push_back(nullptr);
+    if (::posix_spawn(&pid_, argv[0], nullptr, nullptr, argv.data(), environ) != 0) {
+        throw std::runtime_error("cannot start nginx");
+    }
+    if (!wait_for_port(port_, 10'000)) {
+        throw std::runtime_error("nginx did not open port " + std::to_string(port_) + ": " +
+                                 read_text(p / "error.log"));
+    }
+}
+
+NginxServer::~NginxServer() {
+    if (pid_ > 0) {
+        ::kill(pid_, SIGQUIT);
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+    }
+}
+
+std::string NginxServer::url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + "/" + path;
+}
+
+}  // namespace ferry::testing

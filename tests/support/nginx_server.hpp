@@ -1,0 +1,38 @@
+// A real nginx (Debian's) serving a directory on a free loopback port for the duration of a
+// test: Range, ETag and conditional requests as a production web server answers them.
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <string>
+
+#include "core/files.hpp"
+
+namespace ferry::testing {
+
+class NginxServer {
+  public:
+    // Serves root at http://127.0.0.1:<port>/. Extra nginx directives for the server block
+    // (e.g. a location with auth) may be given. Returns once the port accepts connections.
+    explicit NginxServer(const std::filesystem::path& root, const std::string& extra = "");
+    ~NginxServer();
+    NginxServer(const NginxServer&) = delete;
+    NginxServer& operator=(const NginxServer&) = delete;
+
+    int port() const { return port_; }
+    std::string url(const std::string& path = "") const;
+
+  private:
+    core::ScratchDir prefix_;
+    int port_ = 0;
+    pid_t pid_ = -1;
+};
+
+// Waits (bounded) until something accepts TCP connections on 127.0.0.1:port.
+bool wait_for_port(int port, int timeout_ms);
+
+// A port that was free a moment ago (bound to 0, then released).
+int free_port();
+
+}  // namespace ferry::testing
