@@ -78,11 +78,11 @@ const formats::ArchiveRecord* find_record(const formats::PackageUpdate& package,
     return nullptr;
 }
 
-void write_sidecar(const fs::path& archive_in_target, const fs::path& archive_in_staging,
+void write_sidecar(const BuildSettings& settings, const std::string& archive,
                    const std::string& sha1) {
-    const fs::path existing = archive_in_target.string() + ".sha1";
+    const fs::path existing = settings.target / sidecar_path(archive);
     std::error_code ec;
-    if (fs::exists(existing, ec)) {
+    if (settings.in_place && fs::exists(existing, ec)) {
         try {
             if (core::read_file(existing, 1024) == sha1) {
                 return;
@@ -91,8 +91,9 @@ void write_sidecar(const fs::path& archive_in_target, const fs::path& archive_in
             // unreadable: rewrite it below
         }
     }
-    fs::create_directories(archive_in_staging.parent_path());
-    core::write_file_atomic(archive_in_staging.string() + ".sha1", sha1);
+    const fs::path sidecar = settings.staging / sidecar_path(archive);
+    fs::create_directories(sidecar.parent_path());
+    core::write_file_atomic(sidecar, sha1);
 }
 
 }  // namespace
@@ -201,7 +202,7 @@ void build_archive(const ComponentJob& component, ArchiveJob& job, const BuildSe
         fmt::format("writing {} of component {}", relative, component.update.component.name), [&] {
             std::error_code ec;
             if (job.reused) {
-                if (!fs::equivalent(job.copy_from, in_target, ec)) {
+                if (!settings.in_place || !fs::equivalent(job.copy_from, in_target, ec)) {
                     link_or_copy(job.copy_from, out);
                 }
                 if (job.record.sha256.empty() || job.record.sha1.empty()) {
@@ -248,8 +249,7 @@ void finish_component(ComponentJob& component, const BuildSettings& settings) {
         if (!keep_totals) {
             update.uncompressed_size += job.uncompressed_size;
         }
-        const std::string relative = data_archive_path(update, job.name);
-        write_sidecar(settings.target / relative, settings.staging / relative, job.record.sha1);
+        write_sidecar(settings, data_archive_path(update, job.name), job.record.sha1);
     }
     if (component.content_sha1) {
         core::Hasher hasher(core::HashKind::sha1);

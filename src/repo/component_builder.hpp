@@ -20,6 +20,9 @@ namespace ferry::repo {
 struct BuildSettings {
     fs::path target;   // the repository being generated
     fs::path staging;  // where new files go, laid out like the repository
+    // The staging files are moved into target (--update) rather than replacing it whole: files
+    // already in target with the right content then need no copy in staging.
+    bool in_place = false;
     archive::WriteOptions write;
     MetadataMode metadata = MetadataMode::both;
     bool ignore_translations = false;

@@ -244,6 +244,7 @@ GenerateReport generate_repository(const fs::path& repository_arg, const Generat
     BuildSettings settings;
     settings.target = target;
     settings.staging = staging.path();
+    settings.in_place = mode == Mode::update;
     settings.write = {options.format, options.level, core::reproducible_mtime(), {}};
     settings.metadata = options.metadata;
     settings.ignore_translations = options.ignore_translations;
