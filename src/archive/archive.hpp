@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,6 +43,10 @@ struct WriteOptions {
     std::int64_t mtime = 0;
     // Called with the number of input bytes consumed so far (for progress); may be empty.
     std::function<void(std::uint64_t)> on_progress;
+    // Called once the coding is chosen, with the encoder's memory need in bytes, before any
+    // encoding; what it returns is held until the archive is written. Lets callers that write
+    // several archives at once keep their peak memory within a budget. May be empty.
+    std::function<std::shared_ptr<void>(std::uint64_t)> reserve_memory;
 };
 
 struct WriteResult {

@@ -139,6 +139,36 @@ void set_option(struct archive* a, const fs::path& out, const char* module, cons
 // level 5 and above — by PPMd, which packs text tighter than LZMA2 and several times faster.
 enum class Coding { stored, general, text };
 
+// What the encoder needs at most, from the compressors' documented presets (xz/LZMA2 presets
+// 1/3/5/7/9 need about 9/32/94/186/674 MiB; PPMd as libarchive runs it 16 MiB; zstd grows with
+// its level), plus the read buffer.
+std::uint64_t encoder_memory(ArchiveFormat format, int level, Coding coding) {
+    constexpr std::uint64_t MiB = 1 << 20;
+    const std::uint64_t buffers = 2 * MiB;
+    if (coding == Coding::stored) {
+        return buffers;
+    }
+    if (coding == Coding::text) {
+        return buffers + 20 * MiB;
+    }
+    auto by_level = [&](std::uint64_t l1, std::uint64_t l3, std::uint64_t l5, std::uint64_t l7,
+                        std::uint64_t l9) {
+        const std::uint64_t table[] = {l1, l1, l3, l3, l5, l5, l7, l7, l9, l9};
+        return buffers + table[std::clamp(level, 1, 9)] * MiB;
+    };
+    switch (format) {
+        case ArchiveFormat::sevenzip:
+        case ArchiveFormat::tar_xz:
+            return by_level(9, 32, 94, 186, 674);
+        case ArchiveFormat::tar_zst:
+            return by_level(2, 6, 24, 48, 96);
+        case ArchiveFormat::tar_bz2:
+            return by_level(8, 8, 8, 8, 8);
+        default:
+            return buffers + MiB;
+    }
+}
+
 void configure(struct archive* a, const fs::path& out, ArchiveFormat format, int level,
                Coding coding) {
     const bool stored = coding == Coding::stored;
@@ -445,6 +475,10 @@ WriteResult write_archive(const fs::path& out, std::vector<ArchiveInput> inputs,
         : text && options.format == ArchiveFormat::sevenzip && options.level >= kMinTextCodingLevel
             ? Coding::text
             : Coding::general;
+    const std::shared_ptr<void> memory_lease =
+        options.reserve_memory
+            ? options.reserve_memory(encoder_memory(options.format, options.level, coding))
+            : nullptr;
     TemporaryFile first(core::temporary_sibling(out));
     PassResult written = write_pass(out, first.path(), items, options, coding, true);
     WriteResult result{written.content, stored};

@@ -98,6 +98,15 @@ void write_sidecar(const BuildSettings& settings, const std::string& archive,
 
 }  // namespace
 
+archive::WriteOptions metadata_write_options(const BuildSettings& settings) {
+    // Metadata is always 7z, as IFW's installers expect it whatever --af says.
+    archive::WriteOptions write;
+    write.format = archive::ArchiveFormat::sevenzip;
+    write.level = kMetaLevel;
+    write.mtime = settings.write.mtime;
+    return write;
+}
+
 void link_or_copy(const fs::path& from, const fs::path& to) {
     fs::create_directories(to.parent_path());
     std::error_code ec;
@@ -278,9 +287,7 @@ void finish_component(ComponentJob& component, const BuildSettings& settings) {
     }
     const fs::path out = settings.staging / relative;
     fs::create_directories(out.parent_path());
-    archive::WriteOptions write{
-        archive::ArchiveFormat::sevenzip, kMetaLevel, settings.write.mtime, {}};
-    archive::write_archive(out, component.meta_inputs, write);
+    archive::write_archive(out, component.meta_inputs, metadata_write_options(settings));
     const auto digest = core::digest_file(out);
     update.meta_sha1 = digest.sha1;
     update.meta_archive =

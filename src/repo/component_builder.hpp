@@ -69,6 +69,9 @@ void build_archive(const ComponentJob& component, ArchiveJob& job, const BuildSe
 // After all archives: sidecars, the meta archive, sizes, ContentSha1 and ferry's records.
 void finish_component(ComponentJob& component, const BuildSettings& settings);
 
+// How metadata archives (per component and united) are written.
+archive::WriteOptions metadata_write_options(const BuildSettings& settings);
+
 // Hard link when possible (same filesystem), else a copy. Replaces an existing `to`.
 void link_or_copy(const fs::path& from, const fs::path& to);
 

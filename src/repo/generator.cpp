@@ -27,6 +27,8 @@ namespace {
 
 enum class Mode { fresh, replace, update };
 
+constexpr std::uint64_t kEncoderMemoryBudget = 112u << 20;
+
 bool is_empty_dir(const fs::path& dir) {
     return fs::directory_iterator(dir) == fs::directory_iterator();
 }
@@ -158,8 +160,7 @@ std::string write_united_metadata(const std::vector<ComponentJob>& jobs,
         inputs.insert(inputs.end(), job.meta_inputs.begin(), job.meta_inputs.end());
     }
     const fs::path temporary = settings.staging / ".united-metadata.7z";
-    archive::write_archive(temporary, std::move(inputs),
-                           {archive::ArchiveFormat::sevenzip, 5, settings.write.mtime, {}});
+    archive::write_archive(temporary, std::move(inputs), metadata_write_options(settings));
     const auto digest = core::digest_file(temporary);
     // Named by content, so the same metadata always gets the same name.
     const std::string name = digest.sha256.substr(0, 16) + "_meta.7z";
@@ -245,7 +246,15 @@ GenerateReport generate_repository(const fs::path& repository_arg, const Generat
     settings.target = target;
     settings.staging = staging.path();
     settings.in_place = mode == Mode::update;
-    settings.write = {options.format, options.level, core::reproducible_mtime(), {}};
+    settings.write.format = options.format;
+    settings.write.level = options.level;
+    settings.write.mtime = core::reproducible_mtime();
+    // Encoders run in parallel only while their memory fits: peak memory stays bounded whatever
+    // the payload, at the price of running large-dictionary encoders one at a time.
+    MemoryBudget memory(kEncoderMemoryBudget);
+    settings.write.reserve_memory = [&memory](std::uint64_t bytes) {
+        return memory.acquire(bytes);
+    };
     settings.metadata = options.metadata;
     settings.ignore_translations = options.ignore_translations;
     settings.on_bytes = [&](std::uint64_t delta) {

@@ -2,10 +2,13 @@
 // started tasks finish, so no task outlives the call.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -50,5 +53,33 @@ inline void parallel_for(std::size_t count, unsigned threads,
         std::rethrow_exception(first_error);
     }
 }
+
+// A budget of bytes shared by threads: acquire() blocks until the amount fits and returns a lease
+// that gives it back when dropped. A request larger than the whole budget is cut to the budget,
+// so it runs alone rather than never.
+class MemoryBudget {
+  public:
+    explicit MemoryBudget(std::uint64_t capacity) : capacity_(capacity) {}
+
+    std::shared_ptr<void> acquire(std::uint64_t bytes) {
+        bytes = std::min(bytes, capacity_);
+        std::unique_lock lock(mutex_);
+        released_.wait(lock, [&] { return used_ + bytes <= capacity_; });
+        used_ += bytes;
+        return std::shared_ptr<void>(nullptr, [this, bytes](void*) {
+            {
+                std::lock_guard inner(mutex_);
+                used_ -= bytes;
+            }
+            released_.notify_all();
+        });
+    }
+
+  private:
+    std::uint64_t capacity_;
+    std::uint64_t used_ = 0;
+    std::mutex mutex_;
+    std::condition_variable released_;
+};
 
 }  // namespace ferry::repo
