@@ -11,7 +11,7 @@ build_packages=(
     libcli11-dev libfmt-dev
 )
 # nginx serves repositories to the end-to-end tests; they start their own instances.
-test_packages=(libgtest-dev libgmock-dev p7zip-full libarchive-tools nginx util-linux)
+test_packages=(libgtest-dev libgmock-dev p7zip-full libarchive-tools nginx util-linux openssl)
 
 wanted=("${build_packages[@]}")
 if [[ "${1:-}" == "--test" ]]; then
