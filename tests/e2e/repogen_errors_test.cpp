@@ -181,3 +181,24 @@ TEST_F(RepogenErrors, RedirectEditsOnlyRepositoryUpdate) {
 
 }  // namespace
 }  // namespace ferry::testing
+
+namespace ferry::testing {
+namespace {
+
+TEST_F(RepogenErrors, UnreadableFileIsNamed) {
+    // Run as an unprivileged user, for whom a mode-000 file really is unreadable.
+    fs::permissions(root(), fs::perms::all, fs::perm_options::add);
+    const fs::path packages = root() / "packages";
+    make_package(packages, "a", "1.0", {{"secret.txt", "s"}, {"ok.txt", "o"}});
+    fs::permissions(packages / "a/data/secret.txt", fs::perms::none);
+    auto r = run({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                  FERRY_BINARY, "repogen", "-p", packages.string(), "repo"},
+                 {{"SOURCE_DATE_EPOCH", "1767225600"}}, root());
+    EXPECT_EQ(r.exit_code, 1) << describe(r);
+    EXPECT_THAT(r.err, HasSubstr("secret.txt"));
+    EXPECT_THAT(r.err, HasSubstr("Permission denied"));
+    EXPECT_FALSE(fs::exists(root() / "repo"));
+}
+
+}  // namespace
+}  // namespace ferry::testing

@@ -20,7 +20,7 @@ TEST_F(RepogenOptions, RemoveReplacesTheRepositoryAndReusesUnchangedArchives) {
     make_package(packages, "a", "1.0", {{"a.txt", std::string(50000, 'a')}});
     make_package(packages, "gone", "1.0", {{"g.txt", "g"}});
     ASSERT_EQ(ferry({"repogen", "-p", packages.string(), "repo"}).exit_code, 0);
-    struct stat before{};
+    struct stat before {};
     ASSERT_EQ(::stat((root() / "repo/a/1.0content.7z").c_str(), &before), 0);
 
     fs::remove_all(packages / "gone");
@@ -28,7 +28,7 @@ TEST_F(RepogenOptions, RemoveReplacesTheRepositoryAndReusesUnchangedArchives) {
     ASSERT_EQ(r.exit_code, 0) << describe(r);
     EXPECT_THAT(r.out, HasSubstr("\"reused\""));
     EXPECT_FALSE(fs::exists(root() / "repo/gone")) << "-r starts the repository afresh";
-    struct stat after{};
+    struct stat after {};
     ASSERT_EQ(::stat((root() / "repo/a/1.0content.7z").c_str(), &after), 0);
     EXPECT_EQ(before.st_ino, after.st_ino) << "the unchanged archive is linked, not rewritten";
     for (const auto& entry : fs::directory_iterator(root())) {
@@ -90,11 +90,16 @@ TEST_F(RepogenOptions, ProgressShowsOnATerminalOnly) {
 }
 
 TEST_F(RepogenOptions, EveryCommandHasHelp) {
-    for (std::vector<std::string> command :
-         {std::vector<std::string>{}, {"repogen"}, {"repo"}, {"repo", "verify"},
-          {"repo", "redirect"}, {"repo", "redirect", "add"}, {"repo", "redirect", "remove"},
-          {"repo", "redirect", "replace"}, {"repo", "redirect", "drop"},
-          {"repo", "redirect", "list"}}) {
+    for (std::vector<std::string> command : {std::vector<std::string>{},
+                                             {"repogen"},
+                                             {"repo"},
+                                             {"repo", "verify"},
+                                             {"repo", "redirect"},
+                                             {"repo", "redirect", "add"},
+                                             {"repo", "redirect", "remove"},
+                                             {"repo", "redirect", "replace"},
+                                             {"repo", "redirect", "drop"},
+                                             {"repo", "redirect", "list"}}) {
         command.push_back("--help");
         auto r = ferry(command);
         EXPECT_EQ(r.exit_code, 0) << describe(r);
