@@ -16,29 +16,15 @@
 #include "archive/archive.hpp"
 #include "archive/utf8_locale.hpp"
 #include "core/error.hpp"
+#include "core/file_descriptor.hpp"
 
 namespace ferry::archive {
 
 namespace {
 
+using core::FileDescriptor;
+
 using Reader = std::unique_ptr<struct archive, decltype(&archive_read_free)>;
-
-class FileDescriptor {
-  public:
-    explicit FileDescriptor(int fd) : fd_(fd) {}
-    ~FileDescriptor() { reset(); }
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-    int get() const { return fd_; }
-    int reset() {
-        int status = fd_ >= 0 ? ::close(fd_) : 0;
-        fd_ = -1;
-        return status;
-    }
-
-  private:
-    int fd_;
-};
 
 std::string parent_of(const std::string& name) {
     std::size_t slash = name.rfind('/');
@@ -315,7 +301,7 @@ class DiskWriter {
                 fmt::format("cannot create it in {}: {}", target_.string(), errno_text(errno)));
         }
         auto discard = [&](const std::string& cause) {
-            fd.reset();
+            fd.close();
             ::unlinkat(root_.get(), temporary.empty() ? name.c_str() : temporary.c_str(), 0);
             checker_.fail(cause);
         };
@@ -336,7 +322,7 @@ class DiskWriter {
             try {
                 checker_.add_bytes(size);
             } catch (const Error&) {
-                fd.reset();
+                fd.close();
                 ::unlinkat(root_.get(), temporary.empty() ? name.c_str() : temporary.c_str(), 0);
                 throw;
             }
@@ -366,7 +352,7 @@ class DiskWriter {
             struct timespec times[2] = {{0, UTIME_OMIT}, {archive_entry_mtime(entry), 0}};
             ::futimens(fd.get(), times);
         }
-        if (fd.reset() != 0) {
+        if (fd.close() != 0) {
             discard(fmt::format("cannot write it: {}", errno_text(errno)));
         }
         if (!temporary.empty() &&

@@ -18,11 +18,14 @@
 #include "archive/utf8_locale.hpp"
 #include "archive/zip_times.hpp"
 #include "core/error.hpp"
+#include "core/file_descriptor.hpp"
 #include "core/files.hpp"
 
 namespace ferry::archive {
 
 namespace {
+
+using core::FileDescriptor;
 
 constexpr std::size_t kChunkSize = 1 << 20;
 // Text coding (PPMd) is chosen when at least this share of the content looks like text, and
@@ -32,22 +35,6 @@ constexpr int kMinTextCodingLevel = 5;
 // Content smaller than this is not probed: compressing it costs nothing and the comparison
 // after writing decides.
 constexpr std::uint64_t kMinProbedContent = 4096;
-
-class FileDescriptor {
-  public:
-    explicit FileDescriptor(int fd) : fd_(fd) {}
-    ~FileDescriptor() {
-        if (fd_ >= 0) {
-            ::close(fd_);
-        }
-    }
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-    int get() const { return fd_; }
-
-  private:
-    int fd_;
-};
 
 using Writer = std::unique_ptr<struct archive, decltype(&archive_write_free)>;
 using Entry = std::unique_ptr<struct archive_entry, decltype(&archive_entry_free)>;

@@ -11,27 +11,11 @@
 #include <random>
 
 #include "core/error.hpp"
+#include "core/file_descriptor.hpp"
 
 namespace ferry::core {
 
 namespace {
-
-class FileDescriptor {
-  public:
-    explicit FileDescriptor(int fd) : fd_(fd) {}
-    ~FileDescriptor() {
-        if (fd_ >= 0) {
-            ::close(fd_);
-        }
-    }
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-    int get() const { return fd_; }
-    int release() { return std::exchange(fd_, -1); }
-
-  private:
-    int fd_;
-};
 
 std::string random_suffix() {
     static std::atomic<unsigned> counter{0};
@@ -107,7 +91,7 @@ void write_file_atomic(const fs::path& path, std::string_view content) {
     if (::fsync(fd.get()) != 0) {
         fail("fsync failed");
     }
-    if (::close(fd.release()) != 0) {
+    if (fd.close() != 0) {
         fail("close failed");
     }
     if (::rename(temporary.c_str(), path.c_str()) != 0) {

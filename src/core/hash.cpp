@@ -61,30 +61,31 @@ std::string sha256_hex(std::string_view data) {
     return h.hex_digest();
 }
 
-FileDigest digest_file(const std::filesystem::path& path) {
+std::uint64_t hash_file(const std::filesystem::path& path, std::initializer_list<Hasher*> hashers) {
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
                                                          &std::fclose);
     if (!file) {
         throw Error::format("{}: cannot open for reading: {}", path.string(), errno_text(errno));
     }
+    std::uint64_t size = 0;
+    std::array<char, 1 << 16> buffer{};
+    while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), file.get())) {
+        for (Hasher* hasher : hashers) {
+            hasher->update(buffer.data(), n);
+        }
+        size += n;
+    }
+    if (std::ferror(file.get())) {
+        throw Error::format("{}: read error: {}", path.string(), errno_text(errno));
+    }
+    return size;
+}
+
+FileDigest digest_file(const std::filesystem::path& path) {
     Hasher sha1(HashKind::sha1);
     Hasher sha256(HashKind::sha256);
     FileDigest result;
-    std::array<char, 1 << 16> buffer{};
-    while (true) {
-        std::size_t n = std::fread(buffer.data(), 1, buffer.size(), file.get());
-        if (n > 0) {
-            sha1.update(buffer.data(), n);
-            sha256.update(buffer.data(), n);
-            result.size += n;
-        }
-        if (n < buffer.size()) {
-            if (std::ferror(file.get())) {
-                throw Error::format("{}: read error: {}", path.string(), errno_text(errno));
-            }
-            break;
-        }
-    }
+    result.size = hash_file(path, {&sha1, &sha256});
     result.sha1 = sha1.hex_digest();
     result.sha256 = sha256.hex_digest();
     return result;

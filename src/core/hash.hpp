@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -40,6 +41,9 @@ struct FileDigest {
 
 // Reads the file once in fixed-size chunks; never holds it whole in memory.
 FileDigest digest_file(const std::filesystem::path& path);
+
+// Feeds the file's content, streamed, into every given hasher; returns its size.
+std::uint64_t hash_file(const std::filesystem::path& path, std::initializer_list<Hasher*> hashers);
 
 bool is_hex_digest(std::string_view text, std::size_t length);
 

@@ -7,30 +7,12 @@
 
 #include "core/error.hpp"
 #include "core/files.hpp"
+#include "formats/component_fields.hpp"
 #include "formats/xml_text.hpp"
 
 namespace ferry::formats {
 
 namespace {
-
-using Flag = bool ComponentDescription::*;
-using List = std::vector<std::string> ComponentDescription::*;
-
-constexpr std::pair<std::string_view, Flag> kFlags[] = {
-    {"Virtual", &ComponentDescription::is_virtual},
-    {"Essential", &ComponentDescription::essential},
-    {"ForcedInstallation", &ComponentDescription::forced_installation},
-    {"ForcedUpdate", &ComponentDescription::forced_update},
-    {"RequiresAdminRights", &ComponentDescription::requires_admin_rights},
-    {"ExpandedByDefault", &ComponentDescription::expanded_by_default},
-};
-
-constexpr std::pair<std::string_view, List> kLists[] = {
-    {"Dependencies", &ComponentDescription::dependencies},
-    {"AutoDependOn", &ComponentDescription::auto_depend_on},
-    {"Replaces", &ComponentDescription::replaces},
-    {"DownloadableArchives", &ComponentDescription::downloadable_archives},
-};
 
 bool is_leap_year(int year) {
     return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
@@ -85,13 +67,13 @@ class PackageReader {
     void read_element(const pugi::xml_node& e) {
         const std::string_view name = e.name();
         const std::string text = element_text(e);
-        for (const auto& [flag_name, flag] : kFlags) {
+        for (const auto& [flag_name, flag] : kComponentFlags) {
             if (name == flag_name) {
                 c_.*flag = strict_bool(e, name, text);
                 return;
             }
         }
-        for (const auto& [list_name, list] : kLists) {
+        for (const auto& [list_name, list] : kComponentLists) {
             if (name == list_name) {
                 c_.*list = split_comma_list(text);
                 return;

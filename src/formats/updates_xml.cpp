@@ -16,6 +16,7 @@
 
 #include "core/error.hpp"
 #include "core/hash.hpp"
+#include "formats/component_fields.hpp"
 #include "formats/xml_text.hpp"
 
 namespace ferry::formats {
@@ -191,25 +192,7 @@ bool is_true(std::string_view text) {
     return parse_bool_text(text).value_or(false);
 }
 
-using Flag = bool ComponentDescription::*;
-using List = std::vector<std::string> ComponentDescription::*;
 using Text = std::string ComponentDescription::*;
-
-constexpr std::pair<std::string_view, Flag> kFlags[] = {
-    {"Virtual", &ComponentDescription::is_virtual},
-    {"Essential", &ComponentDescription::essential},
-    {"ForcedInstallation", &ComponentDescription::forced_installation},
-    {"ForcedUpdate", &ComponentDescription::forced_update},
-    {"RequiresAdminRights", &ComponentDescription::requires_admin_rights},
-    {"ExpandedByDefault", &ComponentDescription::expanded_by_default},
-};
-
-constexpr std::pair<std::string_view, List> kLists[] = {
-    {"Dependencies", &ComponentDescription::dependencies},
-    {"AutoDependOn", &ComponentDescription::auto_depend_on},
-    {"Replaces", &ComponentDescription::replaces},
-    {"DownloadableArchives", &ComponentDescription::downloadable_archives},
-};
 
 constexpr std::pair<std::string_view, Text> kTexts[] = {
     {"Name", &ComponentDescription::name},
@@ -387,13 +370,13 @@ class IndexReader {
         ComponentDescription& c = package.component;
         const std::string_view name = e.name();
         const std::string text = element_text(e);
-        for (const auto& [flag_name, flag] : kFlags) {
+        for (const auto& [flag_name, flag] : kComponentFlags) {
             if (name == flag_name) {
                 c.*flag = is_true(text);
                 return;
             }
         }
-        for (const auto& [list_name, list] : kLists) {
+        for (const auto& [list_name, list] : kComponentLists) {
             if (name == list_name) {
                 c.*list = split_comma_list(text);
                 return;

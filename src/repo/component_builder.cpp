@@ -21,21 +21,6 @@ struct InputDigest {
     std::uint64_t bytes = 0;
 };
 
-void hash_file_into(const fs::path& path, core::Hasher& hasher) {
-    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
-                                                         &std::fclose);
-    if (!file) {
-        throw Error::format("{}: cannot open for reading: {}", path.string(), errno_text(errno));
-    }
-    std::array<char, 1 << 16> buffer{};
-    while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), file.get())) {
-        hasher.update(buffer.data(), n);
-    }
-    if (std::ferror(file.get())) {
-        throw Error::format("{}: read error", path.string());
-    }
-}
-
 // Everything that decides an archive's bytes: format, level, mtime, and per entry its name,
 // kind, executable bit, link target or content. Equal digests → byte-identical archives.
 InputDigest digest_inputs(const std::vector<archive::ArchiveInput>& inputs,
@@ -60,7 +45,7 @@ InputDigest digest_inputs(const std::vector<archive::ArchiveInput>& inputs,
                                          fs::perms::others_exec)) != fs::perms::none;
             const auto size = fs::file_size(input.source);
             hasher.update(fmt::format("F {}\n{}\n{}\n", input.entry_name, executable, size));
-            hash_file_into(input.source, hasher);
+            core::hash_file(input.source, {&hasher});
             digest.bytes += size;
         }
     }

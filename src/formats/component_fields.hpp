@@ -1,0 +1,33 @@
+// Internal to src/formats: the ComponentDescription fields that package.xml and Updates.xml
+// both hold as plain flags or comma-separated lists, named as IFW names the elements.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "formats/component.hpp"
+
+namespace ferry::formats {
+
+using ComponentFlag = bool ComponentDescription::*;
+using ComponentList = std::vector<std::string> ComponentDescription::*;
+
+inline constexpr std::pair<std::string_view, ComponentFlag> kComponentFlags[] = {
+    {"Virtual", &ComponentDescription::is_virtual},
+    {"Essential", &ComponentDescription::essential},
+    {"ForcedInstallation", &ComponentDescription::forced_installation},
+    {"ForcedUpdate", &ComponentDescription::forced_update},
+    {"RequiresAdminRights", &ComponentDescription::requires_admin_rights},
+    {"ExpandedByDefault", &ComponentDescription::expanded_by_default},
+};
+
+inline constexpr std::pair<std::string_view, ComponentList> kComponentLists[] = {
+    {"Dependencies", &ComponentDescription::dependencies},
+    {"AutoDependOn", &ComponentDescription::auto_depend_on},
+    {"Replaces", &ComponentDescription::replaces},
+    {"DownloadableArchives", &ComponentDescription::downloadable_archives},
+};
+
+}  // namespace ferry::formats
