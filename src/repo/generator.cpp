@@ -188,35 +188,15 @@ std::string_view to_string(ComponentReport::Action action) {
     return "built";
 }
 
-GenerateReport generate_repository(const fs::path& repository_arg, const GenerateOptions& options) {
-    if (options.packages.empty() && options.repositories.empty()) {
-        throw Error(
-            "no packages given: name a packages directory with -p or a repository with "
-            "--repository");
-    }
-    if (options.remove_existing && (options.update || options.update_new_components)) {
-        throw Error("-r/--remove replaces the repository and cannot be combined with --update");
-    }
-    const fs::path repository = fs::absolute(repository_arg).lexically_normal().parent_path() /
-                                fs::absolute(repository_arg).lexically_normal().filename();
-    const fs::path target = repository.filename().empty() ? repository.parent_path() : repository;
+namespace {
 
-    GenerateReport report;
-    report.repository = target;
-    fs::create_directories(target.parent_path());
-    remove_stale_staging(target);
+fs::path resolve_target(const fs::path& repository) {
+    fs::path target = fs::absolute(repository).lexically_normal();
+    return target.filename().empty() ? target.parent_path() : target;
+}
 
-    std::optional<RepositoryDir> current;
-    {
-        std::error_code ec;
-        if (fs::is_directory(target, ec)) {
-            current = RepositoryDir::open(target);
-        }
-    }
-    const Mode mode = choose_mode(target, options, current);
-    auto scan = scan_packages(options.packages, options.ignore_invalid_packages);
-    report.warnings = scan.warnings;
-    auto sources = open_sources(options, report.warnings);
+void check_include_names(const GenerateOptions& options, const PackageScan& scan,
+                         const std::vector<RepositoryDir>& sources) {
     for (const auto& name : options.include) {
         bool known = std::any_of(scan.packages.begin(), scan.packages.end(),
                                  [&](auto& p) { return p.description.name == name; });
@@ -225,63 +205,64 @@ GenerateReport generate_repository(const fs::path& repository_arg, const Generat
         }
         if (!known) {
             throw Error::format(
-                "-i/--include names \"{}\", which no packages directory or "
-                "repository holds",
-                name);
+                "-i/--include names \"{}\", which no packages directory or repository holds", name);
         }
     }
+}
 
-    core::ScratchDir staging(mode == Mode::update ? target : target.parent_path(),
-                             mode == Mode::update
-                                 ? std::string(".ferry-staging-")
-                                 : "." + target.filename().string() + ".ferry-new-");
-    core::ScratchDir meta_scratch;
-    const unsigned threads =
-        options.jobs > 0 ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
+// Progress shared by the threads that build archives.
+class ProgressReporter {
+  public:
+    explicit ProgressReporter(const GenerateOptions& options) : callback_(options.on_progress) {}
 
-    std::atomic<std::uint64_t> bytes_done{0};
-    std::mutex progress_mutex;
-    GenerateProgress progress;
-    BuildSettings settings;
-    settings.target = target;
-    settings.staging = staging.path();
-    settings.in_place = mode == Mode::update;
-    settings.write.format = options.format;
-    settings.write.level = options.level;
-    settings.write.mtime = core::reproducible_mtime();
-    // Encoders run in parallel only while their memory fits: peak memory stays bounded whatever
-    // the payload, at the price of running large-dictionary encoders one at a time.
-    MemoryBudget memory(kEncoderMemoryBudget);
-    settings.write.reserve_memory = [&memory](std::uint64_t bytes) {
-        return memory.acquire(bytes);
-    };
-    settings.metadata = options.metadata;
-    settings.ignore_translations = options.ignore_translations;
-    settings.on_bytes = [&](std::uint64_t delta) {
-        bytes_done += delta;
-        if (options.on_progress) {
-            std::lock_guard lock(progress_mutex);
-            progress.bytes_done = bytes_done;
-            options.on_progress(progress);
+    void start(std::size_t components, std::uint64_t bytes) {
+        std::lock_guard lock(mutex_);
+        progress_.components_total = components;
+        progress_.bytes_total = bytes;
+    }
+    void add_bytes(std::uint64_t delta) {
+        std::lock_guard lock(mutex_);
+        progress_.bytes_done += delta;
+        report();
+    }
+    void component_done() {
+        std::lock_guard lock(mutex_);
+        ++progress_.components_done;
+        report();
+    }
+
+  private:
+    void report() {
+        if (callback_) {
+            callback_(progress_);
         }
-    };
+    }
+    std::function<void(const GenerateProgress&)> callback_;
+    std::mutex mutex_;
+    GenerateProgress progress_;
+};
 
-    // Which component comes from where.
+// Decides where every component of the new repository comes from: rebuilt from a packages tree
+// (in parallel: reading and hashing the input is most of the work), copied from a --repository,
+// or kept as it is (--update leaves unselected components alone).
+std::vector<ComponentJob> plan_components(const GenerateOptions& options, Mode mode,
+                                          const std::optional<RepositoryDir>& current,
+                                          const PackageScan& scan,
+                                          const std::vector<RepositoryDir>& sources,
+                                          const BuildSettings& settings,
+                                          const fs::path& meta_scratch, unsigned threads) {
     const RepositoryDir* reuse_from = mode == Mode::fresh || !current ? nullptr : &*current;
     std::vector<const SourcePackage*> to_build;
-    std::map<std::string, std::optional<ComponentJob>> planned;
     for (const auto& package : scan.packages) {
         const std::string& name = package.description.name;
         if (!is_selected(name, options.include, options.exclude)) {
             continue;
         }
-        const auto* existing =
-            current && mode == Mode::update ? current->index().find(name) : nullptr;
+        const auto* existing = mode == Mode::update ? current->index().find(name) : nullptr;
         if (options.update_new_components && !options.update && existing != nullptr &&
             core::compare_versions(package.description.version, existing->component.version) <= 0) {
             continue;  // not newer than what the repository has
         }
-        planned[name];
         to_build.push_back(&package);
     }
     std::vector<std::optional<ComponentJob>> built(to_build.size());
@@ -293,51 +274,55 @@ GenerateReport generate_repository(const fs::path& repository_arg, const Generat
             return plan_from_package(package, settings, reuse_from, previous);
         });
     });
+    std::map<std::string, ComponentJob> planned;
     for (std::size_t i = 0; i < to_build.size(); ++i) {
-        planned[to_build[i]->description.name] = std::move(built[i]);
+        planned.emplace(to_build[i]->description.name, std::move(*built[i]));
     }
     for (const auto& source : sources) {
         for (const auto& package : source.index().packages) {
             const std::string& name = package.component.name;
-            if (planned.contains(name) || !is_selected(name, options.include, options.exclude)) {
-                continue;
+            if (!planned.contains(name) && is_selected(name, options.include, options.exclude)) {
+                planned.emplace(name, plan_from_repository(source, package, settings, meta_scratch,
+                                                           ComponentReport::Action::copied));
             }
-            planned[name] = plan_from_repository(source, package, settings, meta_scratch.path(),
-                                                 ComponentReport::Action::copied);
         }
     }
     if (mode == Mode::update) {
         for (const auto& package : current->index().packages) {
             if (!planned.contains(package.component.name)) {
-                planned[package.component.name] =
-                    plan_from_repository(*current, package, settings, meta_scratch.path(),
-                                         ComponentReport::Action::unchanged);
+                planned.emplace(package.component.name,
+                                plan_from_repository(*current, package, settings, meta_scratch,
+                                                     ComponentReport::Action::unchanged));
             }
         }
     }
     std::vector<ComponentJob> jobs;
     for (auto& [name, job] : planned) {
-        job->content_sha1 = std::find(options.sha_update.begin(), options.sha_update.end(), name) !=
-                            options.sha_update.end();
-        jobs.push_back(std::move(*job));
+        job.content_sha1 = std::find(options.sha_update.begin(), options.sha_update.end(), name) !=
+                           options.sha_update.end();
+        jobs.push_back(std::move(job));
     }
     if (jobs.empty()) {
         throw Error("no components to put into the repository (check -p, -i and -e)");
     }
+    return jobs;
+}
 
-    // Archives, largest first so that the threads finish together.
+// Writes every archive that needs writing, largest first so that the threads finish together.
+void build_archives(std::vector<ComponentJob>& jobs, const BuildSettings& settings,
+                    unsigned threads, ProgressReporter& progress) {
     std::vector<std::pair<std::size_t, std::size_t>> work;
+    std::uint64_t total_bytes = 0;
     for (std::size_t c = 0; c < jobs.size(); ++c) {
         for (std::size_t a = 0; a < jobs[c].archives.size(); ++a) {
             work.emplace_back(c, a);
-            progress.bytes_total += jobs[c].archives[a].input_bytes;
+            total_bytes += jobs[c].archives[a].input_bytes;
         }
     }
-    progress.components_total = jobs.size();
-    std::sort(work.begin(), work.end(), [&](auto& x, auto& y) {
-        return jobs[x.first].archives[x.second].input_bytes >
-               jobs[y.first].archives[y.second].input_bytes;
-    });
+    progress.start(jobs.size(), total_bytes);
+    auto size_of = [&](const auto& w) { return jobs[w.first].archives[w.second].input_bytes; };
+    std::sort(work.begin(), work.end(),
+              [&](const auto& x, const auto& y) { return size_of(x) > size_of(y); });
     std::vector<std::atomic<std::size_t>> remaining(jobs.size());
     for (std::size_t c = 0; c < jobs.size(); ++c) {
         remaining[c] = jobs[c].archives.size();
@@ -345,12 +330,101 @@ GenerateReport generate_repository(const fs::path& repository_arg, const Generat
     parallel_for(work.size(), threads, [&](std::size_t w) {
         auto [c, a] = work[w];
         build_archive(jobs[c], jobs[c].archives[a], settings);
-        if (--remaining[c] == 0 && options.on_progress) {
-            std::lock_guard lock(progress_mutex);
-            ++progress.components_done;
-            options.on_progress(progress);
+        if (--remaining[c] == 0) {
+            progress.component_done();
         }
     });
+}
+
+// Archives first, Updates.xml last and atomically; then, for --update, the files that neither
+// the new index nor its retained versions reference any more.
+void commit(Mode mode, const fs::path& target, core::ScratchDir& staging,
+            const formats::RepositoryIndex& index, const std::optional<RepositoryDir>& current,
+            GenerateReport& report) {
+    const std::string index_text = formats::write_updates_xml(index);
+    if (mode == Mode::update) {
+        move_tree_into(staging.path(), target);
+        core::write_file_atomic(target / "Updates.xml", index_text);
+        const auto keep = referenced_files(index);
+        for (const auto& file : referenced_files(current->index())) {
+            std::error_code ec;
+            if (!keep.contains(file) && is_safe_relative_path(file) &&
+                fs::remove(target / file, ec)) {
+                report.removed_files.push_back(file);
+                fs::remove(fs::path(target / file).parent_path(), ec);  // only when empty
+            }
+        }
+        return;
+    }
+    core::write_file_atomic(staging.path() / "Updates.xml", index_text);
+    if (mode == Mode::replace) {
+        exchange_directories(staging.path(), target);
+    } else {
+        std::error_code ec;
+        fs::remove(target, ec);  // an empty directory, if any: choose_mode checked
+        fs::rename(staging.path(), target);
+        staging.release();
+    }
+    core::sync_path(target.parent_path());
+}
+
+}  // namespace
+
+GenerateReport generate_repository(const fs::path& repository, const GenerateOptions& options) {
+    if (options.packages.empty() && options.repositories.empty()) {
+        throw Error(
+            "no packages given: name a packages directory with -p or a repository with "
+            "--repository");
+    }
+    if (options.remove_existing && (options.update || options.update_new_components)) {
+        throw Error("-r/--remove replaces the repository and cannot be combined with --update");
+    }
+    const fs::path target = resolve_target(repository);
+    GenerateReport report;
+    report.repository = target;
+    fs::create_directories(target.parent_path());
+    remove_stale_staging(target);
+
+    std::optional<RepositoryDir> current;
+    if (std::error_code ec; fs::is_directory(target, ec)) {
+        current = RepositoryDir::open(target);
+    }
+    const Mode mode = choose_mode(target, options, current);
+    const auto scan = scan_packages(options.packages, options.ignore_invalid_packages);
+    report.warnings = scan.warnings;
+    const auto sources = open_sources(options, report.warnings);
+    check_include_names(options, scan, sources);
+
+    // New files go beside a new repository (renamed into place at the end) or inside one being
+    // updated (moved in, file by file, before its Updates.xml).
+    core::ScratchDir staging(mode == Mode::update ? target : target.parent_path(),
+                             mode == Mode::update
+                                 ? std::string(".ferry-staging-")
+                                 : "." + target.filename().string() + ".ferry-new-");
+    core::ScratchDir meta_scratch;
+    const unsigned threads =
+        options.jobs > 0 ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
+    ProgressReporter progress(options);
+    // Encoders run in parallel only while their memory fits: peak memory stays bounded whatever
+    // the payload, at the price of running large-dictionary encoders one at a time.
+    MemoryBudget memory(kEncoderMemoryBudget);
+    BuildSettings settings;
+    settings.target = target;
+    settings.staging = staging.path();
+    settings.in_place = mode == Mode::update;
+    settings.write.format = options.format;
+    settings.write.level = options.level;
+    settings.write.mtime = core::reproducible_mtime();
+    settings.write.reserve_memory = [&memory](std::uint64_t bytes) {
+        return memory.acquire(bytes);
+    };
+    settings.metadata = options.metadata;
+    settings.ignore_translations = options.ignore_translations;
+    settings.on_bytes = [&progress](std::uint64_t delta) { progress.add_bytes(delta); };
+
+    auto jobs = plan_components(options, mode, current, scan, sources, settings,
+                                meta_scratch.path(), threads);
+    build_archives(jobs, settings, threads, progress);
 
     formats::RepositoryIndex index;
     if (mode == Mode::update) {
@@ -384,34 +458,7 @@ GenerateReport generate_repository(const fs::path& repository_arg, const Generat
             report.bytes_written += entry.file_size();
         }
     }
-
-    // Commit: archives first, Updates.xml last and atomically.
-    const std::string index_text = formats::write_updates_xml(index);
-    if (mode == Mode::update) {
-        move_tree_into(staging.path(), target);
-        core::write_file_atomic(target / "Updates.xml", index_text);
-        const auto keep = referenced_files(index);
-        for (const auto& file : referenced_files(current->index())) {
-            std::error_code ec;
-            if (!keep.contains(file) && fs::remove(target / file, ec)) {
-                report.removed_files.push_back(file);
-                fs::remove(fs::path(target / file).parent_path(), ec);  // only when empty
-            }
-        }
-    } else {
-        core::write_file_atomic(staging.path() / "Updates.xml", index_text);
-        std::error_code ec;
-        if (mode == Mode::replace) {
-            exchange_directories(staging.path(), target);
-        } else {
-            if (fs::exists(target, ec)) {
-                fs::remove(target);  // empty: choose_mode checked
-            }
-            fs::rename(staging.path(), target);
-            staging.release();
-        }
-        core::sync_path(target.parent_path());
-    }
+    commit(mode, target, staging, index, current, report);
     return report;
 }
 
