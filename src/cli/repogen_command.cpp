@@ -58,9 +58,10 @@ void print_text(const repo::GenerateReport& report, bool verbose) {
             for (const auto& a : c.archives) {
                 size += a.size;
             }
-            std::printf("  %-9s %s %s (%zu archives, %s)\n",
+            std::printf("  %-9s %s %s (%zu archive%s, %s)\n",
                         std::string(repo::to_string(c.action)).c_str(), c.name.c_str(),
-                        c.version.c_str(), c.archives.size(), human_bytes(size).c_str());
+                        c.version.c_str(), c.archives.size(), c.archives.size() == 1 ? "" : "s",
+                        human_bytes(size).c_str());
         }
     }
     std::string breakdown;

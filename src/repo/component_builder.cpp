@@ -154,8 +154,7 @@ ComponentJob plan_from_package(const SourcePackage& package, const BuildSettings
 
 ComponentJob plan_from_repository(const RepositoryDir& source,
                                   const formats::PackageUpdate& package,
-                                  const BuildSettings& settings, const fs::path& meta_scratch,
-                                  ComponentReport::Action action) {
+                                  const fs::path& meta_scratch, ComponentReport::Action action) {
     ComponentJob job;
     job.update = package;
     job.action = action;
@@ -184,7 +183,6 @@ ComponentJob plan_from_repository(const RepositoryDir& source,
     for (auto& input : archive::collect_tree(meta_dir, name + "/")) {
         job.meta_inputs.push_back(std::move(input));
     }
-    (void)settings;
     return job;
 }
 

@@ -60,8 +60,7 @@ ComponentJob plan_from_package(const SourcePackage& package, const BuildSettings
 // repository being updated (its archives are then reused in place).
 ComponentJob plan_from_repository(const RepositoryDir& source,
                                   const formats::PackageUpdate& package,
-                                  const BuildSettings& settings, const fs::path& meta_scratch,
-                                  ComponentReport::Action action);
+                                  const fs::path& meta_scratch, ComponentReport::Action action);
 
 // Writes (or links) one archive into the staging directory and records its size and hashes.
 void build_archive(const ComponentJob& component, ArchiveJob& job, const BuildSettings& settings);

@@ -282,7 +282,7 @@ std::vector<ComponentJob> plan_components(const GenerateOptions& options, Mode m
         for (const auto& package : source.index().packages) {
             const std::string& name = package.component.name;
             if (!planned.contains(name) && is_selected(name, options.include, options.exclude)) {
-                planned.emplace(name, plan_from_repository(source, package, settings, meta_scratch,
+                planned.emplace(name, plan_from_repository(source, package, meta_scratch,
                                                            ComponentReport::Action::copied));
             }
         }
@@ -291,7 +291,7 @@ std::vector<ComponentJob> plan_components(const GenerateOptions& options, Mode m
         for (const auto& package : current->index().packages) {
             if (!planned.contains(package.component.name)) {
                 planned.emplace(package.component.name,
-                                plan_from_repository(*current, package, settings, meta_scratch,
+                                plan_from_repository(*current, package, meta_scratch,
                                                      ComponentReport::Action::unchanged));
             }
         }
@@ -454,7 +454,8 @@ GenerateReport generate_repository(const fs::path& repository, const GenerateOpt
         carry_retention(index, current->index(), options.keep);
     }
     for (const auto& entry : fs::recursive_directory_iterator(staging.path())) {
-        if (entry.is_regular_file()) {
+        // A reused archive is a hard link into the old repository: nothing was written for it.
+        if (entry.is_regular_file() && entry.hard_link_count() == 1) {
             report.bytes_written += entry.file_size();
         }
     }

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <nlohmann/json.hpp>
+
 #include "e2e/e2e_support.hpp"
 #include "formats/updates_xml.hpp"
 
@@ -27,6 +29,10 @@ TEST_F(RepogenOptions, RemoveReplacesTheRepositoryAndReusesUnchangedArchives) {
     auto r = ferry({"repogen", "-r", "--json", "-p", packages.string(), "repo"});
     ASSERT_EQ(r.exit_code, 0) << describe(r);
     EXPECT_THAT(r.out, HasSubstr("\"reused\""));
+    const auto summary = nlohmann::json::parse(r.out);
+    EXPECT_LT(summary["bytes_written"].get<std::uint64_t>(),
+              fs::file_size(root() / "repo/a/1.0content.7z"))
+        << "a linked archive is not counted as written";
     EXPECT_FALSE(fs::exists(root() / "repo/gone")) << "-r starts the repository afresh";
     struct stat after {};
     ASSERT_EQ(::stat((root() / "repo/a/1.0content.7z").c_str(), &after), 0);
