@@ -19,7 +19,7 @@ class RepogenOptions : public FerryTest {};
 
 TEST_F(RepogenOptions, RemoveReplacesTheRepositoryAndReusesUnchangedArchives) {
     const fs::path packages = root() / "packages";
-    make_package(packages, "a", "1.0", {{"a.txt", std::string(50000, 'a')}});
+    make_package(packages, "a", "1.0", {{"a.bin", random_bytes(50000, 3)}});
     make_package(packages, "gone", "1.0", {{"g.txt", "g"}});
     ASSERT_EQ(ferry({"repogen", "-p", packages.string(), "repo"}).exit_code, 0);
     struct stat before {};
