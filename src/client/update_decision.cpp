@@ -1,0 +1,129 @@
+// The update decisions of the maintenance tool: which repository's package counts for a name,
+// and whether it updates what is installed (rules in update_decision.hpp).
+#include "client/update_decision.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "core/version.hpp"
+
+namespace ferry::client {
+
+namespace {
+
+constexpr std::string_view kAnyApplication = "{AnyApplication}";
+
+// Whether candidate should replace the component already chosen for its name.
+bool beats(const RemoteComponent& candidate, const RemoteComponent& chosen) {
+    const int order =
+        core::compare_versions(candidate.update.component.version, chosen.update.component.version);
+    if (order != 0) {
+        return order > 0;
+    }
+    return candidate.priority > chosen.priority;
+}
+
+}  // namespace
+
+const RemoteComponent* MergedComponents::find(std::string_view name) const {
+    auto it = std::lower_bound(
+        components.begin(), components.end(), name,
+        [](const RemoteComponent& c, std::string_view n) { return c.update.component.name < n; });
+    if (it == components.end() || it->update.component.name != name) {
+        return nullptr;
+    }
+    return &*it;
+}
+
+MergedComponents merge_repositories(const std::vector<RemoteRepository>& repositories,
+                                    std::string_view application_name) {
+    MergedComponents merged;
+    std::map<std::string, RemoteComponent, std::less<>> by_name;
+    for (const RemoteRepository& repository : repositories) {
+        const std::string& name = repository.index.application_name;
+        if (!application_name.empty() && name != kAnyApplication && name != application_name) {
+            merged.skipped.push_back(
+                {repository.url, fmt::format("made for the application \"{}\", not \"{}\"", name,
+                                             application_name)});
+            continue;
+        }
+        for (const formats::PackageUpdate& package : repository.index.packages) {
+            RemoteComponent candidate{package, repository.url, repository.priority};
+            auto it = by_name.find(package.component.name);
+            if (it == by_name.end()) {
+                by_name.emplace(package.component.name, std::move(candidate));
+            } else if (beats(candidate, it->second)) {
+                it->second = std::move(candidate);
+            }
+        }
+    }
+    for (auto& [name, component] : by_name) {
+        merged.components.push_back(std::move(component));
+    }
+    return merged;
+}
+
+UpdateReason update_reason(const formats::InstalledComponent& installed,
+                           const formats::PackageUpdate& remote) {
+    const formats::ComponentDescription& c = remote.component;
+    UpdateReason reason = UpdateReason::none;
+    if (!c.content_sha1.empty()) {
+        if (c.content_sha1 != installed.content_sha1) {
+            reason = UpdateReason::content_changed;
+        }
+    } else if (core::compare_versions(c.version, installed.version) > 0) {
+        reason = UpdateReason::newer_version;
+    }
+    // IFW's guard against offering an update that is already installed: the installation was
+    // updated after the package was released. YYYY-MM-DD compares correctly as text.
+    if (reason != UpdateReason::none && formats::is_iso_date(installed.last_update_date) &&
+        formats::is_iso_date(c.release_date) && installed.last_update_date > c.release_date) {
+        reason = UpdateReason::none;
+    }
+    return reason;
+}
+
+UpdateCheck check_updates(const formats::InstalledComponents& installed,
+                          const MergedComponents& remote) {
+    UpdateCheck check;
+    for (const RemoteComponent& r : remote.components) {
+        const formats::ComponentDescription& c = r.update.component;
+        const formats::InstalledComponent* local = installed.find(c.name);
+        AvailableUpdate update{
+            c.name,          "", c.version, UpdateReason::none, c.essential, c.forced_update,
+            r.repository_url};
+        if (local != nullptr) {
+            update.installed_version = local->version;
+            update.reason = update_reason(*local, r.update);
+        } else if (c.essential) {
+            update.reason = UpdateReason::new_essential;
+        }
+        if (update.reason == UpdateReason::none) {
+            continue;
+        }
+        if (update.essential || update.forced_update) {
+            check.mandatory_pending = true;
+            check.mandatory_names.push_back(update.name);
+        }
+        check.updates.push_back(std::move(update));
+    }
+    return check;
+}
+
+std::string_view to_string(UpdateReason reason) {
+    switch (reason) {
+        case UpdateReason::none:
+            return "none";
+        case UpdateReason::content_changed:
+            return "content changed";
+        case UpdateReason::newer_version:
+            return "newer version";
+        case UpdateReason::new_essential:
+            return "new essential component";
+    }
+    return "unknown";
+}
+
+}  // namespace ferry::client
