@@ -109,11 +109,22 @@ auto find_url(std::vector<RepositoryEntry>& list, const std::string& url) {
                         [&](const RepositoryEntry& e) { return e.url == url; });
 }
 
+// The URL without "user:password@", so that credentials never reach a message.
+std::string without_credentials(const std::string& url) {
+    UriParts parts = split_uri(url);
+    if (parts.authority) {
+        if (const std::size_t at = parts.authority->rfind('@'); at != std::string::npos) {
+            parts.authority->erase(0, at + 1);
+        }
+    }
+    return join_uri(parts);
+}
+
 std::string describe(const std::vector<RepositoryEntry>& list) {
     std::string out = "[";
     for (const RepositoryEntry& e : list) {
         out += out.size() > 1 ? ", " : "";
-        out += e.url;
+        out += without_credentials(e.url);
     }
     return out + "]";
 }

@@ -159,6 +159,21 @@ TEST(RepositoryActions, ReportsALoop) {
     }
 }
 
+TEST(RepositoryActions, LoopMessageHidesCredentials) {
+    std::map<std::string, std::vector<RepositoryAction>> actions = {
+        {"https://me:secret@h/a", {replace("https://me:secret@h/a", "https://h/b")}},
+        {"https://h/b", {replace("https://h/b", "https://me:secret@h/a")}},
+    };
+    try {
+        follow_repository_actions({{"https://me:secret@h/a", "", "", ""}},
+                                  [&](const std::string& url) { return actions[url]; });
+        FAIL() << "a loop was followed";
+    } catch (const Error& e) {
+        EXPECT_EQ(std::string(e.what()),
+                  "repository updates loop: [https://h/a] -> [https://h/b] -> [https://h/a]");
+    }
+}
+
 TEST(RepositoryActions, StopsAfterTheHopLimit) {
     // Every repository sends the client one step further: r0 -> r1 -> r2 -> ...
     auto actions_of = [](const std::string& url) {
