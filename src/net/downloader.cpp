@@ -1,0 +1,498 @@
+// Downloader on one reused libcurl easy handle: each attempt resets the options but keeps the
+// connection cache, so a sequence of downloads from one host shares its connections.
+#include "net/downloader.hpp"
+
+#include <curl/curl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string_view>
+#include <thread>
+
+#include "core/error.hpp"
+#include "core/files.hpp"
+#include "core/hash.hpp"
+#include "net/url.hpp"
+
+namespace ferry::net {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+void global_init() {
+    static std::once_flag once;
+    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+using FilePtr = std::unique_ptr<std::FILE, int (*)(std::FILE*)>;
+
+// Where one attempt's body goes, and what the attempt learned on the way.
+struct Target {
+    CURL* curl = nullptr;
+    std::FILE* file = nullptr;
+    std::string* memory = nullptr;
+    std::uint64_t offset = 0;  // bytes already present, asked to be continued with a Range
+    std::uint64_t limit = UINT64_MAX;
+    const std::function<void(std::uint64_t, std::uint64_t)>* progress = nullptr;
+    bool decided = false;  // the first body byte fixed how this response is handled
+    bool discard = false;  // an error page, not content
+    bool range_mismatch = false;
+    bool too_large = false;
+    bool write_failed = false;
+    std::uint64_t received = 0;
+    std::uint64_t last_done = UINT64_MAX;
+    std::uint64_t last_total = UINT64_MAX;
+    // Headers of the latest response (reset at each status line: redirects come first).
+    std::string etag;
+    std::string last_modified;
+    long long range_start = -1;
+};
+
+bool iequals_prefix(std::string_view line, std::string_view name) {
+    if (line.size() < name.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < name.size(); ++i) {
+        if (std::tolower(static_cast<unsigned char>(line[i])) != name[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+std::string_view trimmed(std::string_view text) {
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
+        text.remove_prefix(1);
+    }
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
+        text.remove_suffix(1);
+    }
+    return text;
+}
+
+std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
+    auto* target = static_cast<Target*>(user);
+    const std::string_view line(data, size * count);
+    if (line.starts_with("HTTP/")) {
+        target->etag.clear();
+        target->last_modified.clear();
+        target->range_start = -1;
+    } else if (iequals_prefix(line, "etag:")) {
+        target->etag = trimmed(line.substr(5));
+    } else if (iequals_prefix(line, "last-modified:")) {
+        target->last_modified = trimmed(line.substr(14));
+    } else if (iequals_prefix(line, "content-range:")) {
+        // "bytes 100-199/200": only the first position matters for a resume.
+        const auto value = trimmed(line.substr(14));
+        if (value.starts_with("bytes ")) {
+            target->range_start = std::strtoll(std::string(value.substr(6)).c_str(), nullptr, 10);
+        }
+    }
+    return size * count;
+}
+
+// Fixes, at the first body byte, what this response's body is: a continuation (206), the
+// whole file again (200 although a range was asked for), or an error page to drop.
+bool decide(Target& target) {
+    long status = 0;
+    curl_easy_getinfo(target.curl, CURLINFO_RESPONSE_CODE, &status);
+    target.decided = true;
+    if (status == 206) {
+        if (target.offset == 0 || target.range_start != static_cast<long long>(target.offset)) {
+            target.range_mismatch = true;
+            return false;
+        }
+        return true;
+    }
+    if (status != 0 && (status < 200 || status >= 300)) {
+        target.discard = true;
+        return true;
+    }
+    if (target.offset > 0) {
+        if (std::fflush(target.file) != 0 || ::ftruncate(::fileno(target.file), 0) != 0) {
+            target.write_failed = true;
+            return false;
+        }
+        target.offset = 0;
+    }
+    return true;
+}
+
+std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
+    auto* target = static_cast<Target*>(user);
+    const std::size_t bytes = size * count;
+    if (!target->decided && !decide(*target)) {
+        return 0;
+    }
+    if (target->discard) {
+        return bytes;
+    }
+    if (target->offset + target->received + bytes > target->limit) {
+        target->too_large = true;
+        return 0;
+    }
+    target->received += bytes;
+    if (target->memory != nullptr) {
+        target->memory->append(data, bytes);
+        return bytes;
+    }
+    if (std::fwrite(data, 1, bytes, target->file) != bytes) {
+        target->write_failed = true;
+        return 0;
+    }
+    return bytes;
+}
+
+void report(Target& target, std::uint64_t done, std::uint64_t total) {
+    if (target.progress == nullptr || !*target.progress ||
+        (done == target.last_done && total == target.last_total)) {
+        return;
+    }
+    target.last_done = done;
+    target.last_total = total;
+    (*target.progress)(done, total);
+}
+
+int on_progress(void* user, curl_off_t total, curl_off_t now, curl_off_t, curl_off_t) {
+    auto* target = static_cast<Target*>(user);
+    if (target->decided && !target->discard) {
+        const auto offset = target->offset;
+        report(*target, offset + static_cast<std::uint64_t>(now),
+               total > 0 ? offset + static_cast<std::uint64_t>(total) : 0);
+    }
+    return 0;
+}
+
+struct Attempt {
+    CURLcode code = CURLE_OK;
+    long status = 0;
+    std::string error_text;
+    std::string effective_url;
+    std::string redirect_url;
+};
+
+bool is_file_url(std::string_view url) {
+    return iequals_prefix(url, "file:");
+}
+
+bool succeeded(const Attempt& attempt, bool accept_not_modified) {
+    if (attempt.code != CURLE_OK) {
+        return false;
+    }
+    return attempt.status == 0 || (attempt.status >= 200 && attempt.status < 300) ||
+           (accept_not_modified && attempt.status == 304);
+}
+
+bool missing(const Attempt& attempt) {
+    return attempt.code == CURLE_FILE_COULDNT_READ_FILE ||
+           (attempt.code == CURLE_OK && attempt.status == 404);
+}
+
+std::string describe(const std::string& shown, const Attempt& attempt, const Target& target,
+                     const DownloadOptions& options) {
+    if (target.too_large || attempt.code == CURLE_FILESIZE_EXCEEDED) {
+        return fmt::format("{}: larger than the {} bytes allowed", shown, options.max_bytes);
+    }
+    switch (attempt.code) {
+        case CURLE_OK:
+            if (attempt.status == 401) {
+                return fmt::format(
+                    "{}: the server answered HTTP 401 (credentials missing or "
+                    "refused)",
+                    shown);
+            }
+            return fmt::format("{}: the server answered HTTP {}", shown, attempt.status);
+        case CURLE_TOO_MANY_REDIRECTS: {
+            const auto at = strip_credentials(attempt.effective_url);
+            if (!attempt.redirect_url.empty() && attempt.redirect_url == attempt.effective_url) {
+                return fmt::format("{}: redirect loop ({} redirects to itself)", shown, at);
+            }
+            return fmt::format("{}: too many redirects (more than {}, last at {})", shown,
+                               options.max_redirects, at);
+        }
+        case CURLE_OPERATION_TIMEDOUT:
+            return fmt::format(
+                "{}: timed out ({})", shown,
+                attempt.error_text.empty() ? curl_easy_strerror(attempt.code) : attempt.error_text);
+        default:
+            return fmt::format(
+                "{}: {}", shown,
+                attempt.error_text.empty() ? curl_easy_strerror(attempt.code) : attempt.error_text);
+    }
+}
+
+}  // namespace
+
+struct Downloader::Impl {
+    DownloadOptions options;
+    std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl{nullptr, &curl_easy_cleanup};
+    std::mt19937_64 random{std::random_device{}()};
+
+    Attempt perform(const SplitUrl& url, Target& target, curl_slist* headers);
+    void pause_before_retry(int failed_attempts);
+    template <typename AttemptFn>
+    DownloadResult run(const std::string& url, bool accept_not_modified, AttemptFn&& attempt_fn);
+};
+
+Attempt Downloader::Impl::perform(const SplitUrl& url, Target& target, curl_slist* headers) {
+    CURL* c = curl.get();
+    // Reset rather than a fresh handle: the connection cache survives a reset.
+    curl_easy_reset(c);
+    char error_text[CURL_ERROR_SIZE] = {};
+    target.curl = c;
+    curl_easy_setopt(c, CURLOPT_URL, url.url.c_str());
+    if (!url.username.empty() || !url.password.empty()) {
+        curl_easy_setopt(c, CURLOPT_USERNAME, url.username.c_str());
+        curl_easy_setopt(c, CURLOPT_PASSWORD, url.password.c_str());
+    }
+    // No CURLOPT_PROXY/NOPROXY on purpose: libcurl then honours http_proxy, https_proxy and
+    // no_proxy from the environment, as users of a proxy expect.
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,file");
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(c, CURLOPT_MAXREDIRS, options.max_redirects);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, options.connect_timeout_seconds);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, options.low_speed_bytes);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, options.low_speed_seconds);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, options.timeout_seconds);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "ferry/" FERRY_VERSION);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_text);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &target);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &target);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, &on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &target);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    if (headers != nullptr) {
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    }
+    const std::string range = std::to_string(target.offset) + "-";
+    if (target.offset > 0) {
+        curl_easy_setopt(c, CURLOPT_RANGE, range.c_str());
+    } else if (options.max_bytes != UINT64_MAX) {
+        // Refuses early when Content-Length already says too much; the body callback checks
+        // the bytes themselves either way.
+        curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
+                         static_cast<curl_off_t>(std::min<std::uint64_t>(
+                             options.max_bytes, static_cast<std::uint64_t>(INT64_MAX))));
+    }
+    Attempt attempt;
+    attempt.code = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &attempt.status);
+    attempt.error_text = error_text;
+    char* info = nullptr;
+    if (curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &info) == CURLE_OK && info != nullptr) {
+        attempt.effective_url = info;
+    }
+    info = nullptr;
+    if (curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &info) == CURLE_OK && info != nullptr) {
+        attempt.redirect_url = info;
+    }
+    // The options pointed at locals; nothing may use them after this call.
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, nullptr);
+    return attempt;
+}
+
+void Downloader::Impl::pause_before_retry(int failed_attempts) {
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    std::this_thread::sleep_for(retry_delay(failed_attempts - 1, options.retry, unit(random)));
+}
+
+Downloader::Downloader(DownloadOptions options) : impl_(std::make_unique<Impl>()) {
+    global_init();
+    impl_->options = std::move(options);
+    impl_->curl.reset(curl_easy_init());
+    if (!impl_->curl) {
+        throw Error("cannot start a libcurl transfer handle");
+    }
+}
+
+Downloader::~Downloader() = default;
+
+DownloadResult Downloader::download(const std::string& url, const fs::path& dest) {
+    const auto split = split_credentials(url);
+    fs::path part = dest;
+    part += ".part";
+    DownloadResult result;
+    bool started_over = false;
+    for (int attempts = 0;;) {
+        std::error_code ec;
+        std::uint64_t existing = fs::file_size(part, ec);
+        if (ec || is_file_url(split.url)) {
+            existing = 0;
+        }
+        FilePtr file(std::fopen(part.c_str(), existing > 0 ? "ab" : "wb"), &std::fclose);
+        if (!file) {
+            throw Error::format("{}: cannot create {}: {}", split.url, part.string(),
+                                errno_text(errno));
+        }
+        Target target;
+        target.file = file.get();
+        target.offset = existing;
+        target.limit = impl_->options.max_bytes;
+        target.progress = &impl_->options.progress;
+        const Attempt attempt = impl_->perform(split, target, nullptr);
+        result.bytes_transferred += target.received;
+        result.http_status = attempt.status;
+        result.attempts = ++attempts;
+        if (std::fflush(file.get()) != 0) {
+            target.write_failed = true;
+        }
+        file.reset();
+        if (target.write_failed) {
+            throw Error::format("{}: cannot write {}", split.url, part.string());
+        }
+        if (succeeded(attempt, false)) {
+            result.resumed = attempt.status == 206;
+            fs::rename(part, dest);
+            result.size = fs::file_size(dest);
+            report(target, result.size, result.size);
+            return result;
+        }
+        if (missing(attempt)) {
+            fs::remove(part, ec);
+            result.status = FetchStatus::not_found;
+            return result;
+        }
+        const bool bad_range = target.range_mismatch ||
+                               (attempt.code == CURLE_OK && attempt.status == 416 && existing > 0);
+        if (target.too_large || bad_range) {
+            // A .part that cannot be continued is of no use to the next call either.
+            fs::remove(part, ec);
+            if (bad_range && !started_over) {
+                started_over = true;
+                --attempts;
+                continue;
+            }
+        }
+        const Failure failure{static_cast<int>(attempt.code), attempt.status};
+        if (target.too_large || !is_retryable(failure) ||
+            attempts >= impl_->options.retry.max_attempts) {
+            auto message = describe(split.url, attempt, target, impl_->options);
+            if (attempts > 1) {
+                message += fmt::format(" (gave up after {} attempts)", attempts);
+            }
+            throw Error(message);
+        }
+        impl_->pause_before_retry(attempts);
+    }
+}
+
+CachedBody Downloader::fetch_cached(const std::string& url, const fs::path& cache_dir) {
+    const auto split = split_credentials(url);
+    const auto key = core::sha256_hex(split.url);
+    const auto body_path = cache_dir / (key + ".body");
+    const auto meta_path = cache_dir / (key + ".json");
+    std::string etag;
+    std::string last_modified;
+    std::error_code ec;
+    const bool cached = fs::is_regular_file(body_path, ec) && fs::is_regular_file(meta_path, ec);
+    if (cached) {
+        try {
+            const auto meta = nlohmann::json::parse(core::read_file(meta_path, 1 << 20));
+            etag = meta.value("etag", "");
+            last_modified = meta.value("last_modified", "");
+        } catch (const std::exception&) {
+            // A damaged entry only costs a full transfer; it is rewritten below.
+        }
+    }
+    std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(nullptr,
+                                                                        &curl_slist_free_all);
+    auto add_header = [&](const std::string& line) {
+        curl_slist* grown = curl_slist_append(headers.get(), line.c_str());
+        if (grown == nullptr) {
+            throw Error::format("{}: cannot build request headers", split.url);
+        }
+        headers.release();
+        headers.reset(grown);
+    };
+    if (!etag.empty()) {
+        add_header("If-None-Match: " + etag);
+    }
+    if (!last_modified.empty()) {
+        add_header("If-Modified-Since: " + last_modified);
+    }
+    CachedBody out;
+    for (int attempts = 0;;) {
+        std::string body;
+        Target target;
+        target.memory = &body;
+        target.limit = impl_->options.max_bytes;
+        target.progress = &impl_->options.progress;
+        const Attempt attempt = impl_->perform(split, target, headers.get());
+        out.result.bytes_transferred += target.received;
+        out.result.http_status = attempt.status;
+        out.result.attempts = ++attempts;
+        if (succeeded(attempt, cached)) {
+            if (attempt.status == 304) {
+                out.body = core::read_file(body_path, impl_->options.max_bytes);
+                out.result.not_modified = true;
+            } else {
+                out.body = std::move(body);
+                fs::create_directories(cache_dir);
+                core::write_file_atomic(body_path, out.body);
+                const nlohmann::json meta = {{"url", split.url},
+                                             {"etag", target.etag},
+                                             {"last_modified", target.last_modified}};
+                core::write_file_atomic(meta_path, meta.dump());
+            }
+            out.result.size = out.body.size();
+            return out;
+        }
+        if (missing(attempt)) {
+            out.result.status = FetchStatus::not_found;
+            return out;
+        }
+        const Failure failure{static_cast<int>(attempt.code), attempt.status};
+        if (target.too_large || !is_retryable(failure) ||
+            attempts >= impl_->options.retry.max_attempts) {
+            auto message = describe(split.url, attempt, target, impl_->options);
+            if (attempts > 1) {
+                message += fmt::format(" (gave up after {} attempts)", attempts);
+            }
+            throw Error(message);
+        }
+        impl_->pause_before_retry(attempts);
+    }
+}
+
+std::vector<RequestOutcome> download_all(const std::vector<Request>& requests, int concurrency,
+                                         const DownloadOptions& options) {
+    std::vector<RequestOutcome> outcomes(requests.size());
+    std::atomic<std::size_t> next{0};
+    auto worker = [&] {
+        std::unique_ptr<Downloader> downloader;
+        for (std::size_t i = next++; i < requests.size(); i = next++) {
+            try {
+                if (!downloader) {
+                    downloader = std::make_unique<Downloader>(options);
+                }
+                outcomes[i].result = downloader->download(requests[i].url, requests[i].dest);
+            } catch (const std::exception& e) {
+                outcomes[i].error = e.what();
+            }
+        }
+    };
+    const auto workers = std::clamp<std::size_t>(static_cast<std::size_t>(std::max(concurrency, 1)),
+                                                 1, std::max<std::size_t>(requests.size(), 1));
+    std::vector<std::jthread> threads;
+    for (std::size_t i = 1; i < workers; ++i) {
+        threads.emplace_back(worker);
+    }
+    worker();
+    // Joined before outcomes is returned: the workers write into it.
+    threads.clear();
+    return outcomes;
+}
+
+}  // namespace ferry::net
