@@ -354,8 +354,12 @@ DownloadResult Downloader::download(const std::string& url, const fs::path& dest
         }
         if (succeeded(attempt, false)) {
             result.resumed = attempt.status == 206;
-            fs::rename(part, dest);
-            result.size = fs::file_size(dest);
+            fs::rename(part, dest, ec);
+            if (ec) {
+                throw Error::format("{}: cannot rename {} to {}: {}", split.url, part.string(),
+                                    dest.string(), ec.message());
+            }
+            result.size = fs::file_size(dest, ec);
             report(target, result.size, result.size);
             return result;
         }
@@ -439,7 +443,10 @@ CachedBody Downloader::fetch_cached(const std::string& url, const fs::path& cach
                 out.result.not_modified = true;
             } else {
                 out.body = std::move(body);
-                fs::create_directories(cache_dir);
+                if (fs::create_directories(cache_dir, ec); ec) {
+                    throw Error::format("{}: cannot create the cache directory {}: {}", split.url,
+                                        cache_dir.string(), ec.message());
+                }
                 core::write_file_atomic(body_path, out.body);
                 const nlohmann::json meta = {{"url", split.url},
                                              {"etag", target.etag},

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <optional>
 #include <sstream>
 #include <utility>
 #include <vector>
@@ -178,6 +180,52 @@ TEST_F(HttpDownload, RedirectsAreFollowed) {
     NginxServer server(root_.path(), "location /old { return 301 /real.txt; }\n");
     Downloader(quick_options()).download(server.url("old"), out_.path() / "f");
     EXPECT_EQ(read_text(out_.path() / "f"), "moved here");
+}
+
+// Sets or unsets environment variables for one scope and restores them after.
+class ScopedEnv {
+  public:
+    void set(const char* name, const char* value) {
+        const char* old = std::getenv(name);
+        saved_.emplace_back(name, old ? std::optional<std::string>(old) : std::nullopt);
+        if (value != nullptr) {
+            ::setenv(name, value, 1);
+        } else {
+            ::unsetenv(name);
+        }
+    }
+    ~ScopedEnv() {
+        for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) {
+            if (it->second) {
+                ::setenv(it->first.c_str(), it->second->c_str(), 1);
+            } else {
+                ::unsetenv(it->first.c_str());
+            }
+        }
+    }
+
+  private:
+    std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
+};
+
+TEST_F(HttpDownload, HonoursHttpProxyFromTheEnvironment) {
+    write_text(root_.path() / "via-proxy.txt", "proxied");
+    NginxServer proxy(root_.path());
+    {
+        ScopedEnv env;
+        env.set("http_proxy", proxy.url().c_str());
+        env.set("no_proxy", nullptr);
+        env.set("NO_PROXY", nullptr);
+        // A reserved name that never resolves: only the proxy can answer for it.
+        Downloader(quick_options())
+            .download("http://repository.invalid/via-proxy.txt", out_.path() / "p.txt");
+    }
+    EXPECT_EQ(read_text(out_.path() / "p.txt"), "proxied");
+    log_lines(proxy, "");
+    EXPECT_NE(read_text(proxy.access_log())
+                  .find("\"GET http://repository.invalid/via-proxy.txt HTTP/1.1\" 200"),
+              std::string::npos)
+        << read_text(proxy.access_log());
 }
 
 // Accepts connections (the kernel completes the handshake for the backlog) and never answers.
