@@ -89,10 +89,18 @@ TEST_F(HttpDownload, ContinuesAPartWithARangeRequest) {
     write_text(root_.path() / "big.bin", content);
     write_text(out_.path() / "big.bin.part", content.substr(0, 120'000));
     NginxServer server(root_.path());
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> calls;
+    auto options = quick_options();
+    options.progress = [&](std::uint64_t done, std::uint64_t total) {
+        calls.emplace_back(done, total);
+    };
     const auto result =
-        Downloader(quick_options()).download(server.url("big.bin"), out_.path() / "big.bin");
+        Downloader(options).download(server.url("big.bin"), out_.path() / "big.bin");
     EXPECT_EQ(read_text(out_.path() / "big.bin"), content);
     EXPECT_TRUE(result.resumed);
+    ASSERT_FALSE(calls.empty());
+    EXPECT_GE(calls.front().first, 120'000u) << "progress counts the part already there";
+    EXPECT_EQ(calls.back(), std::make_pair(std::uint64_t{300'000}, std::uint64_t{300'000}));
     EXPECT_EQ(result.http_status, 206);
     EXPECT_EQ(result.bytes_transferred, 180'000u);
     const auto lines = log_lines(server, "big.bin");
@@ -173,6 +181,20 @@ TEST_F(HttpDownload, RedirectLoopIsNamed) {
     EXPECT_NE(message.find("redirect loop"), std::string::npos) << message;
     EXPECT_NE(message.find(server.url("loop")), std::string::npos) << message;
     EXPECT_EQ(log_lines(server, "loop").size(), 6u);  // the first request and 5 redirects
+}
+
+TEST_F(HttpDownload, TooManyRedirectsAreBounded) {
+    std::string hops;
+    for (int i = 0; i < 7; ++i) {
+        hops += "location = /hop" + std::to_string(i) + " { return 302 /hop" +
+                std::to_string(i + 1) + "; }\n";
+    }
+    NginxServer server(root_.path(), hops);
+    const auto message = error_of(
+        [&] { Downloader(quick_options()).download(server.url("hop0"), out_.path() / "hop"); });
+    EXPECT_NE(message.find("too many redirects (more than 5"), std::string::npos) << message;
+    EXPECT_NE(message.find(server.url("hop0")), std::string::npos) << message;
+    EXPECT_EQ(log_lines(server, "hop6").size(), 0u);
 }
 
 TEST_F(HttpDownload, RedirectsAreFollowed) {
