@@ -171,6 +171,26 @@ int on_progress(void* user, curl_off_t total, curl_off_t now, curl_off_t, curl_o
     return 0;
 }
 
+class HeaderList {
+  public:
+    HeaderList() = default;
+    ~HeaderList() { curl_slist_free_all(list_); }
+    HeaderList(const HeaderList&) = delete;
+    HeaderList& operator=(const HeaderList&) = delete;
+
+    void add(const std::string& line) {
+        curl_slist* grown = curl_slist_append(list_, line.c_str());
+        if (grown == nullptr) {
+            throw std::bad_alloc();
+        }
+        list_ = grown;
+    }
+    curl_slist* get() const { return list_; }
+
+  private:
+    curl_slist* list_ = nullptr;
+};
+
 struct Attempt {
     CURLcode code = CURLE_OK;
     long status = 0;
@@ -237,9 +257,10 @@ struct Downloader::Impl {
     std::mt19937_64 random{std::random_device{}()};
 
     Attempt perform(const SplitUrl& url, Target& target, curl_slist* headers);
-    void pause_before_retry(int failed_attempts);
-    template <typename AttemptFn>
-    DownloadResult run(const std::string& url, bool accept_not_modified, AttemptFn&& attempt_fn);
+    // Pauses before the next attempt, or throws when the failure is permanent or the attempts
+    // are used up.
+    void retry_or_throw(const std::string& shown, const Attempt& attempt, const Target& target,
+                        int attempts);
 };
 
 Attempt Downloader::Impl::perform(const SplitUrl& url, Target& target, curl_slist* headers) {
@@ -303,9 +324,18 @@ Attempt Downloader::Impl::perform(const SplitUrl& url, Target& target, curl_slis
     return attempt;
 }
 
-void Downloader::Impl::pause_before_retry(int failed_attempts) {
+void Downloader::Impl::retry_or_throw(const std::string& shown, const Attempt& attempt,
+                                      const Target& target, int attempts) {
+    const Failure failure{static_cast<int>(attempt.code), attempt.status};
+    if (target.too_large || !is_retryable(failure) || attempts >= options.retry.max_attempts) {
+        auto message = describe(shown, attempt, target, options);
+        if (attempts > 1) {
+            message += fmt::format(" (gave up after {} attempts)", attempts);
+        }
+        throw Error(message);
+    }
     std::uniform_real_distribution<double> unit(0.0, 1.0);
-    std::this_thread::sleep_for(retry_delay(failed_attempts - 1, options.retry, unit(random)));
+    std::this_thread::sleep_for(retry_delay(attempts - 1, options.retry, unit(random)));
 }
 
 Downloader::Downloader(DownloadOptions options) : impl_(std::make_unique<Impl>()) {
@@ -323,13 +353,31 @@ DownloadResult Downloader::download(const std::string& url, const fs::path& dest
     const auto split = split_credentials(url);
     fs::path part = dest;
     part += ".part";
+    // The ETag of the response that wrote the .part: sent as If-Range, so that a file changed
+    // on the server since is fetched whole instead of being spliced onto old bytes.
+    fs::path validator_path = dest;
+    validator_path += ".part.etag";
+    std::error_code ec;
+    auto discard_part = [&] {
+        fs::remove(part, ec);
+        fs::remove(validator_path, ec);
+    };
     DownloadResult result;
     bool started_over = false;
     for (int attempts = 0;;) {
-        std::error_code ec;
         std::uint64_t existing = fs::file_size(part, ec);
         if (ec || is_file_url(split.url)) {
             existing = 0;
+        }
+        HeaderList headers;
+        std::string validator;
+        if (existing > 0 && fs::is_regular_file(validator_path, ec)) {
+            try {
+                validator = core::read_file(validator_path, 4096);
+                headers.add("If-Range: " + validator);
+            } catch (const Error&) {
+                // Unreadable: resuming without If-Range is what a .part without one does.
+            }
         }
         FilePtr file(std::fopen(part.c_str(), existing > 0 ? "ab" : "wb"), &std::fclose);
         if (!file) {
@@ -341,7 +389,7 @@ DownloadResult Downloader::download(const std::string& url, const fs::path& dest
         target.offset = existing;
         target.limit = impl_->options.max_bytes;
         target.progress = &impl_->options.progress;
-        const Attempt attempt = impl_->perform(split, target, nullptr);
+        const Attempt attempt = impl_->perform(split, target, headers.get());
         result.bytes_transferred += target.received;
         result.http_status = attempt.status;
         result.attempts = ++attempts;
@@ -352,6 +400,14 @@ DownloadResult Downloader::download(const std::string& url, const fs::path& dest
         if (target.write_failed) {
             throw Error::format("{}: cannot write {}", split.url, part.string());
         }
+        if (target.decided && !target.discard && target.etag != validator) {
+            // Weak validators may not be used with If-Range (RFC 9110 13.1.5).
+            if (!target.etag.empty() && !target.etag.starts_with("W/")) {
+                core::write_file_atomic(validator_path, target.etag);
+            } else {
+                fs::remove(validator_path, ec);
+            }
+        }
         if (succeeded(attempt, false)) {
             result.resumed = attempt.status == 206;
             fs::rename(part, dest, ec);
@@ -359,12 +415,13 @@ DownloadResult Downloader::download(const std::string& url, const fs::path& dest
                 throw Error::format("{}: cannot rename {} to {}: {}", split.url, part.string(),
                                     dest.string(), ec.message());
             }
+            fs::remove(validator_path, ec);
             result.size = fs::file_size(dest, ec);
             report(target, result.size, result.size);
             return result;
         }
         if (missing(attempt)) {
-            fs::remove(part, ec);
+            discard_part();
             result.status = FetchStatus::not_found;
             return result;
         }
@@ -372,23 +429,14 @@ DownloadResult Downloader::download(const std::string& url, const fs::path& dest
                                (attempt.code == CURLE_OK && attempt.status == 416 && existing > 0);
         if (target.too_large || bad_range) {
             // A .part that cannot be continued is of no use to the next call either.
-            fs::remove(part, ec);
+            discard_part();
             if (bad_range && !started_over) {
                 started_over = true;
                 --attempts;
                 continue;
             }
         }
-        const Failure failure{static_cast<int>(attempt.code), attempt.status};
-        if (target.too_large || !is_retryable(failure) ||
-            attempts >= impl_->options.retry.max_attempts) {
-            auto message = describe(split.url, attempt, target, impl_->options);
-            if (attempts > 1) {
-                message += fmt::format(" (gave up after {} attempts)", attempts);
-            }
-            throw Error(message);
-        }
-        impl_->pause_before_retry(attempts);
+        impl_->retry_or_throw(split.url, attempt, target, attempts);
     }
 }
 
@@ -410,21 +458,12 @@ CachedBody Downloader::fetch_cached(const std::string& url, const fs::path& cach
             // A damaged entry only costs a full transfer; it is rewritten below.
         }
     }
-    std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(nullptr,
-                                                                        &curl_slist_free_all);
-    auto add_header = [&](const std::string& line) {
-        curl_slist* grown = curl_slist_append(headers.get(), line.c_str());
-        if (grown == nullptr) {
-            throw Error::format("{}: cannot build request headers", split.url);
-        }
-        headers.release();
-        headers.reset(grown);
-    };
+    HeaderList headers;
     if (!etag.empty()) {
-        add_header("If-None-Match: " + etag);
+        headers.add("If-None-Match: " + etag);
     }
     if (!last_modified.empty()) {
-        add_header("If-Modified-Since: " + last_modified);
+        headers.add("If-Modified-Since: " + last_modified);
     }
     CachedBody out;
     for (int attempts = 0;;) {
@@ -460,16 +499,7 @@ CachedBody Downloader::fetch_cached(const std::string& url, const fs::path& cach
             out.result.status = FetchStatus::not_found;
             return out;
         }
-        const Failure failure{static_cast<int>(attempt.code), attempt.status};
-        if (target.too_large || !is_retryable(failure) ||
-            attempts >= impl_->options.retry.max_attempts) {
-            auto message = describe(split.url, attempt, target, impl_->options);
-            if (attempts > 1) {
-                message += fmt::format(" (gave up after {} attempts)", attempts);
-            }
-            throw Error(message);
-        }
-        impl_->pause_before_retry(attempts);
+        impl_->retry_or_throw(split.url, attempt, target, attempts);
     }
 }
 

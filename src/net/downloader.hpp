@@ -50,7 +50,8 @@ class Downloader {
     Downloader& operator=(const Downloader&) = delete;
 
     // Downloads url into dest through "<dest>.part": an existing .part is continued with a
-    // Range request (started over when the server sends the whole file), and renamed to dest
+    // Range request (If-Range with the ETag it was started with, kept in "<dest>.part.etag";
+    // started over when the server sends the whole file), and renamed to dest
     // once complete. A 404 (or a missing file:// path) returns not_found and leaves dest alone;
     // other failures throw ferry::Error naming the URL without credentials and the cause,
     // after the retries the policy allows for transient failures. A failed download keeps its

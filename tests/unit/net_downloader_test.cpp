@@ -108,6 +108,44 @@ TEST_F(HttpDownload, ContinuesAPartWithARangeRequest) {
     EXPECT_NE(lines[0].find("\" 206 180000 "), std::string::npos) << lines[0];
 }
 
+TEST_F(HttpDownload, ResumesAfterAnInterruptedTransfer) {
+    const auto content = random_bytes(400'000, 6);
+    write_text(root_.path() / "r.bin", content);
+    NginxServer server(root_.path(), "location /slow/ { alias " + root_.path().string() +
+                                         "/; limit_rate 100k; }\n");
+    auto interrupted = quick_options();
+    interrupted.timeout_seconds = 1;
+    interrupted.retry.max_attempts = 1;
+    const auto message = error_of(
+        [&] { Downloader(interrupted).download(server.url("slow/r.bin"), out_.path() / "r.bin"); });
+    EXPECT_NE(message.find("timed out"), std::string::npos) << message;
+    const auto kept = fs::file_size(out_.path() / "r.bin.part");
+    ASSERT_GT(kept, 0u);
+    ASSERT_LT(kept, content.size());
+    EXPECT_FALSE(fs::exists(out_.path() / "r.bin"));
+
+    const auto result =
+        Downloader(quick_options()).download(server.url("r.bin"), out_.path() / "r.bin");
+    EXPECT_EQ(read_text(out_.path() / "r.bin"), content);
+    EXPECT_TRUE(result.resumed);
+    EXPECT_EQ(result.bytes_transferred, content.size() - kept);
+    EXPECT_FALSE(fs::exists(out_.path() / "r.bin.part"));
+    EXPECT_FALSE(fs::exists(out_.path() / "r.bin.part.etag"));
+}
+
+TEST_F(HttpDownload, APartOfAnOlderVersionIsNotContinued) {
+    const auto content = random_bytes(50'000, 7);
+    write_text(root_.path() / "v.bin", content);
+    write_text(out_.path() / "v.bin.part", std::string(20'000, 'o'));
+    write_text(out_.path() / "v.bin.part.etag", "\"5f000000-c350\"");
+    NginxServer server(root_.path());
+    const auto result =
+        Downloader(quick_options()).download(server.url("v.bin"), out_.path() / "v.bin");
+    EXPECT_EQ(read_text(out_.path() / "v.bin"), content);
+    EXPECT_FALSE(result.resumed);
+    EXPECT_EQ(result.http_status, 200);
+}
+
 TEST_F(HttpDownload, StartsOverWhenTheServerIgnoresTheRange) {
     const auto content = random_bytes(50'000, 3);
     write_text(root_.path() / "norange/f.bin", content);
