@@ -325,6 +325,19 @@ TEST_F(HttpDownload, SilentServerTimesOut) {
     EXPECT_NE(message.find(url), std::string::npos) << message;
 }
 
+TEST_F(HttpDownload, RefusedConnectionsAreRetriedThenReportedWithoutCredentials) {
+    const auto port = std::to_string(testing::free_port());
+    const auto message = error_of([&] {
+        Downloader(quick_options())
+            .download("http://user:hunter2@127.0.0.1:" + port + "/Updates.xml",
+                      out_.path() / "Updates.xml");
+    });
+    EXPECT_NE(message.find("http://127.0.0.1:" + port + "/Updates.xml"), std::string::npos)
+        << message;
+    EXPECT_NE(message.find("after 3 attempts"), std::string::npos) << message;
+    EXPECT_EQ(message.find("hunter2"), std::string::npos) << message;
+}
+
 TEST_F(HttpDownload, BasicAuthFromTheUrl) {
     const std::string password = "p@ss:w0rd";
     const auto hash = testing::run({"/usr/bin/openssl", "passwd", "-apr1", password});
