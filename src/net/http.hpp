@@ -18,9 +18,10 @@ struct FetchOptions {
 
 enum class FetchStatus { ok, not_found };
 
-// Downloads url into dest (written to a temporary sibling, renamed on success). A 404 (or a
-// missing file:// path) returns not_found and writes nothing; any other failure throws
-// ferry::Error naming the URL without credentials and the cause.
+// Downloads url into dest (written to "<dest>.part", renamed on success; see Downloader). A
+// 404 (or a missing file:// path) returns not_found and writes nothing; any other failure
+// (after retries of transient ones) throws ferry::Error naming the URL without credentials
+// and the cause.
 FetchStatus fetch_to_file(const std::string& url, const std::filesystem::path& dest,
                           const FetchOptions& options = {});
 

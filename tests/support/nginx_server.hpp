@@ -22,6 +22,8 @@ class NginxServer {
 
     int port() const { return port_; }
     std::string url(const std::string& path = "") const;
+    // The access log in nginx's default format: one line per finished request.
+    std::filesystem::path access_log() const { return prefix_.path() / "access.log"; }
 
   private:
     core::ScratchDir prefix_;

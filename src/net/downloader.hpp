@@ -1,0 +1,86 @@
+// The installer's HTTP(S)/file:// client: one reused libcurl handle per Downloader (connection
+// reuse), retries with backoff, resumable downloads, conditional fetches against a cache.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "net/backoff.hpp"
+#include "net/http.hpp"
+
+namespace ferry::net {
+
+struct DownloadOptions {
+    long connect_timeout_seconds = 15;
+    long low_speed_seconds = 30;  // abort when under low_speed_bytes per second for this long
+    long low_speed_bytes = 1;
+    long timeout_seconds = 0;  // whole transfer; 0 means no limit
+    long max_redirects = 5;
+    std::uint64_t max_bytes = UINT64_MAX;  // per download, resumed bytes included
+    RetryPolicy retry;
+    // Called with bytes done (of the whole file, resumed part included) and the total (0 when
+    // the server does not say). Called from the thread doing the transfer.
+    std::function<void(std::uint64_t done, std::uint64_t total)> progress;
+};
+
+struct DownloadResult {
+    FetchStatus status = FetchStatus::ok;
+    long http_status = 0;                 // of the last response; 0 for file://
+    std::uint64_t size = 0;               // of the downloaded file or body
+    std::uint64_t bytes_transferred = 0;  // body bytes received, over all attempts
+    bool resumed = false;       // an existing .part was continued (the server answered 206)
+    bool not_modified = false;  // fetch_cached: the server answered 304
+    int attempts = 0;
+};
+
+struct CachedBody {
+    std::string body;
+    DownloadResult result;
+};
+
+class Downloader {
+  public:
+    explicit Downloader(DownloadOptions options = {});
+    ~Downloader();
+    Downloader(const Downloader&) = delete;
+    Downloader& operator=(const Downloader&) = delete;
+
+    // Downloads url into dest through "<dest>.part": an existing .part is continued with a
+    // Range request (If-Range with the ETag it was started with, kept in "<dest>.part.etag";
+    // started over when the server sends the whole file), and renamed to dest
+    // once complete. A 404 (or a missing file:// path) returns not_found and leaves dest alone;
+    // other failures throw ferry::Error naming the URL without credentials and the cause,
+    // after the retries the policy allows for transient failures. A failed download keeps its
+    // .part so that the next call continues it.
+    DownloadResult download(const std::string& url, const std::filesystem::path& dest);
+
+    // Fetches url into memory, keeping body, ETag and Last-Modified in cache_dir (named by the
+    // SHA-256 of the URL); a cached entry makes the request conditional, and a 304 returns the
+    // cached body without transferring it. A 404 returns not_found with an empty body.
+    CachedBody fetch_cached(const std::string& url, const std::filesystem::path& cache_dir);
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+struct Request {
+    std::string url;
+    std::filesystem::path dest;
+};
+
+struct RequestOutcome {
+    DownloadResult result;
+    std::string error;  // empty on success (not_found is reported in result.status)
+};
+
+// Downloads every request, at most concurrency at a time (each worker with its own handle);
+// outcomes are in request order. One failure does not stop the others.
+std::vector<RequestOutcome> download_all(const std::vector<Request>& requests, int concurrency,
+                                         const DownloadOptions& options = {});
+
+}  // namespace ferry::net

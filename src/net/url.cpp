@@ -1,0 +1,99 @@
+// Reference resolution on libcurl's URL parser (which implements RFC 3986 section 5) and a
+// small userinfo splitter that never fails, so it is safe on the way to an error message.
+#include "net/url.hpp"
+
+#include <curl/curl.h>
+
+#include <memory>
+
+#include "core/error.hpp"
+#include "net/http.hpp"
+
+namespace ferry::net {
+
+namespace {
+
+using UrlHandle = std::unique_ptr<CURLU, decltype(&curl_url_cleanup)>;
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+std::string percent_decode(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '%' && i + 2 < text.size()) {
+            const int high = hex_value(text[i + 1]);
+            const int low = hex_value(text[i + 2]);
+            if (high >= 0 && low >= 0) {
+                out += static_cast<char>(high * 16 + low);
+                i += 2;
+                continue;
+            }
+        }
+        out += text[i];
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string resolve_url(std::string_view base_document_url, std::string_view reference) {
+    UrlHandle url(curl_url(), &curl_url_cleanup);
+    if (!url) {
+        throw Error("cannot allocate a URL parser");
+    }
+    const std::string base(base_document_url);
+    const std::string ref(reference);
+    // file:// needs no host, and repositories may name a scheme-less base in tests and configs.
+    const unsigned flags = CURLU_NON_SUPPORT_SCHEME;
+    if (CURLUcode rc = curl_url_set(url.get(), CURLUPART_URL, base.c_str(), flags)) {
+        throw Error::format("{}: not a valid URL ({})", strip_credentials(base),
+                            curl_url_strerror(rc));
+    }
+    if (CURLUcode rc = curl_url_set(url.get(), CURLUPART_URL, ref.c_str(), flags)) {
+        throw Error::format("{}: cannot resolve against {} ({})", strip_credentials(ref),
+                            strip_credentials(base), curl_url_strerror(rc));
+    }
+    char* text = nullptr;
+    if (CURLUcode rc = curl_url_get(url.get(), CURLUPART_URL, &text, 0)) {
+        throw Error::format("{}: cannot resolve against {} ({})", strip_credentials(ref),
+                            strip_credentials(base), curl_url_strerror(rc));
+    }
+    std::string resolved(text);
+    curl_free(text);
+    return resolved;
+}
+
+SplitUrl split_credentials(std::string_view url) {
+    SplitUrl split{strip_credentials(url), {}, {}};
+    const auto scheme = url.find("://");
+    if (scheme == std::string_view::npos || split.url.size() == url.size()) {
+        return split;
+    }
+    const auto authority_start = scheme + 3;
+    const auto at = url.size() - split.url.size() + authority_start - 1;
+    const std::string_view userinfo = url.substr(authority_start, at - authority_start);
+    const auto colon = userinfo.find(':');
+    split.username = percent_decode(userinfo.substr(0, colon));
+    if (colon != std::string_view::npos) {
+        split.password = percent_decode(userinfo.substr(colon + 1));
+    }
+    return split;
+}
+
+std::string strip_credentials(std::string_view url) {
+    return redact_url(url);
+}
+
+}  // namespace ferry::net

@@ -1,0 +1,29 @@
+// URL handling for repositories: resolving references relative to the document that carried
+// them (RFC 3986, as IFW resolves RepositoryUpdate entries) and separating credentials out.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace ferry::net {
+
+// Resolves reference against the URL of the document it came from:
+// "http://h/repositories/generic/Updates.xml" + "../module" → "http://h/repositories/module".
+// Absolute references are returned as they are (normalised). Throws ferry::Error naming both
+// (without credentials) when either cannot be parsed.
+std::string resolve_url(std::string_view base_document_url, std::string_view reference);
+
+struct SplitUrl {
+    std::string url;       // without user and password
+    std::string username;  // percent-decoded
+    std::string password;  // percent-decoded
+};
+
+// "https://us%40r:p%3Ass@h/x" → {"https://h/x", "us@r", "p:ss"}. URLs without userinfo come
+// back unchanged with empty credentials.
+SplitUrl split_credentials(std::string_view url);
+
+// The URL without userinfo, safe to show in messages and logs.
+std::string strip_credentials(std::string_view url);
+
+}  // namespace ferry::net
