@@ -2,6 +2,8 @@
 // RFC 3986 reference resolver they need for relative URLs.
 #include "client/repository_actions.hpp"
 
+#include "net/url.hpp"
+
 #include <algorithm>
 #include <optional>
 
@@ -13,158 +15,28 @@ namespace ferry::client {
 
 namespace {
 
-struct UriParts {
-    std::optional<std::string> scheme;
-    std::optional<std::string> authority;
-    std::string path;
-    std::optional<std::string> query;
-    std::optional<std::string> fragment;
-};
-
-// Splits like RFC 3986 appendix B: scheme ":" "//" authority path "?" query "#" fragment.
-UriParts split_uri(std::string_view uri) {
-    UriParts parts;
-    if (const std::size_t hash = uri.find('#'); hash != std::string_view::npos) {
-        parts.fragment = std::string(uri.substr(hash + 1));
-        uri = uri.substr(0, hash);
-    }
-    if (const std::size_t question = uri.find('?'); question != std::string_view::npos) {
-        parts.query = std::string(uri.substr(question + 1));
-        uri = uri.substr(0, question);
-    }
-    const std::size_t colon = uri.find(':');
-    if (colon != std::string_view::npos && colon > 0 && uri.find_first_of("/") > colon) {
-        parts.scheme = std::string(uri.substr(0, colon));
-        uri = uri.substr(colon + 1);
-    }
-    if (uri.starts_with("//")) {
-        uri.remove_prefix(2);
-        const std::size_t slash = std::min(uri.find('/'), uri.size());
-        parts.authority = std::string(uri.substr(0, slash));
-        uri = uri.substr(slash);
-    }
-    parts.path = std::string(uri);
-    return parts;
-}
-
-// RFC 3986 section 5.2.4.
-std::string remove_dot_segments(std::string_view input) {
-    std::string output;
-    while (!input.empty()) {
-        if (input.starts_with("../")) {
-            input.remove_prefix(3);
-        } else if (input.starts_with("./")) {
-            input.remove_prefix(2);
-        } else if (input.starts_with("/./")) {
-            input.remove_prefix(2);
-        } else if (input == "/.") {
-            input = "/";
-        } else if (input.starts_with("/../") || input == "/..") {
-            input = input.size() == 3 ? std::string_view("/") : input.substr(3);
-            const std::size_t last = output.rfind('/');
-            output.erase(last == std::string::npos ? 0 : last);
-        } else if (input == "." || input == "..") {
-            input = {};
-        } else {
-            const std::size_t next = input.find('/', input.front() == '/' ? 1 : 0);
-            const std::size_t length = std::min(next, input.size());
-            output += input.substr(0, length);
-            input.remove_prefix(length);
-        }
-    }
-    return output;
-}
-
-std::string merge_paths(const UriParts& base, std::string_view reference_path) {
-    if (base.authority && base.path.empty()) {
-        return "/" + std::string(reference_path);
-    }
-    const std::size_t slash = base.path.rfind('/');
-    if (slash == std::string::npos) {
-        return std::string(reference_path);
-    }
-    return base.path.substr(0, slash + 1) + std::string(reference_path);
-}
-
-std::string join_uri(const UriParts& parts) {
-    std::string out;
-    if (parts.scheme) {
-        out += *parts.scheme + ":";
-    }
-    if (parts.authority) {
-        out += "//" + *parts.authority;
-    }
-    out += parts.path;
-    if (parts.query) {
-        out += "?" + *parts.query;
-    }
-    if (parts.fragment) {
-        out += "#" + *parts.fragment;
-    }
-    return out;
-}
-
 auto find_url(std::vector<RepositoryEntry>& list, const std::string& url) {
     return std::find_if(list.begin(), list.end(),
                         [&](const RepositoryEntry& e) { return e.url == url; });
-}
-
-// The URL without "user:password@", so that credentials never reach a message.
-std::string without_credentials(const std::string& url) {
-    UriParts parts = split_uri(url);
-    if (parts.authority) {
-        if (const std::size_t at = parts.authority->rfind('@'); at != std::string::npos) {
-            parts.authority->erase(0, at + 1);
-        }
-    }
-    return join_uri(parts);
 }
 
 std::string describe(const std::vector<RepositoryEntry>& list) {
     std::string out = "[";
     for (const RepositoryEntry& e : list) {
         out += out.size() > 1 ? ", " : "";
-        out += without_credentials(e.url);
+        out += net::strip_credentials(e.url);
     }
     return out + "]";
 }
 
 }  // namespace
 
-std::string resolve_reference(std::string_view base, std::string_view reference) {
-    const UriParts b = split_uri(base);
-    const UriParts r = split_uri(reference);
-    UriParts t;
-    if (r.scheme) {
-        t = r;
-        t.path = remove_dot_segments(r.path);
-        return join_uri(t);
-    }
-    t.scheme = b.scheme;
-    t.fragment = r.fragment;
-    if (r.authority) {
-        t.authority = r.authority;
-        t.path = remove_dot_segments(r.path);
-        t.query = r.query;
-        return join_uri(t);
-    }
-    t.authority = b.authority;
-    if (r.path.empty()) {
-        t.path = b.path;
-        t.query = r.query ? r.query : b.query;
-    } else {
-        t.path = remove_dot_segments(r.path.front() == '/' ? r.path : merge_paths(b, r.path));
-        t.query = r.query;
-    }
-    return join_uri(t);
-}
-
 std::string resolve_repository_url(std::string_view repository_url, std::string_view reference) {
     std::string base(repository_url);
     if (!base.ends_with('/')) {
         base += '/';
     }
-    std::string resolved = resolve_reference(base, reference);
+    std::string resolved = net::resolve_url(base, reference);
     // "./" or "" names the repository itself: keep its URL as the user wrote it.
     if (resolved == base && !repository_url.ends_with('/')) {
         resolved.pop_back();

@@ -20,11 +20,6 @@ struct RepositoryEntry {
     bool operator==(const RepositoryEntry&) const = default;
 };
 
-// Resolves a URI reference against an absolute base URL, the way RFC 3986 section 5.2 does it
-// (strict: a reference with a scheme is taken as it is): "../x", "./x", "x", "/abs", "//host/x",
-// "?q" and full URLs, with dot segments removed. Works for http, https and file URLs.
-std::string resolve_reference(std::string_view base, std::string_view reference);
-
 // Resolves a URL written in the Updates.xml of repository_url. A repository URL names a
 // directory, so "../module" from "http://h/repositories/generic" is
 // "http://h/repositories/module", as IFW resolves it (against the Updates.xml inside it).
