@@ -261,13 +261,7 @@ TEST_F(Repogen, ExampleIndexMatchesGoldenFile) {
     const fs::path packages = example_packages();
     auto r = ferry({"repogen", "-p", packages.string(), "repo"});
     ASSERT_EQ(r.exit_code, 0) << describe(r);
-    const std::string actual = read_text(root() / "repo/Updates.xml");
-    const fs::path golden = fs::path(FERRY_TEST_DATA) / "golden" / "example-repository.xml";
-    if (const char* update = std::getenv("FERRY_UPDATE_GOLDEN"); update && *update == '1') {
-        write_text(golden, actual);
-        GTEST_SKIP() << "rewrote " << golden;
-    }
-    EXPECT_EQ(actual, read_text(golden)) << "set FERRY_UPDATE_GOLDEN=1 to accept the change";
+    expect_matches_golden("example-repository.xml", read_text(root() / "repo/Updates.xml"));
 }
 
 }  // namespace

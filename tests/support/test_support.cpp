@@ -6,6 +6,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -118,6 +121,18 @@ CommandResult run(const std::vector<std::string>& argv,
     ::waitpid(pid, &status, 0);
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return result;
+}
+
+void expect_matches_golden(const std::string& file, const std::string& actual) {
+    const fs::path path = fs::path(FERRY_TEST_DATA) / "golden" / file;
+    const char* update = std::getenv("FERRY_UPDATE_GOLDEN");
+    if (update != nullptr && std::string(update) == "1") {
+        write_text(path, actual);
+        return;
+    }
+    ASSERT_TRUE(fs::exists(path)) << path << " is missing; run with FERRY_UPDATE_GOLDEN=1";
+    EXPECT_EQ(actual, read_text(path))
+        << "output differs from " << path << "; run with FERRY_UPDATE_GOLDEN=1 to accept it";
 }
 
 std::map<std::string, std::string> snapshot_tree(const fs::path& root) {

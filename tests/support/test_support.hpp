@@ -30,6 +30,10 @@ struct CommandResult {
 CommandResult run(const std::vector<std::string>& argv,
                   const std::map<std::string, std::string>& env = {}, const fs::path& cwd = {});
 
+// Compares actual with tests/data/golden/<file>. With FERRY_UPDATE_GOLDEN=1 in the environment
+// the golden file is rewritten instead, so that format changes show up as diffs in review.
+void expect_matches_golden(const std::string& file, const std::string& actual);
+
 // Every regular file below root as relative path → content (for comparing trees).
 std::map<std::string, std::string> snapshot_tree(const fs::path& root);
 

@@ -55,19 +55,9 @@ InstalledComponents sample_state() {
     return s;
 }
 
-void expect_golden(const std::string& file, const std::string& actual) {
-    const fs::path path = fs::path(FERRY_TEST_DATA) / "golden" / file;
-    const char* update = std::getenv("FERRY_UPDATE_GOLDEN");
-    if (update != nullptr && std::string(update) == "1") {
-        testing::write_text(path, actual);
-        return;
-    }
-    ASSERT_TRUE(fs::exists(path)) << path << " is missing; run with FERRY_UPDATE_GOLDEN=1";
-    EXPECT_EQ(actual, testing::read_text(path)) << "output differs from " << path;
-}
-
 TEST(ComponentsXml, WriterMatchesGolden) {
-    expect_golden("components_installed.xml", write_components_xml(sample_state()));
+    testing::expect_matches_golden("components_installed.xml",
+                                   write_components_xml(sample_state()));
 }
 
 TEST(ComponentsXml, WriterUsesIfwElementOrderAndOmitsUnsetFlags) {

@@ -129,23 +129,14 @@ RepositoryIndex united_meta_index() {
     return index;
 }
 
-void expect_golden(const std::string& file, const std::string& actual) {
-    const fs::path path = fs::path(FERRY_TEST_DATA) / "golden" / file;
-    const char* update = std::getenv("FERRY_UPDATE_GOLDEN");
-    if (update != nullptr && std::string(update) == "1") {
-        testing::write_text(path, actual);
-        return;
-    }
-    ASSERT_TRUE(fs::exists(path)) << path << " is missing; run with FERRY_UPDATE_GOLDEN=1";
-    EXPECT_EQ(actual, testing::read_text(path)) << "output differs from " << path;
-}
-
 TEST(UpdatesXml, ComponentMetadataMatchesGolden) {
-    expect_golden("updates_component_meta.xml", write_updates_xml(component_meta_index()));
+    testing::expect_matches_golden("updates_component_meta.xml",
+                                   write_updates_xml(component_meta_index()));
 }
 
 TEST(UpdatesXml, UnitedMetadataMatchesGolden) {
-    expect_golden("updates_united_meta.xml", write_updates_xml(united_meta_index()));
+    testing::expect_matches_golden("updates_united_meta.xml",
+                                   write_updates_xml(united_meta_index()));
 }
 
 TEST(UpdatesXml, WriterLayoutLooksLikeIfw) {
