@@ -4,7 +4,8 @@
 
 #include "cli/commands.hpp"
 #include "core/error.hpp"
-#include "net/http.hpp"
+#include "net/downloader.hpp"
+#include "net/url.hpp"
 #include "repo/redirect.hpp"
 #include "repo/verify.hpp"
 
@@ -20,7 +21,7 @@ struct VerifyArgs {
 int run_verify(const VerifyArgs& args) {
     const auto report = net::is_url(args.location) ? repo::verify_repository_url(args.location)
                                                    : repo::verify_repository(args.location);
-    const std::string shown = net::redact_url(args.location);
+    const std::string shown = net::strip_credentials(args.location);
     if (args.json) {
         nlohmann::json problems = nlohmann::json::array();
         for (const auto& p : report.problems) {

@@ -374,4 +374,9 @@ std::vector<RequestOutcome> download_all(const std::vector<Request>& requests, i
     return outcomes;
 }
 
+FetchStatus fetch_to_file(const std::string& url, const std::filesystem::path& dest,
+                          const DownloadOptions& options) {
+    return Downloader(options).download(url, dest).status;
+}
+
 }  // namespace ferry::net

@@ -10,9 +10,10 @@
 #include <vector>
 
 #include "net/backoff.hpp"
-#include "net/http.hpp"
 
 namespace ferry::net {
+
+enum class FetchStatus { ok, not_found };
 
 struct DownloadOptions {
     long connect_timeout_seconds = 15;
@@ -82,5 +83,11 @@ struct RequestOutcome {
 // outcomes are in request order. One failure does not stop the others.
 std::vector<RequestOutcome> download_all(const std::vector<Request>& requests, int concurrency,
                                          const DownloadOptions& options = {});
+
+// A one-off Downloader::download: url into dest (through "<dest>.part", renamed on success).
+// A 404 (or a missing file:// path) returns not_found; any other failure, after retries of
+// transient ones, throws ferry::Error naming the URL without credentials and the cause.
+FetchStatus fetch_to_file(const std::string& url, const std::filesystem::path& dest,
+                          const DownloadOptions& options = {});
 
 }  // namespace ferry::net

@@ -7,7 +7,6 @@
 #include <memory>
 
 #include "core/error.hpp"
-#include "net/http.hpp"
 
 namespace ferry::net {
 
@@ -93,7 +92,31 @@ SplitUrl split_credentials(std::string_view url) {
 }
 
 std::string strip_credentials(std::string_view url) {
-    return redact_url(url);
+    const auto scheme = url.find("://");
+    if (scheme == std::string_view::npos) {
+        return std::string(url);
+    }
+    const auto authority_start = scheme + 3;
+    const auto authority_end = url.find_first_of("/?#", authority_start);
+    const auto at =
+        url.rfind('@', authority_end == std::string_view::npos ? url.size() : authority_end);
+    if (at == std::string_view::npos || at < authority_start) {
+        return std::string(url);
+    }
+    return std::string(url.substr(0, authority_start)) + std::string(url.substr(at + 1));
+}
+
+bool is_url(std::string_view text) {
+    return text.find("://") != std::string_view::npos;
+}
+
+std::string join_url(std::string_view base, std::string_view relative) {
+    std::string joined(base);
+    if (!joined.empty() && joined.back() != '/') {
+        joined += '/';
+    }
+    joined += relative;
+    return joined;
 }
 
 }  // namespace ferry::net

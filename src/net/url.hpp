@@ -23,7 +23,13 @@ struct SplitUrl {
 // back unchanged with empty credentials.
 SplitUrl split_credentials(std::string_view url);
 
-// The URL without userinfo, safe to show in messages and logs.
+// The URL without userinfo, safe to show in messages and logs:
+// "https://user:secret@host/x" → "https://host/x".
 std::string strip_credentials(std::string_view url);
+
+// Joins a base directory URL and a relative path: "http://h/repo" + "a/b" → "http://h/repo/a/b".
+std::string join_url(std::string_view base, std::string_view relative);
+
+bool is_url(std::string_view text);
 
 }  // namespace ferry::net

@@ -8,7 +8,8 @@
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "core/hash.hpp"
-#include "net/http.hpp"
+#include "net/downloader.hpp"
+#include "net/url.hpp"
 #include "repo/repository_dir.hpp"
 
 namespace ferry::repo {
@@ -187,7 +188,7 @@ VerifyReport verify_repository_url(const std::string& url) {
     core::ScratchDir mirror;
     if (net::fetch_to_file(net::join_url(url, "Updates.xml"), mirror.path() / "Updates.xml") !=
         net::FetchStatus::ok) {
-        throw Error::format("{}: no Updates.xml: not a repository", net::redact_url(url));
+        throw Error::format("{}: no Updates.xml: not a repository", net::strip_credentials(url));
     }
     const auto repository = RepositoryDir::open(mirror.path());
     // Every referenced file is fetched into a local mirror of the repository, which is then
