@@ -63,6 +63,23 @@ const formats::ArchiveRecord* find_record(const formats::PackageUpdate& package,
     return nullptr;
 }
 
+// Whether the archives differ from those the previous index records. Unknown (an index without
+// input digests, as IFW writes them) counts as unchanged.
+bool data_changed(const formats::PackageUpdate& previous, const std::vector<ArchiveJob>& archives) {
+    if (previous.archives.size() != previous.component.downloadable_archives.size() ||
+        std::any_of(previous.archives.begin(), previous.archives.end(),
+                    [](const auto& r) { return r.input_sha256.empty(); })) {
+        return false;
+    }
+    if (archives.size() != previous.archives.size()) {
+        return true;
+    }
+    return std::any_of(archives.begin(), archives.end(), [&](const ArchiveJob& job) {
+        const auto* record = find_record(previous, job.name);
+        return record == nullptr || record->input_sha256 != job.input_sha256;
+    });
+}
+
 void write_sidecar(const BuildSettings& settings, const std::string& archive,
                    const std::string& sha1) {
     const fs::path existing = settings.target / sidecar_path(archive);
@@ -149,6 +166,13 @@ ComponentJob plan_from_package(const SourcePackage& package, const BuildSettings
         !job.archives.empty() &&
         std::all_of(job.archives.begin(), job.archives.end(), [](auto& a) { return a.reused; });
     job.action = all_reused ? ComponentReport::Action::reused : ComponentReport::Action::built;
+    if (previous != nullptr && previous->component.version == package.description.version &&
+        data_changed(*previous, job.archives)) {
+        job.unannounced_change = fmt::format(
+            "component {}: its data changed but its Version {} did not, so clients will not be "
+            "offered the change; raise <Version> in {} (or name it in -s/--sha-update)",
+            name, package.description.version, (package.dir / "meta" / "package.xml").string());
+    }
     return job;
 }
 

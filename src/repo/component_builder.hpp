@@ -48,6 +48,9 @@ struct ComponentJob {
     std::vector<ArchiveJob> archives;
     std::vector<archive::ArchiveInput> meta_inputs;  // "<Name>/..." entries
     bool content_sha1 = false;                       // -s: compute ContentSha1
+    // Set when the data changed but the version did not: clients comparing versions would not
+    // be offered the change.
+    std::string unannounced_change;
 };
 
 // Plans a component from a packages tree. previous is the same component in the repository

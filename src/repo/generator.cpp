@@ -424,6 +424,11 @@ GenerateReport generate_repository(const fs::path& repository, const GenerateOpt
 
     auto jobs = plan_components(options, mode, current, scan, sources, settings,
                                 meta_scratch.path(), threads);
+    for (const auto& job : jobs) {
+        if (!job.unannounced_change.empty() && !job.content_sha1) {
+            report.warnings.push_back(job.unannounced_change);
+        }
+    }
     build_archives(jobs, settings, threads, progress);
 
     formats::RepositoryIndex index;

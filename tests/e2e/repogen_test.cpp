@@ -266,3 +266,26 @@ TEST_F(Repogen, ExampleIndexMatchesGoldenFile) {
 
 }  // namespace
 }  // namespace ferry::testing
+
+namespace ferry::testing {
+namespace {
+
+TEST_F(Repogen, ChangedDataWithoutANewVersionIsWarnedAbout) {
+    const fs::path packages = root() / "packages";
+    make_package(packages, "a", "1.0", {{"a.txt", "one"}});
+    make_package(packages, "b", "1.0", {{"b.txt", "b"}});
+    ASSERT_EQ(ferry({"repogen", "-p", packages.string(), "repo"}).exit_code, 0);
+    make_package(packages, "a", "1.0", {{"a.txt", "two"}});
+    auto r = ferry({"repogen", "--update", "-p", packages.string(), "repo"});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_THAT(r.err, HasSubstr("component a: its data changed but its Version 1.0 did not"));
+    EXPECT_THAT(r.err, ::testing::Not(HasSubstr("component b")));
+
+    make_package(packages, "a", "1.0", {{"a.txt", "three"}});
+    r = ferry({"repogen", "--update", "-s", "a", "-p", packages.string(), "repo"});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_EQ(r.err, "") << "with -s the ContentSha1 announces the change";
+}
+
+}  // namespace
+}  // namespace ferry::testing
