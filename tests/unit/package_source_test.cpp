@@ -13,9 +13,9 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-std::vector<std::string> entry_names(const DataArchivePlan& plan) {
+std::vector<std::string> entry_names(const std::vector<archive::ArchiveInput>& inputs) {
     std::vector<std::string> names;
-    for (const auto& input : plan.inputs) {
+    for (const auto& input : inputs) {
         names.push_back(input.entry_name);
     }
     return names;
@@ -37,9 +37,10 @@ TEST(PlanDataArchives, LooseFilesGoToContentAndEachTopDirectoryToItsOwnArchive) 
     auto plans = plan_data_archives(data, archive::ArchiveFormat::zip, "a");
     ASSERT_EQ(plans.size(), 4u);
     EXPECT_EQ(plans[0].name, "bin.zip");
-    EXPECT_THAT(entry_names(plans[0]), ElementsAre("bin", "bin/sub", "bin/sub/more", "bin/tool"));
+    EXPECT_THAT(entry_names(plans[0].inputs),
+                ElementsAre("bin", "bin/sub", "bin/sub/more", "bin/tool"));
     EXPECT_EQ(plans[1].name, "content.zip");
-    EXPECT_THAT(entry_names(plans[1]), ElementsAre("link", "readme.txt"));
+    EXPECT_THAT(entry_names(plans[1].inputs), ElementsAre("link", "readme.txt"));
     EXPECT_EQ(plans[2].name, "payload.bin") << "an archive is recognised by content, not name";
     EXPECT_EQ(plans[2].prebuilt, data / "payload.bin");
     EXPECT_TRUE(plans[2].inputs.empty());
@@ -76,16 +77,10 @@ TEST(PlanMetaFiles, ShipsMetaFilesButPackageXmlAndChecksReferencedFiles) {
     component.name = "a";
     component.script = "script.qs";
     component.translations = {"de.qm"};
-    std::vector<std::string> names;
-    for (const auto& input : plan_meta_files(meta, component, false)) {
-        names.push_back(input.entry_name);
-    }
-    EXPECT_THAT(names, ElementsAre("a", "a/de.qm", "a/script.qs"));
-    names.clear();
-    for (const auto& input : plan_meta_files(meta, component, true)) {
-        names.push_back(input.entry_name);
-    }
-    EXPECT_THAT(names, ElementsAre("a", "a/script.qs"));
+    EXPECT_THAT(entry_names(plan_meta_files(meta, component, false)),
+                ElementsAre("a", "a/de.qm", "a/script.qs"));
+    EXPECT_THAT(entry_names(plan_meta_files(meta, component, true)),
+                ElementsAre("a", "a/script.qs"));
 
     component.licenses = {{"License", "missing.txt", ""}};
     try {
