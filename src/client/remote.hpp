@@ -1,0 +1,68 @@
+// The client's network side: repository indexes fetched (conditionally, cached per URL) and
+// their RepositoryUpdate actions followed; metadata and data archives downloaded and checked
+// (SHA-1 sidecars, ferry's SHA-256 and sizes) before anything is installed.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "client/settings.hpp"
+#include "client/update_decision.hpp"
+#include "net/downloader.hpp"
+
+namespace ferry::client {
+
+struct RemoteOptions {
+    std::filesystem::path cache_dir;     // conditional-fetch cache of Updates.xml files
+    std::filesystem::path download_dir;  // archives (and their .part files while downloading)
+    net::DownloadOptions download;
+    int concurrency = 4;
+};
+
+struct FetchedIndexes {
+    std::vector<RemoteRepository> repositories;  // enabled repositories, in settings order
+    bool settings_changed = false;  // RepositoryUpdate actions changed settings.repositories
+    std::uint64_t bytes_transferred = 0;  // body bytes of all the index fetches
+};
+
+// Fetches <url>/Updates.xml of every enabled repository (net::Downloader::fetch_cached into
+// options.cache_dir, so an unchanged index costs a 304), parses it, then follows the
+// RepositoryUpdate actions of the indexes (client::follow_repository_actions) and applies the
+// result to settings.repositories (new ones enabled, priority 0, credentials from the action),
+// fetching the indexes of repositories that were added. A repository that cannot be fetched or
+// parsed is an error naming its URL (never its credentials) and the cause.
+FetchedIndexes fetch_indexes(Settings& settings, const RemoteOptions& options);
+
+// What download_components produced for one component: its data archives on disk, checked, in
+// DownloadableArchives order, and the directory its meta files were extracted into when the
+// component needs them (Script, Licenses, UserInterfaces or Translations), else empty.
+struct DownloadedComponent {
+    std::string name;
+    std::string version;
+    std::vector<std::filesystem::path> archives;
+    std::filesystem::path meta_dir;
+};
+
+// Downloads the data archives of the components into options.download_dir/<Name>/<Version>/
+// (resuming .part files left by an interrupted run), at most options.concurrency at a time,
+// and checks every one: when the index's <Checksum> is true, against its .sha1 sidecar; when
+// ferry's FerryArchive record is there, against its SHA-256 and size too. A mismatch deletes
+// the file and downloads it once more; a second mismatch throws ferry::Error naming the
+// repository URL (without credentials), the component and the archive, e.g.
+//   "http://h/repo: component com.acme.editor: archive 1.2.0content.7z: SHA-1 is 3f.., the
+//    sidecar says 9a.."
+// Metadata is fetched only for components that need it: the united archive (<MetadataName>,
+// checked against the root <SHA1>) when the index names one, else <Name>/<Version>meta.7z
+// (checked against the package's <SHA1>), and extracted (archive::extract_archive) into
+// options.download_dir/meta/<Name>/. progress(done, total) reports the bytes of all data
+// archives together (total from UpdateFile CompressedSize or FerryArchive sizes).
+std::vector<DownloadedComponent> download_components(
+    const std::vector<const RemoteComponent*>& components,
+    const std::vector<RemoteRepository>& repositories, const Settings& settings,
+    const RemoteOptions& options,
+    const std::function<void(std::uint64_t done, std::uint64_t total)>& progress = {});
+
+}  // namespace ferry::client
