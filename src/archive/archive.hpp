@@ -76,6 +76,9 @@ struct ExtractedEntry {
     std::string path;  // relative to the target, '/'-separated
     enum class Type { file, directory, symlink, hardlink } type = Type::file;
     std::uint64_t size = 0;
+    bool executable = false;  // files: written with mode 0755 (else 0644)
+    std::string sha256;       // files, when extracted: of the content as written
+    std::string link;         // symlinks: the target; hardlinks: the entry linked to
 };
 
 // Extracts into target (which must exist). Refuses absolute paths, '..' components, symlinks or

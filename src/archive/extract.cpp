@@ -17,6 +17,7 @@
 #include "archive/utf8_locale.hpp"
 #include "core/error.hpp"
 #include "core/file_descriptor.hpp"
+#include "core/hash.hpp"
 
 namespace ferry::archive {
 
@@ -283,8 +284,10 @@ class DiskWriter {
         });
     }
 
-    std::uint64_t file(const std::string& name, struct archive* reader,
-                       struct archive_entry* entry) {
+    // Writes the entry's data and fills in its size, mode and the SHA-256 of what was written
+    // (holes of sparse entries count as the zeros they read as).
+    void file(ExtractedEntry& item, struct archive* reader, struct archive_entry* entry) {
+        const std::string& name = item.path;
         make_parents(name);
         const mode_t mode = (archive_entry_perm(entry) & 0111) != 0 ? 0755 : 0644;
         const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
@@ -305,8 +308,17 @@ class DiskWriter {
             ::unlinkat(root_.get(), temporary.empty() ? name.c_str() : temporary.c_str(), 0);
             checker_.fail(cause);
         };
-        std::uint64_t written = 0;
         std::uint64_t end = 0;
+        core::Hasher hasher(core::HashKind::sha256);
+        std::uint64_t hashed = 0;
+        auto hash_zeros_to = [&](std::uint64_t offset) {
+            static const char zeros[65536] = {};
+            while (hashed < offset) {
+                std::uint64_t n = std::min<std::uint64_t>(offset - hashed, sizeof zeros);
+                hasher.update(zeros, static_cast<std::size_t>(n));
+                hashed += n;
+            }
+        };
         while (true) {
             const void* block = nullptr;
             std::size_t size = 0;
@@ -326,6 +338,12 @@ class DiskWriter {
                 ::unlinkat(root_.get(), temporary.empty() ? name.c_str() : temporary.c_str(), 0);
                 throw;
             }
+            if (static_cast<std::uint64_t>(offset) < hashed) {
+                discard("its data blocks overlap");
+            }
+            hash_zeros_to(static_cast<std::uint64_t>(offset));
+            hasher.update(block, size);
+            hashed += size;
             // pwrite at the block's offset keeps sparse files sparse.
             for (std::size_t done = 0; done < size;) {
                 ssize_t n = ::pwrite(fd.get(), static_cast<const char*>(block) + done, size - done,
@@ -335,7 +353,6 @@ class DiskWriter {
                 }
                 done += n > 0 ? static_cast<std::size_t>(n) : 0;
             }
-            written += size;
             end = std::max(end, static_cast<std::uint64_t>(offset) + size);
         }
         const la_int64_t declared =
@@ -344,6 +361,7 @@ class DiskWriter {
             ::ftruncate(fd.get(), declared) != 0) {
             discard(fmt::format("cannot size it: {}", errno_text(errno)));
         }
+        hash_zeros_to(std::max<std::uint64_t>(end, declared > 0 ? declared : 0));
         // The umask must not decide: files are exactly 0644 or 0755.
         if (::fchmod(fd.get(), mode) != 0) {
             discard(fmt::format("cannot set its mode: {}", errno_text(errno)));
@@ -359,7 +377,9 @@ class DiskWriter {
             ::renameat(root_.get(), temporary.c_str(), root_.get(), name.c_str()) != 0) {
             discard(fmt::format("cannot replace the existing {}: {}", name, errno_text(errno)));
         }
-        return written;
+        item.size = hashed;
+        item.executable = mode == 0755;
+        item.sha256 = hasher.hex_digest();
     }
 
   private:
@@ -452,13 +472,15 @@ std::vector<ExtractedEntry> extract_archive(const fs::path& archive, const fs::p
                 disk.directory(item.path);
                 break;
             case ExtractedEntry::Type::symlink:
-                disk.symlink(item.path, archive_entry_symlink(entry));
+                item.link = archive_entry_symlink(entry);
+                disk.symlink(item.path, item.link.c_str());
                 break;
             case ExtractedEntry::Type::hardlink:
-                disk.hardlink(item.path, checker.link_target());
+                item.link = checker.link_target();
+                disk.hardlink(item.path, item.link);
                 break;
             case ExtractedEntry::Type::file:
-                item.size = disk.file(item.path, reader.get(), entry);
+                disk.file(item, reader.get(), entry);
                 break;
         }
         extracted.push_back(std::move(item));

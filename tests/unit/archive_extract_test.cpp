@@ -14,6 +14,7 @@
 
 #include "archive/archive.hpp"
 #include "core/error.hpp"
+#include "core/hash.hpp"
 #include "support/test_support.hpp"
 
 namespace ferry::archive {
@@ -398,4 +399,26 @@ TEST(ContentSize, SumsRegularFilesOnly) {
 }
 
 }  // namespace
+TEST(ExtractArchive, ReportsEachFilesDigestModeAndLinkTarget) {
+    ScratchDir base;
+    const fs::path archive = base.path() / "record.tar";
+    craft(archive, {{"bin", Kind::directory, "", 0755},
+                    {"bin/tool", Kind::file, "#!/bin/sh\n", 0755},
+                    {"readme.txt", Kind::file, "hello\n", 0644},
+                    {"current", Kind::symlink, "bin/tool"},
+                    {"copy.txt", Kind::hardlink, "readme.txt"}});
+    const fs::path target = base.path() / "target";
+    fs::create_directories(target);
+    std::vector<ExtractedEntry> entries = extract_archive(archive, target);
+    ASSERT_EQ(entries.size(), 5u);
+    EXPECT_EQ(entries[1].path, "bin/tool");
+    EXPECT_TRUE(entries[1].executable);
+    EXPECT_EQ(entries[1].sha256, core::sha256_hex(read_text(target / "bin/tool")));
+    EXPECT_EQ(entries[2].sha256, core::sha256_hex("hello\n"));
+    EXPECT_EQ(entries[2].size, 6u);
+    EXPECT_FALSE(entries[2].executable);
+    EXPECT_EQ(entries[3].link, "bin/tool");
+    EXPECT_EQ(entries[4].link, "readme.txt");
+}
+
 }  // namespace ferry::archive
