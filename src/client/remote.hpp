@@ -24,7 +24,7 @@ struct RemoteOptions {
 
 struct FetchedIndexes {
     std::vector<RemoteRepository> repositories;  // enabled repositories, in settings order
-    bool settings_changed = false;  // RepositoryUpdate actions changed settings.repositories
+    bool settings_changed = false;        // RepositoryUpdate actions changed settings.repositories
     std::uint64_t bytes_transferred = 0;  // body bytes of all the index fetches
 };
 

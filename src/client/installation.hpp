@@ -1,0 +1,85 @@
+// A target directory as ferry keeps it: IFW's components.xml at the top (so tools that read IFW
+// installations keep working) and ferry's own state in <root>/.ferry/ — the settings, one file
+// record per component, the journal of the transaction under way, its staging area, the
+// previous version of updated components (for rollback), caches and downloads, and the lock.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "client/file_record.hpp"
+#include "core/file_descriptor.hpp"
+#include "formats/components_xml.hpp"
+
+namespace ferry::client {
+
+namespace fs = std::filesystem;
+
+// Where everything lives below a target directory.
+struct TargetPaths {
+    fs::path root;
+
+    fs::path components_xml() const { return root / "components.xml"; }
+    fs::path state() const { return root / ".ferry"; }
+    fs::path lock() const { return state() / "lock"; }
+    fs::path journal() const { return state() / "journal.json"; }
+    fs::path records() const { return state() / "files"; }
+    fs::path record(std::string_view component) const;
+    fs::path staging() const { return state() / "staging"; }
+    fs::path rollback() const { return state() / "rollback"; }
+    fs::path rollback_of(std::string_view component) const { return rollback() / component; }
+    fs::path cache() const { return state() / "cache"; }
+    fs::path downloads() const { return state() / "downloads"; }
+};
+
+// Holds the target's lock (flock on <root>/.ferry/lock) for its lifetime, so that two ferry
+// processes never work on one target at once. A second process gets an error that names the
+// target and the pid holding it.
+class TargetLock {
+  public:
+    explicit TargetLock(const TargetPaths& paths);
+
+  private:
+    core::FileDescriptor fd_;
+};
+
+// The installation state read from a target.
+class Installation {
+  public:
+    // Opens root (created when create is true and it does not exist). The state directory is
+    // made on the same file system as root, which the atomic renames rely on.
+    static Installation open(const fs::path& root, bool create);
+
+    const TargetPaths& paths() const { return paths_; }
+    const fs::path& root() const { return paths_.root; }
+
+    // components.xml; empty (no application name, no components) when there is none yet.
+    formats::InstalledComponents components() const;
+    // The file record of an installed component; a component installed by another tool has
+    // none (nullopt).
+    std::optional<FileRecord> record(std::string_view component) const;
+
+    // The previous version kept for rollback: its components.xml entry, when there is one.
+    std::optional<formats::InstalledComponent> rollback_entry(std::string_view component) const;
+    // Names of components that have a previous version kept, sorted.
+    std::vector<std::string> rollback_names() const;
+
+  private:
+    TargetPaths paths_;
+};
+
+// Where a kept version's files and description sit in its rollback directory.
+inline fs::path kept_files(const fs::path& kept) {
+    return kept / "files";
+}
+inline fs::path kept_record(const fs::path& kept) {
+    return kept / "record.json";
+}
+inline fs::path kept_entry(const fs::path& kept) {
+    return kept / "component.xml";
+}
+
+}  // namespace ferry::client
