@@ -274,6 +274,39 @@ TEST_F(ClientRemote, FerrysSha256IsCheckedWhenTheSidecarMatches) {
     EXPECT_THAT(message, HasSubstr(std::string("component ") + kPlain));
 }
 
+TEST_F(ClientRemote, WithoutFerryRecordsTheSidecarAloneIsChecked) {
+    const fs::path repository = make_repository("repo");
+    edit_index(repository, [](formats::RepositoryIndex& index) {
+        for (auto& package : index.packages) {
+            package.archives.clear();  // as IFW's repogen writes the index
+        }
+    });
+    NginxServer server(root_.path());
+    Settings settings = settings_for(server.url("repo"));
+    const auto downloaded = download(settings, {kPlain});
+    EXPECT_EQ(read_text(downloaded.at(0).archives.at(0)),
+              read_text(repository / kPlain / "1.0content.7z"));
+
+    write_text(repository / kPlain / "1.0content.7z", random_bytes(20'100, 9));
+    fs::remove_all(options().download_dir);
+    const std::string message = error_of([&] { download(settings, {kPlain}); });
+    EXPECT_THAT(message, HasSubstr("the sidecar says"));
+}
+
+TEST_F(ClientRemote, ACorruptedMetadataArchiveIsFetchedTwiceThenAnError) {
+    const fs::path repository = make_repository("repo", repo::MetadataMode::united);
+    const auto index = formats::parse_updates_xml(read_text(repository / "Updates.xml"), "x");
+    write_text(repository / index.metadata_name, random_bytes(500, 4));
+    NginxServer server(root_.path());
+    Settings settings = settings_for(server.url("repo"));
+    const std::string message = error_of([&] { download(settings, {kLicensed}); });
+    EXPECT_THAT(message, HasSubstr(server.url("repo")));
+    EXPECT_THAT(message, HasSubstr(std::string("component ") + kLicensed));
+    EXPECT_THAT(message, HasSubstr("metadata " + index.metadata_name));
+    EXPECT_THAT(message, HasSubstr("the index says " + index.metadata_sha1));
+    EXPECT_EQ(requests_for(server, "repo/" + index.metadata_name).size(), 2u);
+}
+
 TEST_F(ClientRemote, UnitedMetadataIsFetchedOnlyForAComponentWithALicence) {
     const fs::path repository = make_repository("repo", repo::MetadataMode::united);
     write_text(options().download_dir / "meta" / kLicensed / "stale.txt", "old");
