@@ -66,9 +66,9 @@ void sync_path(const fs::path& path) {
     }
 }
 
-void write_file_atomic(const fs::path& path, std::string_view content) {
+void write_file_atomic(const fs::path& path, std::string_view content, mode_t mode) {
     const fs::path temporary = temporary_sibling(path);
-    FileDescriptor fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    FileDescriptor fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
     if (fd.get() < 0) {
         throw Error::format("{}: cannot create: {}", temporary.string(), errno_text(errno));
     }

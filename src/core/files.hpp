@@ -2,6 +2,8 @@
 // (temporary file + fsync + rename), and scratch directories that clean up after themselves.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -15,8 +17,9 @@ namespace fs = std::filesystem;
 std::string read_file(const fs::path& path, std::uint64_t max_bytes = 64u << 20);
 
 // Replaces path with content atomically: a reader sees the old file or the new one, never a
-// mix, and a crash leaves no partial file at path.
-void write_file_atomic(const fs::path& path, std::string_view content);
+// mix, and a crash leaves no partial file at path. The temporary file is created with mode (less
+// the umask), so a secret written with 0600 is never readable by others, not even briefly.
+void write_file_atomic(const fs::path& path, std::string_view content, mode_t mode = 0644);
 
 // fsync of a file or directory; errors name the path.
 void sync_path(const fs::path& path);

@@ -350,11 +350,22 @@ std::vector<RequestOutcome> download_all(const std::vector<Request>& requests, i
     std::vector<RequestOutcome> outcomes(requests.size());
     std::atomic<std::size_t> next{0};
     auto worker = [&] {
+        // One handle per worker (connection reuse); its progress goes to the current request.
+        const Request* current = nullptr;
+        DownloadOptions worker_options = options;
+        worker_options.progress = [&](std::uint64_t done, std::uint64_t total) {
+            if (current && current->progress) {
+                current->progress(done, total);
+            } else if (options.progress) {
+                options.progress(done, total);
+            }
+        };
         std::unique_ptr<Downloader> downloader;
         for (std::size_t i = next++; i < requests.size(); i = next++) {
+            current = &requests[i];
             try {
                 if (!downloader) {
-                    downloader = std::make_unique<Downloader>(options);
+                    downloader = std::make_unique<Downloader>(worker_options);
                 }
                 outcomes[i].result = downloader->download(requests[i].url, requests[i].dest);
             } catch (const std::exception& e) {

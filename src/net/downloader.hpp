@@ -72,6 +72,9 @@ class Downloader {
 struct Request {
     std::string url;
     std::filesystem::path dest;
+    // This request's progress, in place of DownloadOptions::progress, so that callers can add up
+    // the downloads running side by side. May be empty.
+    std::function<void(std::uint64_t done, std::uint64_t total)> progress;
 };
 
 struct RequestOutcome {

@@ -399,13 +399,14 @@ TEST_F(HttpDownload, DownloadAllReportsEachRequest) {
     for (int i = 0; i < 6; ++i) {
         const auto name = "f" + std::to_string(i) + ".bin";
         write_text(root_.path() / name, random_bytes(20'000 + i, static_cast<unsigned>(i)));
-        requests.push_back({server.url(name), out_.path() / name});
+        requests.push_back({server.url(name), out_.path() / name, {}});
     }
-    requests.push_back({server.url("missing.bin"), out_.path() / "missing.bin"});
+    requests.push_back({server.url("missing.bin"), out_.path() / "missing.bin", {}});
     requests.push_back({"http://127.0.0.1:" + std::to_string(server.port()) +
                             "/\x01"
                             "bad",
-                        out_.path() / "bad"});
+                        out_.path() / "bad",
+                        {}});
     const auto outcomes = download_all(requests, 3, quick_options());
     ASSERT_EQ(outcomes.size(), requests.size());
     for (int i = 0; i < 6; ++i) {
