@@ -7,6 +7,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/terminal.hpp"
+#include "client/operations.hpp"
 #include "core/error.hpp"
 
 int main(int argc, char** argv) {
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
     CommandAction run;
     add_repogen_command(app, run);
     add_repo_command(app, run);
+    add_client_commands(app, run);
 
     try {
         std::vector<std::string> reversed(args.rbegin(), args.rend() - 1);
@@ -37,6 +39,9 @@ int main(int argc, char** argv) {
     }
     try {
         return run ? run() : kExitOk;
+    } catch (const ferry::client::OperationError& e) {
+        print_error("ferry", e.describe());
+        return e.exit_code();
     } catch (const ferry::Error& e) {
         print_error("ferry", e.describe());
     } catch (const std::exception& e) {

@@ -1,0 +1,141 @@
+// What the client's commands do, as library calls: a Session opens a target under its lock,
+// finishes or undoes an interrupted transaction, reads the settings and the repositories; the
+// operations decide (IFW's rules), download and check, stage and apply one transaction.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "client/installation.hpp"
+#include "client/remote.hpp"
+#include "client/resolver.hpp"
+#include "client/settings.hpp"
+#include "client/transaction.hpp"
+#include "client/update_decision.hpp"
+#include "core/error.hpp"
+
+namespace ferry::client {
+
+// IFW's exit codes (PackageManagerCore::Status) where they apply.
+enum ExitCode : int {
+    kSuccess = 0,
+    kFailure = 1,
+    kCanceled = 3,
+    kForceUpdate = 5,       // an essential or forced update must be applied first
+    kEssentialUpdated = 6,  // essential updates were applied; run update again for the rest
+    kNoPackagesFound = 7,
+};
+
+// An error that asks for a particular exit code.
+class OperationError : public Error {
+  public:
+    OperationError(int exit_code, std::string message)
+        : Error(std::move(message)), exit_code_(exit_code) {}
+    int exit_code() const { return exit_code_; }
+
+  private:
+    int exit_code_;
+};
+
+// How operations talk to the user; any member may be empty.
+struct Reporter {
+    std::function<void(std::string_view)> info;     // what happened
+    std::function<void(std::string_view)> detail;   // more, for -v
+    std::function<void(std::string_view)> warning;  // what the user should know
+    // Long work: label, done and total in bytes (downloads) or items (extraction, applying).
+    std::function<void(std::string_view label, std::uint64_t done, std::uint64_t total)> progress;
+    std::function<void()> progress_done;
+};
+
+struct SessionOptions {
+    fs::path root;
+    bool create = false;  // install may create the target; other commands need one
+    std::vector<std::string> add_repositories;  // --repo: added to the settings
+    net::DownloadOptions download;
+    int concurrency = 4;
+    Reporter reporter;
+};
+
+class Session {
+  public:
+    explicit Session(SessionOptions options);
+
+    const Installation& installation() const { return installation_; }
+    Settings& settings() { return settings_; }
+    void save_settings();
+    const Reporter& reporter() const { return options_.reporter; }
+    Recovery recovered() const { return recovered_; }
+
+    // The repositories' indexes, fetched once per session (RepositoryUpdate actions applied and
+    // saved), merged by IFW's rules for this installation's application.
+    const MergedComponents& remote();
+    const FetchedIndexes& indexes();
+    RemoteOptions remote_options() const;
+
+  private:
+    SessionOptions options_;
+    Installation installation_;
+    std::optional<TargetLock> lock_;
+    Settings settings_;
+    Recovery recovered_ = Recovery::nothing;
+    std::optional<FetchedIndexes> indexes_;
+    std::optional<MergedComponents> merged_;
+};
+
+// One component a finished operation changed.
+struct AppliedChange {
+    ComponentChange::Kind kind = ComponentChange::Kind::install;
+    std::string name;
+    std::string old_version;  // empty for an install
+    std::string new_version;  // empty for a remove
+    std::string reason;       // why it was part of the operation ("requested", "dependency", ...)
+};
+
+struct OperationResult {
+    std::vector<AppliedChange> changes;
+    std::vector<std::string> already_installed;  // install: named but present already
+    std::vector<std::string> scripts_skipped;    // components whose IFW script was not run
+    std::vector<std::string> licenses;           // licence files copied, target-relative
+    std::uint64_t downloaded_bytes = 0;
+    int exit_code = kSuccess;  // kEssentialUpdated when only mandatory updates were applied
+};
+
+struct InstallOptions {
+    std::vector<std::string> names;  // empty: the default set
+    bool accept_licenses = false;
+};
+
+OperationResult install(Session& session, const InstallOptions& options);
+
+// Updates the named components (all with updates when empty). While an essential or forced
+// update is pending, only those are applied and the result's exit code is kEssentialUpdated
+// when other updates wait.
+OperationResult update(Session& session, const std::vector<std::string>& names,
+                       bool accept_licenses = false);
+
+// Removes the named components and, as IFW does, the installed components that depend on them
+// or that were installed only for them (AutoDependOn).
+OperationResult remove(Session& session, const std::vector<std::string>& names);
+
+// Puts back the kept previous version of the named components (every component with one when
+// empty); the version replaced becomes the kept one.
+OperationResult rollback(Session& session, const std::vector<std::string>& names);
+
+// The components' files compared with their records; components without a record (installed by
+// another tool) are listed apart.
+struct VerifyResult {
+    std::vector<FileProblem> problems;
+    std::vector<std::string> checked;     // components with a record
+    std::vector<std::string> unrecorded;  // components without one
+    std::uint64_t files = 0;
+};
+VerifyResult verify(const Session& session, const std::vector<std::string>& names);
+
+// check-updates: the installation against the repositories.
+UpdateCheck check(Session& session);
+
+}  // namespace ferry::client
