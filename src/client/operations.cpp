@@ -1,7 +1,6 @@
 #include "client/operations.hpp"
 
 #include <algorithm>
-#include <ctime>
 #include <map>
 #include <set>
 
