@@ -1,5 +1,6 @@
 // The client commands on a target directory: install, update, check-updates, remove, list,
 // search, rollback, verify and repos, with IFW's short names and exit codes.
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -19,6 +20,20 @@ namespace {
 
 using Json = nlohmann::json;
 using client::ExitCode;
+
+// The first Ctrl-C (or SIGTERM) asks the operation to stop at the next safe point; a second
+// Ctrl-C stops the process at once (the journal makes that safe too).
+std::atomic<bool> cancel_requested{false};
+
+extern "C" void request_cancel(int signal_number) {
+    cancel_requested = true;
+    std::signal(signal_number, SIG_DFL);
+}
+
+void catch_cancel() {
+    std::signal(SIGINT, request_cancel);
+    std::signal(SIGTERM, request_cancel);
+}
 
 struct ClientArgs {
     std::string root;
@@ -63,6 +78,7 @@ class Console {
             progress_.finish();
             started_ = false;
         };
+        reporter.cancelled = [] { return cancel_requested.load(); };
         return reporter;
     }
 
@@ -106,6 +122,7 @@ class Console {
 };
 
 client::Session open_session(const ClientArgs& args, Console& console, bool create) {
+    catch_cancel();
     client::SessionOptions options;
     options.root = args.root;
     options.create = create;

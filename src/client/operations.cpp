@@ -103,6 +103,12 @@ class StagingArea {
     fs::path dir_;
 };
 
+void stop_if_cancelled(const Reporter& reporter) {
+    if (reporter.cancelled && reporter.cancelled()) {
+        throw OperationError(kCanceled, "cancelled; nothing was changed");
+    }
+}
+
 std::vector<StagedComponent> stage(Session& session, const StagingArea& area,
                                    const std::vector<const RemoteComponent*>& components,
                                    OperationResult& result) {
@@ -123,6 +129,7 @@ std::vector<StagedComponent> stage(Session& session, const StagingArea& area,
     std::vector<StagedComponent> staged;
     std::size_t index = 0;
     for (const RemoteComponent* component : components) {
+        stop_if_cancelled(reporter);
         const DownloadedComponent& files = downloaded.at(index++);
         const formats::ComponentDescription& c = component->update.component;
         StagedComponent& item = staged.emplace_back();
@@ -221,6 +228,7 @@ void apply(Session& session, std::vector<StagedComponent> staged,
         }
     }
     const Reporter& reporter = session.reporter();
+    stop_if_cancelled(reporter);
     TransactionObserver observer;
     observer.progress = [&](std::string_view, std::size_t done, std::size_t total) {
         if (reporter.progress) {

@@ -49,6 +49,9 @@ struct Reporter {
     // Long work: label, done and total in bytes (downloads) or items (extraction, applying).
     std::function<void(std::string_view label, std::uint64_t done, std::uint64_t total)> progress;
     std::function<void()> progress_done;
+    // True once the user asked to stop (Ctrl-C): checked between steps, before anything is
+    // changed; a cancelled operation ends with kCanceled and leaves the target as it was.
+    std::function<bool()> cancelled;
 };
 
 struct SessionOptions {
