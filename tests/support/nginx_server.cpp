@@ -71,6 +71,10 @@ NginxServer::NginxServer(const std::filesystem::path& root, const std::string& e
                    "  access_log " +
                    (p / "access.log").string() +
                    ";\n"
+                   "  log_format connections '$connection $request_uri';\n"
+                   "  access_log " +
+                   (p / "connections.log").string() +
+                   " connections;\n"
                    "  client_body_temp_path " +
                    (p / "body").string() +
                    ";\n"

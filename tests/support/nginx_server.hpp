@@ -24,6 +24,9 @@ class NginxServer {
     std::string url(const std::string& path = "") const;
     // The access log in nginx's default format: one line per finished request.
     std::filesystem::path access_log() const { return prefix_.path() / "access.log"; }
+    // One line per request: nginx's connection serial number and the URI, which shows whether a
+    // client reused its connection.
+    std::filesystem::path connection_log() const { return prefix_.path() / "connections.log"; }
 
   private:
     core::ScratchDir prefix_;

@@ -418,5 +418,29 @@ TEST_F(HttpDownload, DownloadAllReportsEachRequest) {
     EXPECT_NE(outcomes[7].error, "");
 }
 
+TEST(Downloader, ReusesOneConnectionForSuccessiveDownloads) {
+    core::ScratchDir dir;
+    for (const char* name : {"a.bin", "b.bin", "c.bin"}) {
+        write_text(dir.path() / "www" / name, random_bytes(20000, 3));
+    }
+    NginxServer server(dir.path() / "www");
+    Downloader downloader(quick_options());
+    for (const char* name : {"a.bin", "b.bin", "c.bin"}) {
+        downloader.download(server.url(name), dir.path() / name);
+    }
+    // A barrier request on a new connection makes nginx finish logging the three.
+    log_lines(server, "a.bin");
+    std::istringstream log(read_text(server.connection_log()));
+    std::vector<std::string> connections;
+    for (std::string connection, uri; log >> connection >> uri;) {
+        if (uri != "/log-barrier") {
+            connections.push_back(connection);
+        }
+    }
+    ASSERT_EQ(connections.size(), 3u);
+    EXPECT_EQ(connections[0], connections[1]);
+    EXPECT_EQ(connections[1], connections[2]);
+}
+
 }  // namespace
 }  // namespace ferry::net
