@@ -38,6 +38,7 @@ void catch_cancel() {
 struct ClientArgs {
     std::string root;
     std::vector<std::string> repositories;
+    std::string ca_file;
     std::vector<std::string> names;
     bool json = false;
     bool xml = false;
@@ -127,6 +128,7 @@ client::Session open_session(const ClientArgs& args, Console& console, bool crea
     options.root = args.root;
     options.create = create;
     options.add_repositories = args.repositories;
+    options.download.ca_file = args.ca_file;
     options.reporter = console.reporter();
     return client::Session(std::move(options));
 }
@@ -488,6 +490,9 @@ void add_network(CLI::App* cmd, ClientArgs& args) {
     cmd->add_option("--repo", args.repositories,
                     "A repository URL to add to the target's settings (repeatable); "
                     "user:password@ in it is stored apart, readable by the owner only");
+    cmd->add_option("--ca-file", args.ca_file,
+                    "PEM certificates to trust for https repositories instead of the system's")
+        ->envname("FERRY_CA_FILE");
 }
 
 }  // namespace

@@ -128,6 +128,9 @@ Attempt Downloader::Impl::perform(const SplitUrl& url, Target& target, curl_slis
     curl_easy_setopt(c, CURLOPT_TIMEOUT, options.timeout_seconds);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "ferry/" FERRY_VERSION);
+    if (!options.ca_file.empty()) {
+        curl_easy_setopt(c, CURLOPT_CAINFO, options.ca_file.c_str());
+    }
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_text);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &target);

@@ -23,6 +23,9 @@ struct DownloadOptions {
     long max_redirects = 5;
     std::uint64_t max_bytes = UINT64_MAX;  // per download, resumed bytes included
     RetryPolicy retry;
+    // A PEM file of CA certificates to trust instead of the system's (a private repository's
+    // own CA); empty uses the system's.
+    std::string ca_file;
     // Called with bytes done (of the whole file, resumed part included) and the total (0 when
     // the server does not say). Called from the thread doing the transfer.
     std::function<void(std::uint64_t done, std::uint64_t total)> progress;

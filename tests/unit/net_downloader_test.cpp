@@ -442,5 +442,35 @@ TEST(Downloader, ReusesOneConnectionForSuccessiveDownloads) {
     EXPECT_EQ(connections[1], connections[2]);
 }
 
+TEST(Downloader, VerifiesHttpsAgainstTheGivenCertificateAuthority) {
+    core::ScratchDir dir;
+    write_text(dir.path() / "www/file.bin", random_bytes(5000, 4));
+    const fs::path cert = dir.path() / "cert.pem";
+    const fs::path key = dir.path() / "key.pem";
+    auto made =
+        testing::run({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days",
+                      "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                      "-keyout", key.string(), "-out", cert.string()});
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+    const int tls_port = testing::free_port();
+    NginxServer server(dir.path() / "www", "    listen 127.0.0.1:" + std::to_string(tls_port) +
+                                               " ssl;\n    ssl_certificate " + cert.string() +
+                                               ";\n    ssl_certificate_key " + key.string() +
+                                               ";\n");
+    ASSERT_TRUE(testing::wait_for_port(tls_port, 5000));
+    const std::string url = "https://127.0.0.1:" + std::to_string(tls_port) + "/file.bin";
+
+    DownloadOptions trusting = quick_options();
+    trusting.ca_file = cert.string();
+    Downloader(trusting).download(url, dir.path() / "ok.bin");
+    EXPECT_EQ(read_text(dir.path() / "ok.bin"), read_text(dir.path() / "www/file.bin"));
+
+    const std::string error =
+        error_of([&] { Downloader(quick_options()).download(url, dir.path() / "no.bin"); });
+    EXPECT_NE(error.find(url), std::string::npos) << error;
+    EXPECT_NE(error.find("certificate"), std::string::npos) << error;
+    EXPECT_FALSE(fs::exists(dir.path() / "no.bin"));
+}
+
 }  // namespace
 }  // namespace ferry::net
