@@ -109,6 +109,16 @@ class Resolver {
     }
 
   private:
+    const RemoteComponent* replacement_of(const std::string& name) const {
+        for (const RemoteComponent& r : remote_.components) {
+            const auto& replaces = r.update.component.replaces;
+            if (std::find(replaces.begin(), replaces.end(), name) != replaces.end()) {
+                return &r;
+            }
+        }
+        return nullptr;
+    }
+
     // Installed or planned in a version that meets the dependency.
     bool is_present(const core::Dependency& dependency) const {
         if (const formats::InstalledComponent* local = installed_.find(dependency.name);
@@ -144,6 +154,16 @@ class Resolver {
         }
         const RemoteComponent* r = remote_.find(dependency.name);
         const formats::InstalledComponent* local = installed_.find(dependency.name);
+        if (r == nullptr && local == nullptr) {
+            // As in IFW, a component that Replaces a name stands in for it: a dependency on a
+            // component no repository offers any more is met by its replacement.
+            if (const RemoteComponent* replacement = replacement_of(dependency.name)) {
+                if (installed_.find(replacement->update.component.name) == nullptr) {
+                    visit(*replacement, Reason::dependency, path_.back());
+                }
+                return;
+            }
+        }
         if (r == nullptr || planned_.contains(dependency.name) ||
             !core::satisfies(dependency, r->update.component.version)) {
             std::string have =

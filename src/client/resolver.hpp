@@ -45,6 +45,8 @@ struct InstallPlan {
 //   version or by the remote version, which is then installed too; a dependency that neither
 //   meets is an error naming the chain: "com.a -> com.b -> com.c: com.c:>=2.0 is not available
 //   (the repositories have 1.5)"; a cycle is "circular dependency: com.a -> com.b -> com.a";
+// - a dependency on a name no repository offers and nothing installed has is met by a
+//   component that Replaces that name (installed, or planned with its own dependencies);
 // - a component whose AutoDependOn names are all installed or planned is added, repeatedly
 //   until nothing changes;
 // - naming a virtual or uncheckable component, an auto-dependent one (installed only with what
