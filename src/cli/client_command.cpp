@@ -489,7 +489,9 @@ void add_common(CLI::App* cmd, ClientArgs& args, bool data) {
 void add_network(CLI::App* cmd, ClientArgs& args) {
     cmd->add_option("--repo", args.repositories,
                     "A repository URL to add to the target's settings (repeatable); "
-                    "user:password@ in it is stored apart, readable by the owner only");
+                    "user:password@ in it is stored apart, readable by the owner only")
+        // One URL per --repo, so that `--repo URL COMPONENT` leaves COMPONENT to the positional.
+        ->allow_extra_args(false);
     cmd->add_option("--ca-file", args.ca_file,
                     "PEM certificates to trust for https repositories instead of the system's")
         ->envname("FERRY_CA_FILE");

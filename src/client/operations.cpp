@@ -22,8 +22,9 @@ std::string join(const std::vector<std::string>& parts, std::string_view separat
     return text;
 }
 
+// InstallDate and LastUpdateDate: SOURCE_DATE_EPOCH's date when set, as repogen's ReleaseDate.
 std::string today() {
-    return core::iso_date(std::time(nullptr));
+    return core::default_release_date();
 }
 
 // A component name becomes a file name in the state directory: it must be one.

@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "core/files.hpp"
@@ -45,6 +47,25 @@ class FerryTest : public ::testing::Test {
             write_text(packages / name / "data" / file, content);
         }
     }
+
+    // Publishes packages as the repository at repository with `ferry repogen -r` (replacing what
+    // is there). Updates.xml gets a newer modification time than the one it replaces, as a
+    // later publication would: nginx's ETag is built from whole seconds and the size, so two
+    // publications within one second could otherwise look unchanged to a conditional request.
+    void make_repository(const fs::path& packages, const fs::path& repository) const {
+        const fs::path index = repository / "Updates.xml";
+        std::error_code ec;
+        const auto before = fs::last_write_time(index, ec);
+        const bool existed = !ec;
+        const CommandResult r =
+            ferry({"repogen", "-r", "-p", packages.string(), repository.string()});
+        ASSERT_EQ(r.exit_code, 0) << "repogen: exit " << r.exit_code << "\n" << r.err;
+        if (existed && fs::last_write_time(index) <= before + std::chrono::seconds(1)) {
+            fs::last_write_time(index, before + std::chrono::seconds(2));
+        }
+    }
+
+    static std::string file_url(const fs::path& path) { return "file://" + path.string(); }
 
   private:
     core::ScratchDir scratch_;
