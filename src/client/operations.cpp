@@ -240,6 +240,9 @@ void apply(Session& session, std::vector<StagedComponent> staged,
     if (reporter.progress_done) {
         reporter.progress_done();
     }
+    // The archives are installed; keeping them would only double the disk space used.
+    std::error_code ec;
+    fs::remove_all(installation.paths().downloads(), ec);
 }
 
 void refuse_when_mandatory_pending(Session& session, std::string_view what) {
@@ -297,12 +300,22 @@ Session::Session(SessionOptions options)
                         recovered_ == Recovery::completed ? "completed" : "rolled back"));
     }
     settings_ = load_settings(installation_.paths().state());
-    if (!options_.add_repositories.empty()) {
-        for (const auto& url : options_.add_repositories) {
+    // Repositories given with --repo are kept once they have been read successfully, so that a
+    // mistyped URL does not stay in the settings.
+    const Settings before = settings_;
+    for (const auto& url : options_.add_repositories) {
+        const net::SplitUrl split = net::split_credentials(url);
+        if (RepositorySetting* known = settings_.find(split.url)) {
+            // Known already: its priority and name stay; new credentials replace the old.
+            if (!split.username.empty() || !split.password.empty()) {
+                known->username = split.username;
+                known->password = split.password;
+            }
+        } else {
             add_repository(settings_, url);
         }
-        save_settings();
     }
+    settings_dirty_ = settings_ != before;
 }
 
 void Session::save_settings() {
@@ -327,8 +340,11 @@ const FetchedIndexes& Session::indexes() {
         }
         indexes_ = with_context("reading the repositories",
                                 [&] { return fetch_indexes(settings_, remote_options()); });
-        if (indexes_->settings_changed) {
+        if (indexes_->settings_changed || settings_dirty_) {
             save_settings();
+            settings_dirty_ = false;
+        }
+        if (indexes_->settings_changed) {
             if (options_.reporter.info) {
                 options_.reporter.info("the repositories' RepositoryUpdate changed the settings");
             }

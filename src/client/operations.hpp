@@ -85,6 +85,7 @@ class Session {
     std::optional<TargetLock> lock_;
     Settings settings_;
     Recovery recovered_ = Recovery::nothing;
+    bool settings_dirty_ = false;  // --repo added repositories not saved yet
     std::optional<FetchedIndexes> indexes_;
     std::optional<MergedComponents> merged_;
 };

@@ -36,13 +36,15 @@ std::string installed_version(const fs::path& target, const std::string& name) {
     if (!fs::exists(target / "components.xml")) {
         return "";
     }
-    const auto* component = installed(target).find(name);
+    const formats::InstalledComponents state = installed(target);
+    const auto* component = state.find(name);
     return component != nullptr ? component->version : "";
 }
 
 std::vector<std::string> installed_names(const fs::path& target) {
     std::vector<std::string> names;
-    for (const auto& component : installed(target).components) {
+    const formats::InstalledComponents state = installed(target);
+    for (const auto& component : state.components) {
         names.push_back(component.name);
     }
     return names;
