@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/error.hpp"
+
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -146,6 +148,16 @@ std::map<std::string, std::string> snapshot_tree(const fs::path& root) {
         }
     }
     return files;
+}
+
+std::string error_of(const std::function<void()>& fn) {
+    try {
+        fn();
+    } catch (const Error& e) {
+        return e.what();
+    }
+    ADD_FAILURE() << "expected an error";
+    return {};
 }
 
 }  // namespace ferry::testing

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -33,6 +34,9 @@ CommandResult run(const std::vector<std::string>& argv,
 // Compares actual with tests/data/golden/<file>. With FERRY_UPDATE_GOLDEN=1 in the environment
 // the golden file is rewritten instead, so that format changes show up as diffs in review.
 void expect_matches_golden(const std::string& file, const std::string& actual);
+
+// The message of the ferry::Error that fn throws; a test failure (and "") when it throws none.
+std::string error_of(const std::function<void()>& fn);
 
 // Every regular file below root as relative path → content (for comparing trees).
 std::map<std::string, std::string> snapshot_tree(const fs::path& root);

@@ -23,6 +23,7 @@ namespace ferry::archive {
 namespace {
 
 using core::ScratchDir;
+using testing::error_of;
 using testing::read_text;
 using testing::run;
 using testing::write_text;
@@ -88,15 +89,6 @@ std::map<std::string, std::string> modes_of(const fs::path& root) {
             fmt::format("{} {:o}", kind, st.st_mode & 07777);
     }
     return modes;
-}
-
-std::string error_of(const std::function<void()>& action) {
-    try {
-        action();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "(no error)";
 }
 
 TEST(ArchiveNames, FormatsAndLevelsParse) {

@@ -18,6 +18,7 @@ namespace ferry::client {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::error_of;
 using ::testing::HasSubstr;
 using testing::NginxServer;
 using ::testing::Not;
@@ -27,16 +28,6 @@ using testing::write_text;
 
 constexpr const char* kLicensed = "com.acme.editor";
 constexpr const char* kPlain = "com.acme.docs";
-
-std::string error_of(const std::function<void()>& fn) {
-    try {
-        fn();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    ADD_FAILURE() << "expected an error";
-    return {};
-}
 
 class ClientRemote : public ::testing::Test {
   protected:

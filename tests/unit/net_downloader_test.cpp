@@ -23,6 +23,7 @@ namespace ferry::net {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::error_of;
 using testing::NginxServer;
 using testing::random_bytes;
 using testing::read_text;
@@ -47,16 +48,6 @@ std::vector<std::string> log_lines(const NginxServer& server, const std::string&
         }
     }
     return lines;
-}
-
-std::string error_of(const std::function<void()>& fn) {
-    try {
-        fn();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    ADD_FAILURE() << "expected an error";
-    return {};
 }
 
 class HttpDownload : public ::testing::Test {
