@@ -10,8 +10,10 @@ build_packages=(
     libarchive-dev libssl-dev libcurl4-openssl-dev libpugixml-dev nlohmann-json3-dev
     libcli11-dev libfmt-dev
 )
-# nginx serves repositories to the end-to-end tests; they start their own instances.
-test_packages=(libgtest-dev libgmock-dev p7zip-full libarchive-tools nginx util-linux openssl)
+# nginx serves repositories to the end-to-end tests and bench/client; they start their own
+# instances. bench/client also compares against bsdtar (libarchive-tools) and measures peak RSS
+# with /usr/bin/time (time).
+test_packages=(libgtest-dev libgmock-dev p7zip-full libarchive-tools nginx util-linux openssl time)
 
 wanted=("${build_packages[@]}")
 if [[ "${1:-}" == "--test" ]]; then

@@ -1,0 +1,66 @@
+# Deterministic benchmark data, sourced by the bench/ scripts: English-like text and
+# pseudo-random bytes that are the same on every machine. Needs awk, openssl and sha256sum.
+
+# Word list for the text files: frequent words first, so that the skewed draw below gives a
+# word-frequency curve like real prose.
+readonly vocabulary="the of and to a in is that for it as with be on by this are or from at
+which an not can you all will if one has more when use file they their was also other
+each these may new only into its data version component installer repository package update
+server client archive user system directory install path network release default value
+option build support should any time must before after first then been such over some
+where there would about under between through without during while because both most
+application library runtime configuration license manual documentation service settings
+source target download mirror checksum signature metadata index entry folder binary script
+module interface platform network proxy timeout retry cache local remote online offline
+program feature error warning message report result request response connection security
+key certificate trusted provider vendor customer machine device storage memory process
+thread queue schedule window screen language translation format encoding character number
+size limit range list table record field name label title description note example section
+chapter page step task action event state status change history log output input command
+line argument parameter variable function method class object type instance reference
+pointer buffer stream block chunk frame layer level mode phase stage order sequence group
+set map tree graph node edge link route address host port protocol session token account
+role permission policy rule check test case suite run job"
+
+# Writes BYTES of deterministic English-like text, wrapped at 72 columns, drawn with a
+# Park-Miller generator (exact in any awk's doubles, so every awk gives the same bytes).
+text_file() {
+    local path=$1 bytes=$2 seed=$3
+    awk -v bytes="$bytes" -v seed="$seed" -v vocab="$vocabulary" '
+        function rnd() { x = (x * 16807) % 2147483647; return x / 2147483647 }
+        function emit(s,   left) {
+            s = s "\n"
+            left = bytes - written
+            if (length(s) >= left) { printf "%s", substr(s, 1, left); exit }
+            printf "%s", s
+            written += length(s)
+        }
+        BEGIN {
+            n = split(vocab, V, /[ \n]+/)
+            x = seed
+            line = ""
+            while (1) {
+                words = 5 + int(rnd() * 15)
+                for (i = 1; i <= words; i++) {
+                    r = rnd()
+                    w = V[1 + int(n * r * r)]
+                    if (i == 1) w = toupper(substr(w, 1, 1)) substr(w, 2)
+                    if (i == words) w = w "."
+                    else if (rnd() < 0.08) w = w ","
+                    if (line != "" && length(line) + 1 + length(w) > 72) { emit(line); line = w }
+                    else line = (line == "" ? w : line " " w)
+                }
+                if (rnd() < 0.15) { emit(line); emit(""); line = "" }
+            }
+        }' >"$path"
+}
+
+# Writes BYTES of deterministic pseudo-random (incompressible) data: AES-256-CTR keystream
+# under a key derived from SEED.
+random_file() {
+    local path=$1 bytes=$2 seed=$3 key
+    key=$(printf '%s' "$seed" | sha256sum | cut -c1-64)
+    head -c "$bytes" /dev/zero |
+        openssl enc -aes-256-ctr -K "$key" -iv 00000000000000000000000000000000 >"$path"
+}
+
