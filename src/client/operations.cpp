@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <map>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "archive/archive.hpp"
 #include "core/files.hpp"
 #include "core/hash.hpp"
+#include "core/parallel.hpp"
 #include "core/version.hpp"
 #include "net/url.hpp"
 
@@ -89,6 +92,7 @@ struct StagedComponent {
     const RemoteComponent* remote = nullptr;
     fs::path source;
     FileRecord record;
+    std::vector<std::string> licenses;  // target-relative licence files among its files
 };
 
 class StagingArea {
@@ -127,47 +131,58 @@ std::vector<StagedComponent> stage(Session& session, const StagingArea& area,
     if (reporter.progress_done) {
         reporter.progress_done();
     }
-    std::vector<StagedComponent> staged;
-    std::size_t index = 0;
-    for (const RemoteComponent* component : components) {
-        stop_if_cancelled(reporter);
-        const DownloadedComponent& files = downloaded.at(index++);
-        const formats::ComponentDescription& c = component->update.component;
-        StagedComponent& item = staged.emplace_back();
-        item.remote = component;
-        item.source = area.dir() / c.name;
-        fs::create_directories(item.source);
-        std::vector<archive::ExtractedEntry> entries;
-        for (const fs::path& archive_path : files.archives) {
-            if (reporter.progress) {
-                reporter.progress("extracting " + c.name, index - 1, components.size());
+    std::vector<StagedComponent> staged(components.size());
+    std::mutex report_mutex;  // the reporter is not thread-safe
+    std::size_t finished = 0;
+    // Each component goes into its own directory, so components are extracted side by side.
+    core::parallel_for(
+        components.size(), std::max(1u, std::thread::hardware_concurrency()), [&](std::size_t i) {
+            stop_if_cancelled(reporter);
+            const DownloadedComponent& files = downloaded.at(i);
+            const formats::ComponentDescription& c = components[i]->update.component;
+            StagedComponent& item = staged[i];
+            item.remote = components[i];
+            item.source = area.dir() / c.name;
+            fs::create_directories(item.source);
+            std::vector<archive::ExtractedEntry> entries;
+            for (const fs::path& archive_path : files.archives) {
+                auto extracted = archive::extract_archive(archive_path, item.source);
+                entries.insert(entries.end(), extracted.begin(), extracted.end());
             }
+            item.record = record_extraction(c.name, c.version, entries);
+            // Licences go where IFW puts them, <target>/Licenses/<file>, as the component's.
+            std::vector<archive::ExtractedEntry> licence_entries;
+            for (const formats::License& licence : c.licenses) {
+                const fs::path from = files.meta_dir / licence.file;
+                const std::string relative =
+                    "Licenses/" + fs::path(licence.file).filename().string();
+                if (files.meta_dir.empty() || !fs::is_regular_file(from)) {
+                    throw Error::format("{}: the licence file {} is missing from its metadata",
+                                        c.name, licence.file);
+                }
+                fs::create_directories(item.source / "Licenses");
+                const std::string text = core::read_file(from);
+                core::write_file_atomic(item.source / relative, text);
+                licence_entries.push_back({relative, archive::ExtractedEntry::Type::file,
+                                           text.size(), false, core::sha256_hex(text), ""});
+                item.licenses.push_back(relative);
+            }
+            if (!licence_entries.empty()) {
+                merge_record(item.record, record_extraction(c.name, c.version, licence_entries));
+            }
+            std::lock_guard lock(report_mutex);
+            ++finished;
             if (reporter.detail) {
-                reporter.detail(fmt::format("extracting {}", archive_path.filename().string()));
+                reporter.detail(fmt::format("extracted {} {} ({} files)", c.name, c.version,
+                                            item.record.files.size()));
             }
-            auto extracted = archive::extract_archive(archive_path, item.source);
-            entries.insert(entries.end(), extracted.begin(), extracted.end());
-        }
-        item.record = record_extraction(c.name, c.version, entries);
-        // Licences go where IFW puts them, <target>/Licenses/<file>, as the component's files.
-        std::vector<archive::ExtractedEntry> licence_entries;
-        for (const formats::License& licence : c.licenses) {
-            const fs::path from = files.meta_dir / licence.file;
-            const std::string relative = "Licenses/" + fs::path(licence.file).filename().string();
-            if (files.meta_dir.empty() || !fs::is_regular_file(from)) {
-                throw Error::format("{}: the licence file {} is missing from its metadata", c.name,
-                                    licence.file);
+            if (reporter.progress) {
+                reporter.progress("extracting", finished, components.size());
             }
-            fs::create_directories(item.source / "Licenses");
-            const std::string text = core::read_file(from);
-            core::write_file_atomic(item.source / relative, text);
-            licence_entries.push_back({relative, archive::ExtractedEntry::Type::file, text.size(),
-                                       false, core::sha256_hex(text), ""});
-            result.licenses.push_back(relative);
-        }
-        if (!licence_entries.empty()) {
-            merge_record(item.record, record_extraction(c.name, c.version, licence_entries));
-        }
+        });
+    for (const StagedComponent& item : staged) {
+        const formats::ComponentDescription& c = item.remote->update.component;
+        result.licenses.insert(result.licenses.end(), item.licenses.begin(), item.licenses.end());
         if (!c.script.empty() || !c.operations.empty()) {
             result.scripts_skipped.push_back(c.name);
         }

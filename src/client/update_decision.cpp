@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -88,9 +89,16 @@ UpdateReason update_reason(const formats::InstalledComponent& installed,
 UpdateCheck check_updates(const formats::InstalledComponents& installed,
                           const MergedComponents& remote) {
     UpdateCheck check;
+    // By name, so that large installations are checked in linear time.
+    std::unordered_map<std::string_view, const formats::InstalledComponent*> by_name;
+    by_name.reserve(installed.components.size());
+    for (const formats::InstalledComponent& component : installed.components) {
+        by_name.emplace(component.name, &component);
+    }
     for (const RemoteComponent& r : remote.components) {
         const formats::ComponentDescription& c = r.update.component;
-        const formats::InstalledComponent* local = installed.find(c.name);
+        auto found = by_name.find(c.name);
+        const formats::InstalledComponent* local = found != by_name.end() ? found->second : nullptr;
         AvailableUpdate update{
             c.name,          "", c.version, UpdateReason::none, c.essential, c.forced_update,
             r.repository_url};

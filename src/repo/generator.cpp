@@ -18,7 +18,7 @@
 #include "core/version.hpp"
 #include "repo/component_builder.hpp"
 #include "repo/package_source.hpp"
-#include "repo/parallel.hpp"
+#include "core/parallel.hpp"
 #include "repo/repository_dir.hpp"
 
 namespace ferry::repo {
@@ -266,7 +266,7 @@ std::vector<ComponentJob> plan_components(const GenerateOptions& options, Mode m
         to_build.push_back(&package);
     }
     std::vector<std::optional<ComponentJob>> built(to_build.size());
-    parallel_for(to_build.size(), threads, [&](std::size_t i) {
+    core::parallel_for(to_build.size(), threads, [&](std::size_t i) {
         const auto& package = *to_build[i];
         const auto* previous =
             reuse_from ? reuse_from->index().find(package.description.name) : nullptr;
@@ -327,7 +327,7 @@ void build_archives(std::vector<ComponentJob>& jobs, const BuildSettings& settin
     for (std::size_t c = 0; c < jobs.size(); ++c) {
         remaining[c] = jobs[c].archives.size();
     }
-    parallel_for(work.size(), threads, [&](std::size_t w) {
+    core::parallel_for(work.size(), threads, [&](std::size_t w) {
         auto [c, a] = work[w];
         build_archive(jobs[c], jobs[c].archives[a], settings);
         if (--remaining[c] == 0) {
@@ -407,7 +407,7 @@ GenerateReport generate_repository(const fs::path& repository, const GenerateOpt
     ProgressReporter progress(options);
     // Encoders run in parallel only while their memory fits: peak memory stays bounded whatever
     // the payload, at the price of running large-dictionary encoders one at a time.
-    MemoryBudget memory(kEncoderMemoryBudget);
+    core::MemoryBudget memory(kEncoderMemoryBudget);
     BuildSettings settings;
     settings.target = target;
     settings.staging = staging.path();

@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-namespace ferry::repo {
+namespace ferry::core {
 
 // Calls task(i) for i in [0, count) on up to `threads` threads. Tasks not yet started when one
 // fails are skipped.
@@ -82,4 +82,4 @@ class MemoryBudget {
     std::condition_variable released_;
 };
 
-}  // namespace ferry::repo
+}  // namespace ferry::core
