@@ -22,8 +22,10 @@ std::string join(const std::vector<std::string>& parts, std::string_view separat
     return text;
 }
 
+// SOURCE_DATE_EPOCH when set, as for repogen's release dates: IFW compares LastUpdateDate with
+// the ReleaseDate, so reproducible runs need both on the same clock.
 std::string today() {
-    return core::iso_date(std::time(nullptr));
+    return core::default_release_date();
 }
 
 // A component name becomes a file name in the state directory: it must be one.
