@@ -68,11 +68,14 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
     if (line.starts_with("HTTP/")) {
         target->etag.clear();
         target->last_modified.clear();
+        target->date.clear();
         target->range_start = -1;
     } else if (iequals_prefix(line, "etag:")) {
         target->etag = trimmed(line.substr(5));
     } else if (iequals_prefix(line, "last-modified:")) {
         target->last_modified = trimmed(line.substr(14));
+    } else if (iequals_prefix(line, "date:")) {
+        target->date = trimmed(line.substr(5));
     } else if (iequals_prefix(line, "content-range:")) {
         // "bytes 100-199/200": only the first position matters for a resume.
         const auto value = trimmed(line.substr(14));

@@ -32,6 +32,7 @@ struct Target {
     // Headers of the latest response (reset at each status line: redirects come first).
     std::string etag;
     std::string last_modified;
+    std::string date;  // the response's Date header
     long long range_start = -1;
 };
 
