@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -253,12 +254,16 @@ DownloadResult Downloader::download(const std::string& url, const fs::path& dest
         result.bytes_transferred += target.received;
         result.http_status = attempt.status;
         result.attempts = ++attempts;
-        if (std::fflush(file.get()) != 0) {
+        if (std::fflush(file.get()) != 0 && !target.write_failed) {
             target.write_failed = true;
+            target.write_errno = errno;
         }
         file.reset();
         if (target.write_failed) {
-            throw Error::format("{}: cannot write {}", split.url, part.string());
+            // The cause ("No space left on device", "File too large") is what the user acts on.
+            throw Error::format(
+                "{}: cannot write {}: {}", split.url, part.string(),
+                target.write_errno != 0 ? std::strerror(target.write_errno) : "write error");
         }
         if (target.decided && !target.discard && target.etag != validator) {
             // Weak validators may not be used with If-Range (RFC 9110 13.1.5).

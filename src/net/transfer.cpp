@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
 #include <cstdlib>
 
 namespace ferry::net {
@@ -41,6 +42,7 @@ bool decide(Target& target) {
     if (target.offset > 0) {
         if (std::fflush(target.file) != 0 || ::ftruncate(::fileno(target.file), 0) != 0) {
             target.write_failed = true;
+            target.write_errno = errno;
             return false;
         }
         target.offset = 0;
@@ -106,6 +108,7 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
     }
     if (std::fwrite(data, 1, bytes, target->file) != bytes) {
         target->write_failed = true;
+        target->write_errno = errno;
         return 0;
     }
     return bytes;

@@ -26,6 +26,7 @@ struct Target {
     bool range_mismatch = false;
     bool too_large = false;
     bool write_failed = false;
+    int write_errno = 0;  // why, when the system said
     std::uint64_t received = 0;
     std::uint64_t last_done = UINT64_MAX;
     std::uint64_t last_total = UINT64_MAX;
