@@ -562,6 +562,19 @@ TEST_F(ClientFaults, FullDiskLeavesTheEarlierVersion) {
     EXPECT_EQ(installed_version(target(), "com.x"), "1.0");
     expect_verifies(target());
     expect_no_staging_left(target());
+
+    // An archive larger than the whole disk fails while downloading, with the same cause.
+    Files v3 = v2_;
+    v3["big.bin"] = random_bytes(1536 << 10, 9);
+    set_package("com.x", "3.0", v3);
+    publish();
+    r = ferry({"update", "--root", target().string()});
+    EXPECT_EQ(r.exit_code, 1) << describe(r);
+    EXPECT_THAT(r.err, HasSubstr("3.0content.7z"));
+    EXPECT_THAT(r.err, HasSubstr("No space left on device"));
+    EXPECT_EQ(installation_state(target()), before);
+    expect_verifies(target());
+    expect_no_staging_left(target());
 }
 
 TEST_F(ClientFaults, ImmutableFileFailsTheUpdateAndEverythingIsPutBack) {
