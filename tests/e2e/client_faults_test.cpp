@@ -577,6 +577,44 @@ TEST_F(ClientFaults, FullDiskLeavesTheEarlierVersion) {
     expect_no_staging_left(target());
 }
 
+// A file size limit (which needs no privilege to set) makes writes beyond it fail with EFBIG.
+TEST_F(ClientFaults, FileSizeLimitLeavesTheEarlierVersion) {
+    set_package("com.x", "1.0", v1_);
+    publish();
+    install(repo_url(), {"com.x"});
+    const auto limited_update = [&] {
+        return run({"/usr/bin/prlimit", "--fsize=" + std::to_string(400 << 10), FERRY_BINARY,
+                    "update", "--root", target().string()},
+                   {{"SOURCE_DATE_EPOCH", "1767225600"}}, root());
+    };
+    const Files before = installation_state(target());
+
+    // Compressible: the archive is small, the extracted file is over the limit.
+    Files v2 = v2_;
+    v2["big.bin"] = std::string(700 << 10, 'x');
+    set_package("com.x", "2.0", v2);
+    publish();
+    ASSERT_LT(fs::file_size(repo() / "com.x/2.0content.7z"), 400u << 10);
+    auto r = limited_update();
+    EXPECT_EQ(r.exit_code, 1) << describe(r);
+    EXPECT_THAT(r.err, HasSubstr("File too large"));
+    EXPECT_EQ(installation_state(target()), before);
+    expect_verifies(target());
+    expect_no_staging_left(target());
+
+    // Incompressible: the download itself is over the limit.
+    v2["big.bin"] = random_bytes(700 << 10, 10);
+    set_package("com.x", "3.0", v2);
+    publish();
+    r = limited_update();
+    EXPECT_EQ(r.exit_code, 1) << describe(r);
+    EXPECT_THAT(r.err, HasSubstr("3.0content.7z"));
+    EXPECT_THAT(r.err, HasSubstr("File too large"));
+    EXPECT_EQ(installation_state(target()), before);
+    expect_verifies(target());
+    expect_no_staging_left(target());
+}
+
 TEST_F(ClientFaults, ImmutableFileFailsTheUpdateAndEverythingIsPutBack) {
     set_package("com.x", "1.0", v1_);
     publish();
