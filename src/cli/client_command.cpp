@@ -489,9 +489,11 @@ void add_common(CLI::App* cmd, ClientArgs& args, bool data) {
 }
 
 void add_network(CLI::App* cmd, ClientArgs& args) {
+    // One URL per --repo, so that component names may follow it: `install --repo URL NAME`.
     cmd->add_option("--repo", args.repositories,
                     "A repository URL to add to the target's settings (repeatable); "
-                    "user:password@ in it is stored apart, readable by the owner only");
+                    "user:password@ in it is stored apart, readable by the owner only")
+        ->allow_extra_args(false);
 }
 
 }  // namespace
