@@ -162,9 +162,8 @@ class ClientFaults : public FerryTest {
     }
 
     void install(const std::string& url, const std::vector<std::string>& names) {
-        std::vector<std::string> args{"install", "--root", target().string()};
+        std::vector<std::string> args{"install", "--root", target().string(), "--repo", url};
         args.insert(args.end(), names.begin(), names.end());
-        args.insert(args.end(), {"--repo", url});
         auto r = ferry(args);
         ASSERT_EQ(r.exit_code, 0) << describe(r);
     }
