@@ -330,7 +330,7 @@ TEST_F(ClientFaults, ServerErrorNamesTheUrlAndTheStatus) {
     auto r = ferry({"update", "--root", target().string()});
     EXPECT_EQ(r.exit_code, 1) << describe(r);
     EXPECT_THAT(r.err, HasSubstr(server.url("Updates.xml")));
-    EXPECT_THAT(r.err, HasSubstr("500"));
+    EXPECT_THAT(r.err, HasSubstr("HTTP 500"));
     EXPECT_EQ(installation_state(target()), before);
     expect_verifies(target());
 }
@@ -360,7 +360,7 @@ TEST_F(ClientFaults, SilentServerTimesOutInBoundedTime) {
     ::close(listener);
     EXPECT_EQ(r.exit_code, 1) << describe(r);
     EXPECT_THAT(r.err, HasSubstr(url + "/Updates.xml"));
-    EXPECT_THAT(r.err, ::testing::ContainsRegex("[Tt]ime|too slow"));
+    EXPECT_THAT(r.err, HasSubstr("timed out"));
     EXPECT_LT(seconds, 20.0) << "FERRY_TIMEOUT=1 bounds each attempt";
     EXPECT_EQ(installation_state(target()), before);
     expect_verifies(target());
@@ -417,7 +417,7 @@ TEST_F(ClientFaults, HttpRedirectLoopIsReported) {
     auto r = ferry({"update", "--root", target().string()});
     EXPECT_EQ(r.exit_code, 1) << describe(r);
     EXPECT_THAT(r.err, HasSubstr(server.url("loop/Updates.xml")));
-    EXPECT_THAT(r.err, ::testing::ContainsRegex("[Rr]edirect"));
+    EXPECT_THAT(r.err, HasSubstr("redirect loop"));
     EXPECT_EQ(installation_state(target()), before);
     expect_verifies(target());
 }
@@ -439,8 +439,9 @@ TEST_F(ClientFaults, RepositoryUpdateLoopLeavesTheSettingsAlone) {
 
     r = ferry({"update", "--root", target().string()});
     EXPECT_EQ(r.exit_code, 1) << describe(r);
-    EXPECT_THAT(r.err, HasSubstr("loop"));
+    EXPECT_THAT(r.err, HasSubstr("repository updates loop"));
     EXPECT_THAT(r.err, HasSubstr(repo_url()));
+    EXPECT_THAT(r.err, HasSubstr(other_url));
     EXPECT_EQ(installation_state(target()), before) << "settings.json included";
     expect_verifies(target());
 }
