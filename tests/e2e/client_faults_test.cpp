@@ -187,8 +187,8 @@ class ClientFaults : public FerryTest {
             << "staging left: " << fs::begin(fs::directory_iterator(staging))->path();
     }
 
-    // Every file of version of the component is there with its content, and no file that only
-    // the other version has.
+    // Every file of one version (mine) is there with its content, and no file that only the
+    // other version has.
     void expect_files_of(const fs::path& target, const Files& mine, const Files& other,
                          const std::string& label) {
         for (const auto& [file, content] : mine) {
