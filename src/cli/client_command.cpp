@@ -1,8 +1,10 @@
 // The client commands on a target directory: install, update, check-updates, remove, list,
 // search, rollback, verify and repos, with IFW's short names and exit codes.
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <regex>
 
@@ -122,9 +124,28 @@ class Console {
     std::chrono::steady_clock::time_point start_;
 };
 
+// FERRY_TIMEOUT=SECONDS bounds both the time to connect and how long a transfer may stall
+// before the attempt fails (and is retried); the defaults suit slow links, scripts may want less.
+void apply_timeout_from_environment(net::DownloadOptions& download) {
+    const char* value = std::getenv("FERRY_TIMEOUT");
+    if (value == nullptr || *value == '\0') {
+        return;
+    }
+    char* end = nullptr;
+    errno = 0;
+    const long seconds = std::strtol(value, &end, 10);
+    if (errno != 0 || *end != '\0' || seconds <= 0) {
+        throw Error::format("FERRY_TIMEOUT=\"{}\" is not a positive whole number of seconds",
+                            value);
+    }
+    download.connect_timeout_seconds = seconds;
+    download.low_speed_seconds = seconds;
+}
+
 client::Session open_session(const ClientArgs& args, Console& console, bool create) {
     catch_cancel();
     client::SessionOptions options;
+    apply_timeout_from_environment(options.download);
     options.root = args.root;
     options.create = create;
     options.add_repositories = args.repositories;
@@ -487,6 +508,7 @@ void add_common(CLI::App* cmd, ClientArgs& args, bool data) {
 }
 
 void add_network(CLI::App* cmd, ClientArgs& args) {
+    // One URL per --repo, so that component names may follow it: `install --repo URL NAME`.
     cmd->add_option("--repo", args.repositories,
                     "A repository URL to add to the target's settings (repeatable); "
                     "user:password@ in it is stored apart, readable by the owner only")

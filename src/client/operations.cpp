@@ -25,7 +25,8 @@ std::string join(const std::vector<std::string>& parts, std::string_view separat
     return text;
 }
 
-// InstallDate and LastUpdateDate: SOURCE_DATE_EPOCH's date when set, as repogen's ReleaseDate.
+// SOURCE_DATE_EPOCH when set, as for repogen's release dates: IFW compares LastUpdateDate with
+// the ReleaseDate, so reproducible runs need both on the same clock.
 std::string today() {
     return core::default_release_date();
 }

@@ -10,7 +10,9 @@ namespace ferry::formats {
 XmlSource::XmlSource(std::string_view text, std::string_view source_name)
     : source_name_(source_name) {
     line_starts_.push_back(0);
-    for (std::size_t i = 0; i < text.size(); ++i) {
+    // A final newline starts no line: an error at the end of the text (pugixml reports a missing
+    // element there) belongs to the last line the user sees.
+    for (std::size_t i = 0; i + 1 < text.size(); ++i) {
         if (text[i] == '\n') {
             line_starts_.push_back(i + 1);
         }

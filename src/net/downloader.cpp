@@ -8,6 +8,8 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <ctime>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -25,6 +27,23 @@ namespace ferry::net {
 namespace fs = std::filesystem;
 
 namespace {
+
+// Whether the Last-Modified time is less than a second before the response's Date (the local
+// clock when there is none, as for file://).
+bool validators_are_weak(const Target& target) {
+    if (target.last_modified.empty()) {
+        return false;
+    }
+    const std::time_t modified = curl_getdate(target.last_modified.c_str(), nullptr);
+    if (modified < 0) {
+        return false;
+    }
+    std::time_t served = target.date.empty() ? -1 : curl_getdate(target.date.c_str(), nullptr);
+    if (served < 0) {
+        served = std::time(nullptr);
+    }
+    return served - modified < 1;
+}
 
 void global_init() {
     static std::once_flag once;
@@ -238,12 +257,16 @@ DownloadResult Downloader::download(const std::string& url, const fs::path& dest
         result.bytes_transferred += target.received;
         result.http_status = attempt.status;
         result.attempts = ++attempts;
-        if (std::fflush(file.get()) != 0) {
+        if (std::fflush(file.get()) != 0 && !target.write_failed) {
             target.write_failed = true;
+            target.write_errno = errno;
         }
         file.reset();
         if (target.write_failed) {
-            throw Error::format("{}: cannot write {}", split.url, part.string());
+            // The cause ("No space left on device", "File too large") is what the user acts on.
+            throw Error::format(
+                "{}: cannot write {}: {}", split.url, part.string(),
+                target.write_errno != 0 ? std::strerror(target.write_errno) : "write error");
         }
         if (target.decided && !target.discard && target.etag != validator) {
             // Weak validators may not be used with If-Range (RFC 9110 13.1.5).
@@ -332,9 +355,13 @@ CachedBody Downloader::fetch_cached(const std::string& url, const fs::path& cach
                                         cache_dir.string(), ec.message());
                 }
                 core::write_file_atomic(body_path, out.body);
+                // Validators of a file changed in the second it was served are weak (RFC 9110
+                // 8.8.2.2): Last-Modified, and nginx's ETag made of it, would match a rewrite of
+                // the same size within that second, and the stale body would be kept for good.
+                const bool weak = validators_are_weak(target);
                 const nlohmann::json meta = {{"url", split.url},
-                                             {"etag", target.etag},
-                                             {"last_modified", target.last_modified}};
+                                             {"etag", weak ? "" : target.etag},
+                                             {"last_modified", weak ? "" : target.last_modified}};
                 core::write_file_atomic(meta_path, meta.dump());
             }
             out.result.size = out.body.size();

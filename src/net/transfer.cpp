@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
 #include <cstdlib>
 
 namespace ferry::net {
@@ -41,6 +42,7 @@ bool decide(Target& target) {
     if (target.offset > 0) {
         if (std::fflush(target.file) != 0 || ::ftruncate(::fileno(target.file), 0) != 0) {
             target.write_failed = true;
+            target.write_errno = errno;
             return false;
         }
         target.offset = 0;
@@ -68,11 +70,14 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
     if (line.starts_with("HTTP/")) {
         target->etag.clear();
         target->last_modified.clear();
+        target->date.clear();
         target->range_start = -1;
     } else if (iequals_prefix(line, "etag:")) {
         target->etag = trimmed(line.substr(5));
     } else if (iequals_prefix(line, "last-modified:")) {
         target->last_modified = trimmed(line.substr(14));
+    } else if (iequals_prefix(line, "date:")) {
+        target->date = trimmed(line.substr(5));
     } else if (iequals_prefix(line, "content-range:")) {
         // "bytes 100-199/200": only the first position matters for a resume.
         const auto value = trimmed(line.substr(14));
@@ -103,6 +108,7 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
     }
     if (std::fwrite(data, 1, bytes, target->file) != bytes) {
         target->write_failed = true;
+        target->write_errno = errno;
         return 0;
     }
     return bytes;

@@ -26,12 +26,14 @@ struct Target {
     bool range_mismatch = false;
     bool too_large = false;
     bool write_failed = false;
+    int write_errno = 0;  // why, when the system said
     std::uint64_t received = 0;
     std::uint64_t last_done = UINT64_MAX;
     std::uint64_t last_total = UINT64_MAX;
     // Headers of the latest response (reset at each status line: redirects come first).
     std::string etag;
     std::string last_modified;
+    std::string date;  // the response's Date header
     long long range_start = -1;
 };
 

@@ -123,6 +123,9 @@ class ClientRemote : public ::testing::Test {
 
 TEST_F(ClientRemote, FetchesIndexesOverHttpAndRevalidatesWith304) {
     make_repository("repo");
+    // Published a while ago: an index changed in the second it is served is not revalidated.
+    const fs::path index = root_.path() / "repo" / "Updates.xml";
+    fs::last_write_time(index, fs::last_write_time(index) - std::chrono::hours(1));
     NginxServer server(root_.path());
     Settings settings = settings_for(server.url("repo"));
     const FetchedIndexes first = fetch_indexes(settings, options());

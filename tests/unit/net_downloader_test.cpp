@@ -359,6 +359,9 @@ TEST_F(HttpDownload, BasicAuthFromTheUrl) {
 
 TEST_F(HttpDownload, CachedFetchRevalidatesWith304) {
     write_text(root_.path() / "Updates.xml", "<Updates>one</Updates>");
+    // Changed well before it is served: its validators are strong enough to revalidate.
+    fs::last_write_time(root_.path() / "Updates.xml",
+                        fs::last_write_time(root_.path() / "Updates.xml") - std::chrono::hours(1));
     NginxServer server(root_.path());
     Downloader downloader(quick_options());
     const auto cache = out_.path() / "cache";
@@ -382,6 +385,26 @@ TEST_F(HttpDownload, CachedFetchRevalidatesWith304) {
     const auto third = downloader.fetch_cached(server.url("Updates.xml"), cache);
     EXPECT_EQ(third.body, "<Updates>two!</Updates>");
     EXPECT_FALSE(third.result.not_modified);
+}
+
+TEST_F(HttpDownload, CachedFetchOfAFileChangedInTheSecondItWasServedIsNotRevalidated) {
+    // Last-Modified and nginx's ETag have one-second precision: a rewrite of the same size in
+    // that second would match them, so they are not kept. (A time a little ahead of the clock
+    // makes "the same second" certain; it counts as weak as well.)
+    const fs::path file = root_.path() / "Updates.xml";
+    write_text(file, "<Updates>one</Updates>");
+    const auto now = fs::file_time_type::clock::now() + std::chrono::seconds(30);
+    fs::last_write_time(file, now);
+    NginxServer server(root_.path());
+    Downloader downloader(quick_options());
+    const auto cache = out_.path() / "cache";
+    EXPECT_EQ(downloader.fetch_cached(server.url("Updates.xml"), cache).body,
+              "<Updates>one</Updates>");
+    write_text(file, "<Updates>two</Updates>");
+    fs::last_write_time(file, now);
+    const auto second = downloader.fetch_cached(server.url("Updates.xml"), cache);
+    EXPECT_EQ(second.body, "<Updates>two</Updates>");
+    EXPECT_FALSE(second.result.not_modified);
 }
 
 TEST_F(HttpDownload, DownloadAllReportsEachRequest) {
