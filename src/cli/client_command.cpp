@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <regex>
 
@@ -272,8 +273,33 @@ std::string xml_escape(std::string_view text) {
 int run_check(const ClientArgs& args) {
     Console console(args);
     client::Session session = open_session(args, console, false);
-    const client::UpdateCheck check = client::check(session);
+    // -v shows where the time goes: reading the repositories, the installation, the decision.
+    using Clock = std::chrono::steady_clock;
+    auto started = Clock::now();
+    auto lap = [&] {
+        const auto now = Clock::now();
+        const double ms = std::chrono::duration<double, std::milli>(now - started).count();
+        started = now;
+        return ms;
+    };
+    const auto& indexes = session.indexes();
+    const double read_ms = lap();
+    const auto& installed = session.installed();
+    const double installed_ms = lap();
     const auto& remote = session.remote();
+    const client::UpdateCheck check = client::check(session);
+    const double decided_ms = lap();
+    if (args.verbose) {
+        std::size_t offered = 0;
+        for (const auto& repository : indexes.repositories) {
+            offered += repository.index.packages.size();
+        }
+        console.say(
+            fmt::format("read {} repositories ({} components, {} bytes transferred) in {:.1f} ms; "
+                        "components.xml ({} components) in {:.1f} ms; decided in {:.1f} ms",
+                        indexes.repositories.size(), offered, indexes.bytes_transferred, read_ms,
+                        installed.components.size(), installed_ms, decided_ms));
+    }
     if (args.xml) {
         // IFW's check-updates output, for integrators that parse it.
         std::printf("<updates>\n");
@@ -292,17 +318,28 @@ int run_check(const ClientArgs& args) {
         std::printf("</updates>\n");
     } else if (args.json) {
         Json updates = Json::array();
+        std::map<std::string, std::string> shown_urls;  // repository URL -> without credentials
         for (const auto& update : check.updates) {
-            updates.push_back({{"name", update.name},
-                               {"installed_version", update.installed_version},
-                               {"new_version", update.new_version},
-                               {"reason", client::to_string(update.reason)},
-                               {"essential", update.essential},
-                               {"forced_update", update.forced_update},
-                               {"repository", net::strip_credentials(update.repository_url)}});
+            // Filled field by field: initializer lists copy every value, which shows at
+            // thousands of updates.
+            Json& entry = updates.emplace_back();
+            entry["name"] = update.name;
+            entry["installed_version"] = update.installed_version;
+            entry["new_version"] = update.new_version;
+            entry["reason"] = client::to_string(update.reason);
+            entry["essential"] = update.essential;
+            entry["forced_update"] = update.forced_update;
+            auto shown = shown_urls.find(update.repository_url);
+            if (shown == shown_urls.end()) {
+                shown = shown_urls
+                            .emplace(update.repository_url,
+                                     net::strip_credentials(update.repository_url))
+                            .first;
+            }
+            entry["repository"] = shown->second;
         }
         print_json({{"root", root_hint(session)},
-                    {"updates", updates},
+                    {"updates", std::move(updates)},
                     {"mandatory_pending", check.mandatory_pending},
                     {"mandatory", check.mandatory_names},
                     {"bytes_transferred", session.indexes().bytes_transferred}});

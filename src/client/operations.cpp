@@ -262,8 +262,7 @@ void apply(Session& session, std::vector<StagedComponent> staged,
 }
 
 void refuse_when_mandatory_pending(Session& session, std::string_view what) {
-    const UpdateCheck pending =
-        check_updates(session.installation().components(), session.remote());
+    const UpdateCheck pending = check_updates(session.installed(), session.remote());
     if (pending.mandatory_pending) {
         throw OperationError(
             kForceUpdate,
@@ -369,10 +368,16 @@ const FetchedIndexes& Session::indexes() {
     return *indexes_;
 }
 
+const formats::InstalledComponents& Session::installed() {
+    if (!installed_) {
+        installed_ = installation_.components();
+    }
+    return *installed_;
+}
+
 const MergedComponents& Session::remote() {
     if (!merged_) {
-        merged_ =
-            merge_repositories(indexes().repositories, installation_.components().application_name);
+        merged_ = merge_repositories(indexes().repositories, installed().application_name);
         for (const auto& skipped : merged_->skipped) {
             if (options_.reporter.warning) {
                 options_.reporter.warning(fmt::format(
@@ -390,7 +395,7 @@ OperationResult install(Session& session, const InstallOptions& options) {
     }
     refuse_when_mandatory_pending(session, "install");
     const InstallPlan plan =
-        resolve_install(session.remote(), session.installation().components(), {options.names});
+        resolve_install(session.remote(), session.installed(), {options.names});
     result.already_installed = plan.already_installed;
     if (plan.install.empty()) {
         return result;
@@ -417,7 +422,7 @@ OperationResult install(Session& session, const InstallOptions& options) {
 OperationResult update(Session& session, const std::vector<std::string>& names,
                        bool accept_licenses) {
     OperationResult result;
-    const formats::InstalledComponents installed = session.installation().components();
+    const formats::InstalledComponents& installed = session.installed();
     for (const auto& name : names) {
         if (installed.find(name) == nullptr) {
             throw Error::format("\"{}\" is not installed in {}", name,
@@ -480,7 +485,7 @@ OperationResult update(Session& session, const std::vector<std::string>& names,
 
 OperationResult remove(Session& session, const std::vector<std::string>& names) {
     OperationResult result;
-    const formats::InstalledComponents installed = session.installation().components();
+    const formats::InstalledComponents& installed = session.installed();
     if (names.empty()) {
         throw Error("name the components to remove");
     }
@@ -580,9 +585,9 @@ OperationResult rollback(Session& session, const std::vector<std::string>& names
     return result;
 }
 
-VerifyResult verify(const Session& session, const std::vector<std::string>& names) {
+VerifyResult verify(Session& session, const std::vector<std::string>& names) {
     VerifyResult result;
-    const formats::InstalledComponents installed = session.installation().components();
+    const formats::InstalledComponents& installed = session.installed();
     for (const auto& name : names) {
         if (installed.find(name) == nullptr) {
             throw OperationError(kNoPackagesFound,
@@ -609,7 +614,7 @@ VerifyResult verify(const Session& session, const std::vector<std::string>& name
 }
 
 UpdateCheck check(Session& session) {
-    return check_updates(session.installation().components(), session.remote());
+    return check_updates(session.installed(), session.remote());
 }
 
 }  // namespace ferry::client

@@ -76,6 +76,8 @@ class Session {
     // The repositories' indexes, fetched once per session (RepositoryUpdate actions applied and
     // saved), merged by IFW's rules for this installation's application.
     const MergedComponents& remote();
+    // components.xml as the session opened it (each session applies at most one transaction).
+    const formats::InstalledComponents& installed();
     const FetchedIndexes& indexes();
     RemoteOptions remote_options() const;
 
@@ -87,6 +89,7 @@ class Session {
     Recovery recovered_ = Recovery::nothing;
     bool settings_dirty_ = false;  // --repo added repositories not saved yet
     std::optional<FetchedIndexes> indexes_;
+    std::optional<formats::InstalledComponents> installed_;
     std::optional<MergedComponents> merged_;
 };
 
@@ -137,7 +140,7 @@ struct VerifyResult {
     std::vector<std::string> unrecorded;  // components without one
     std::uint64_t files = 0;
 };
-VerifyResult verify(const Session& session, const std::vector<std::string>& names);
+VerifyResult verify(Session& session, const std::vector<std::string>& names);
 
 // check-updates: the installation against the repositories.
 UpdateCheck check(Session& session);

@@ -296,7 +296,9 @@ FetchedIndexes fetch_indexes(Settings& settings, const RemoteOptions& options) {
     fetched.settings_changed = settings.repositories != before;
     for (const RepositorySetting& setting : settings.repositories) {
         if (setting.enabled) {
-            fetched.repositories.push_back({setting.url, setting.priority, index_of(setting.url)});
+            index_of(setting.url);  // fetched now if an action added it
+            fetched.repositories.push_back(
+                {setting.url, setting.priority, std::move(indexes.at(setting.url))});
         }
     }
     return fetched;

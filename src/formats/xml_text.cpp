@@ -8,15 +8,7 @@
 namespace ferry::formats {
 
 XmlSource::XmlSource(std::string_view text, std::string_view source_name)
-    : source_name_(source_name) {
-    line_starts_.push_back(0);
-    // A final newline starts no line: an error at the end of the text (pugixml reports a missing
-    // element there) belongs to the last line the user sees.
-    for (std::size_t i = 0; i + 1 < text.size(); ++i) {
-        if (text[i] == '\n') {
-            line_starts_.push_back(i + 1);
-        }
-    }
+    : source_name_(source_name), text_(text) {
     // parse_ws_pcdata_single keeps an element whose whole text is blanks (" ") as written,
     // so such values survive a write/read round trip.
     const unsigned options = pugi::parse_default | pugi::parse_ws_pcdata_single;
@@ -32,9 +24,13 @@ int XmlSource::line_of_offset(std::ptrdiff_t offset) const {
     if (offset < 0) {
         return 0;
     }
-    auto after = std::upper_bound(line_starts_.begin(), line_starts_.end(),
-                                  static_cast<std::size_t>(offset));
-    return static_cast<int>(after - line_starts_.begin());
+    // A final newline starts no line: an error at the end of the text (pugixml reports a missing
+    // element there) belongs to the last line the user sees.
+    std::string_view before = text_.substr(0, static_cast<std::size_t>(offset));
+    if (static_cast<std::size_t>(offset) >= text_.size() && before.ends_with('\n')) {
+        before.remove_suffix(1);
+    }
+    return 1 + static_cast<int>(std::count(before.begin(), before.end(), '\n'));
 }
 
 int XmlSource::line_of(const pugi::xml_node& node) const {

@@ -16,7 +16,8 @@
 namespace ferry::formats {
 
 // A parsed document that can say on which line of its source text a node starts. pugixml only
-// records byte offsets, so the line starts of the source text are kept beside the tree.
+// records byte offsets, so lines are counted in the source text (which must outlive the
+// XmlSource) when an error needs one.
 class XmlSource {
   public:
     // Parses text; malformed XML throws "<source_name>:<line>: malformed XML: <cause>".
@@ -36,7 +37,7 @@ class XmlSource {
     int line_of_offset(std::ptrdiff_t offset) const;
 
     std::string source_name_;
-    std::vector<std::size_t> line_starts_;
+    std::string_view text_;
     pugi::xml_document document_;
 };
 

@@ -350,19 +350,28 @@ CachedBody Downloader::fetch_cached(const std::string& url, const fs::path& cach
                 out.result.not_modified = true;
             } else {
                 out.body = std::move(body);
-                if (fs::create_directories(cache_dir, ec); ec) {
-                    throw Error::format("{}: cannot create the cache directory {}: {}", split.url,
-                                        cache_dir.string(), ec.message());
-                }
-                core::write_file_atomic(body_path, out.body);
                 // Validators of a file changed in the second it was served are weak (RFC 9110
                 // 8.8.2.2): Last-Modified, and nginx's ETag made of it, would match a rewrite of
                 // the same size within that second, and the stale body would be kept for good.
+                // file:// has no conditional requests: reading it again costs what the cache
+                // would.
                 const bool weak = validators_are_weak(target);
-                const nlohmann::json meta = {{"url", split.url},
-                                             {"etag", weak ? "" : target.etag},
-                                             {"last_modified", weak ? "" : target.last_modified}};
-                core::write_file_atomic(meta_path, meta.dump());
+                const bool cacheable = !weak && !split.url.starts_with("file:") &&
+                                       (!target.etag.empty() || !target.last_modified.empty());
+                if (!cacheable) {
+                    fs::remove(meta_path, ec);
+                    fs::remove(body_path, ec);
+                } else {
+                    if (fs::create_directories(cache_dir, ec); ec) {
+                        throw Error::format("{}: cannot create the cache directory {}: {}",
+                                            split.url, cache_dir.string(), ec.message());
+                    }
+                    core::write_file_atomic(body_path, out.body);
+                    const nlohmann::json meta = {{"url", split.url},
+                                                 {"etag", target.etag},
+                                                 {"last_modified", target.last_modified}};
+                    core::write_file_atomic(meta_path, meta.dump());
+                }
             }
             out.result.size = out.body.size();
             return out;
