@@ -1,16 +1,13 @@
 // The client commands on a target directory: install, update, check-updates, remove, list,
-// search, rollback, verify and repos, with IFW's short names and exit codes.
-#include <atomic>
-#include <cerrno>
-#include <csignal>
+// search, rollback and verify, with IFW's short names and exit codes.
 #include <cstdio>
-#include <cstdlib>
 #include <map>
 #include <memory>
 #include <regex>
 
 #include <nlohmann/json.hpp>
 
+#include "cli/client_console.hpp"
 #include "cli/commands.hpp"
 #include "cli/terminal.hpp"
 #include "client/operations.hpp"
@@ -23,145 +20,6 @@ namespace {
 
 using Json = nlohmann::json;
 using client::ExitCode;
-
-// The first Ctrl-C (or SIGTERM) asks the operation to stop at the next safe point; a second
-// Ctrl-C stops the process at once (the journal makes that safe too).
-std::atomic<bool> cancel_requested{false};
-
-extern "C" void request_cancel(int signal_number) {
-    cancel_requested = true;
-    std::signal(signal_number, SIG_DFL);
-}
-
-void catch_cancel() {
-    std::signal(SIGINT, request_cancel);
-    std::signal(SIGTERM, request_cancel);
-}
-
-struct ClientArgs {
-    std::string root;
-    std::vector<std::string> repositories;
-    std::string ca_file;
-    std::vector<std::string> names;
-    bool json = false;
-    bool xml = false;
-    bool quiet = false;
-    bool verbose = false;
-    bool all = false;
-    bool accept_licenses = false;
-    // repos
-    std::string url;
-    int priority = 0;
-    std::string display_name;
-    std::string username;
-    std::string password;
-};
-
-// Output for people on stderr (stdout carries the data: lists, JSON, XML); a progress line on a
-// terminal, nothing of it otherwise.
-class Console {
-  public:
-    explicit Console(const ClientArgs& args)
-        : args_(args), progress_(stderr_is_terminal() && !args.quiet && !args.json) {}
-
-    client::Reporter reporter() {
-        client::Reporter reporter;
-        reporter.info = [this](std::string_view text) { say(text); };
-        reporter.detail = [this](std::string_view text) {
-            if (args_.verbose) {
-                say(text);
-            }
-        };
-        reporter.warning = [this](std::string_view text) {
-            progress_.finish();
-            std::fprintf(stderr, "ferry: %.*s\n", static_cast<int>(text.size()), text.data());
-        };
-        reporter.progress = [this](std::string_view label, std::uint64_t done,
-                                   std::uint64_t total) { show(label, done, total); };
-        reporter.progress_done = [this] {
-            progress_.finish();
-            started_ = false;
-        };
-        reporter.cancelled = [] { return cancel_requested.load(); };
-        return reporter;
-    }
-
-    void say(std::string_view text) {
-        if (!args_.quiet) {
-            progress_.finish();
-            std::fprintf(stderr, "%.*s\n", static_cast<int>(text.size()), text.data());
-        }
-    }
-
-  private:
-    void show(std::string_view label, std::uint64_t done, std::uint64_t total) {
-        const auto now = std::chrono::steady_clock::now();
-        if (!started_) {
-            started_ = true;
-            start_ = now;
-        }
-        if (label != "downloading") {
-            progress_.update(fmt::format("{}: {} of {}", label, done, total));
-            return;
-        }
-        const double seconds = std::chrono::duration<double>(now - start_).count();
-        const double rate = seconds > 0.2 ? static_cast<double>(done) / seconds : 0;
-        std::string eta;
-        if (rate > 0 && total > done) {
-            eta = fmt::format(", {:.0f} s left", static_cast<double>(total - done) / rate);
-        }
-        const int percent = total > 0 ? static_cast<int>(done * 100 / total) : 0;
-        const int filled = percent / 5;
-        progress_.update(
-            fmt::format("downloading [{}{}] {}% {} of {}, {}/s{}", std::string(filled, '#'),
-                        std::string(20 - filled, '.'), percent, human_bytes(done),
-                        human_bytes(total), human_bytes(static_cast<std::uint64_t>(rate)), eta),
-            done == total);
-    }
-
-    const ClientArgs& args_;
-    ProgressLine progress_;
-    bool started_ = false;
-    std::chrono::steady_clock::time_point start_;
-};
-
-// FERRY_TIMEOUT=SECONDS bounds both the time to connect and how long a transfer may stall
-// before the attempt fails (and is retried); the defaults suit slow links, scripts may want less.
-void apply_timeout_from_environment(net::DownloadOptions& download) {
-    const char* value = std::getenv("FERRY_TIMEOUT");
-    if (value == nullptr || *value == '\0') {
-        return;
-    }
-    char* end = nullptr;
-    errno = 0;
-    const long seconds = std::strtol(value, &end, 10);
-    if (errno != 0 || *end != '\0' || seconds <= 0) {
-        throw Error::format("FERRY_TIMEOUT=\"{}\" is not a positive whole number of seconds",
-                            value);
-    }
-    download.connect_timeout_seconds = seconds;
-    download.low_speed_seconds = seconds;
-}
-
-client::Session open_session(const ClientArgs& args, Console& console, bool create) {
-    catch_cancel();
-    client::SessionOptions options;
-    apply_timeout_from_environment(options.download);
-    options.root = args.root;
-    options.create = create;
-    options.add_repositories = args.repositories;
-    options.download.ca_file = args.ca_file;
-    options.reporter = console.reporter();
-    return client::Session(std::move(options));
-}
-
-void print_json(const Json& json) {
-    std::printf("%s\n", json.dump(2).c_str());
-}
-
-std::string root_hint(const client::Session& session) {
-    return session.installation().root().string();
-}
 
 int report_result(const ClientArgs& args, Console& console, const client::Session& session,
                   const client::OperationResult& result, std::string_view nothing) {
@@ -475,87 +333,6 @@ int run_verify(const ClientArgs& args) {
     return result.problems.empty() ? ExitCode::kSuccess : ExitCode::kFailure;
 }
 
-int run_repos_list(const ClientArgs& args) {
-    Console console(args);
-    client::Session session = open_session(args, console, false);
-    Json list = Json::array();
-    for (const auto& repository : session.settings().repositories) {
-        const bool has_credentials = !repository.username.empty() || !repository.password.empty();
-        if (args.json) {
-            list.push_back({{"url", repository.url},
-                            {"priority", repository.priority},
-                            {"display_name", repository.display_name},
-                            {"enabled", repository.enabled},
-                            {"credentials", has_credentials}});
-        } else {
-            std::printf(
-                "%s  priority %d%s%s%s\n", repository.url.c_str(), repository.priority,
-                repository.enabled ? "" : "  (disabled)",
-                has_credentials ? "  (with credentials)" : "",
-                repository.display_name.empty() ? "" : ("  " + repository.display_name).c_str());
-        }
-    }
-    if (args.json) {
-        print_json({{"root", root_hint(session)}, {"repositories", list}});
-    }
-    return ExitCode::kSuccess;
-}
-
-int run_repos_add(const ClientArgs& args) {
-    Console console(args);
-    client::Session session = open_session(args, console, true);
-    std::string url = args.url;
-    if (!args.username.empty() || !args.password.empty()) {
-        url = net::split_credentials(url).url;
-    }
-    const std::string stored =
-        client::add_repository(session.settings(), url, args.priority, args.display_name);
-    if (!args.username.empty() || !args.password.empty()) {
-        auto* setting = session.settings().find(stored);
-        setting->username = args.username;
-        setting->password = args.password;
-    }
-    session.save_settings();
-    console.say(fmt::format("repository {} added to {}", stored, root_hint(session)));
-    return ExitCode::kSuccess;
-}
-
-int run_repos_remove(const ClientArgs& args) {
-    Console console(args);
-    client::Session session = open_session(args, console, false);
-    if (!client::remove_repository(session.settings(), args.url)) {
-        throw Error::format("{}: no repository {} in the settings", root_hint(session),
-                            net::strip_credentials(args.url));
-    }
-    session.save_settings();
-    console.say(fmt::format("repository {} removed", net::strip_credentials(args.url)));
-    return ExitCode::kSuccess;
-}
-
-// Options every client command takes.
-void add_common(CLI::App* cmd, ClientArgs& args, bool data) {
-    cmd->add_option("--root", args.root, "The installation's target directory")
-        ->required()
-        ->envname("FERRY_ROOT");
-    cmd->add_flag("-q,--quiet", args.quiet, "Print only errors and requested data");
-    cmd->add_flag("-v,--verbose", args.verbose, "Say more about each step");
-    if (data) {
-        cmd->add_flag("--json", args.json, "Machine-readable output on stdout");
-    }
-}
-
-void add_network(CLI::App* cmd, ClientArgs& args) {
-    // One URL per --repo, so that component names may follow it: `install --repo URL NAME`.
-    cmd->add_option("--repo", args.repositories,
-                    "A repository URL to add to the target's settings (repeatable); "
-                    "user:password@ in it is stored apart, readable by the owner only")
-        // One URL per --repo, so that `--repo URL COMPONENT` leaves COMPONENT to the positional.
-        ->allow_extra_args(false);
-    cmd->add_option("--ca-file", args.ca_file,
-                    "PEM certificates to trust for https repositories instead of the system's")
-        ->envname("FERRY_CA_FILE");
-}
-
 }  // namespace
 
 void add_client_commands(CLI::App& app, CommandAction& run) {
@@ -621,27 +398,6 @@ void add_client_commands(CLI::App& app, CommandAction& run) {
                            "Check the installed files against what was installed", run_verify);
     add_common(verify, *args, true);
     verify->add_option("COMPONENT", args->names, "Components to check (default: all)");
-
-    auto* repos = app.add_subcommand("repos", "The target's repositories");
-    repos->require_subcommand(1);
-    auto* repos_list = repos->add_subcommand("list", "List the repositories");
-    add_common(repos_list, *args, true);
-    repos_list->callback([&run, args] { run = [args] { return run_repos_list(*args); }; });
-    auto* repos_add = repos->add_subcommand("add", "Add a repository (or change its settings)");
-    add_common(repos_add, *args, false);
-    repos_add->add_option("URL", args->url, "Repository URL (file://, http://, https://)")
-        ->required();
-    repos_add->add_option("--priority", args->priority,
-                          "Higher wins when two repositories offer one version");
-    repos_add->add_option("--name", args->display_name, "A name to show");
-    repos_add->add_option("--username", args->username, "User name for the repository");
-    repos_add->add_option("--password", args->password,
-                          "Password (stored readable by the owner only, never printed)");
-    repos_add->callback([&run, args] { run = [args] { return run_repos_add(*args); }; });
-    auto* repos_remove = repos->add_subcommand("remove", "Remove a repository");
-    add_common(repos_remove, *args, false);
-    repos_remove->add_option("URL", args->url, "Repository URL")->required();
-    repos_remove->callback([&run, args] { run = [args] { return run_repos_remove(*args); }; });
 }
 
 }  // namespace ferry::cli

@@ -1,6 +1,5 @@
-// What the client's commands do, as library calls: a Session opens a target under its lock,
-// finishes or undoes an interrupted transaction, reads the settings and the repositories; the
-// operations decide (IFW's rules), download and check, stage and apply one transaction.
+// What the client's commands do, as library calls on a Session (session.hpp): decide by IFW's
+// rules, download and check, stage, and apply one transaction.
 #pragma once
 
 #include <cstdint>
@@ -11,8 +10,8 @@
 #include <vector>
 
 #include "client/installation.hpp"
-#include "client/remote.hpp"
 #include "client/resolver.hpp"
+#include "client/session.hpp"
 #include "client/settings.hpp"
 #include "client/transaction.hpp"
 #include "client/update_decision.hpp"
@@ -39,58 +38,6 @@ class OperationError : public Error {
 
   private:
     int exit_code_;
-};
-
-// How operations talk to the user; any member may be empty.
-struct Reporter {
-    std::function<void(std::string_view)> info;     // what happened
-    std::function<void(std::string_view)> detail;   // more, for -v
-    std::function<void(std::string_view)> warning;  // what the user should know
-    // Long work: label, done and total in bytes (downloads) or items (extraction, applying).
-    std::function<void(std::string_view label, std::uint64_t done, std::uint64_t total)> progress;
-    std::function<void()> progress_done;
-    // True once the user asked to stop (Ctrl-C): checked between steps, before anything is
-    // changed; a cancelled operation ends with kCanceled and leaves the target as it was.
-    std::function<bool()> cancelled;
-};
-
-struct SessionOptions {
-    fs::path root;
-    bool create = false;  // install may create the target; other commands need one
-    std::vector<std::string> add_repositories;  // --repo: added to the settings
-    net::DownloadOptions download;
-    int concurrency = 4;
-    Reporter reporter;
-};
-
-class Session {
-  public:
-    explicit Session(SessionOptions options);
-
-    const Installation& installation() const { return installation_; }
-    Settings& settings() { return settings_; }
-    void save_settings();
-    const Reporter& reporter() const { return options_.reporter; }
-    Recovery recovered() const { return recovered_; }
-
-    // The repositories' indexes, fetched once per session (RepositoryUpdate actions applied and
-    // saved), merged by IFW's rules for this installation's application.
-    const MergedComponents& remote();
-    // components.xml as the session opened it (each session applies at most one transaction).
-    const formats::InstalledComponents& installed();
-    const FetchedIndexes& indexes();
-    RemoteOptions remote_options() const;
-
-  private:
-    SessionOptions options_;
-    Installation installation_;
-    std::optional<TargetLock> lock_;
-    Settings settings_;
-    Recovery recovered_ = Recovery::nothing;
-    bool settings_dirty_ = false;  // --repo added repositories not saved yet
-    std::optional<FetchedIndexes> indexes_;
-    std::optional<formats::InstalledComponents> installed_;
-    std::optional<MergedComponents> merged_;
 };
 
 // One component a finished operation changed.
