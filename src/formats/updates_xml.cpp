@@ -5,6 +5,7 @@
 //   <?xml version="1.0" encoding="UTF-8"?>
 //   <Updates>                       one space of indentation per level, as IFW writes it
 //    <ApplicationName/ApplicationVersion/Checksum>
+//    <FerryRevision .../>           only when a market wrote the index
 //    <RepositoryUpdate>             only with actions
 //    <PackageUpdate>*               children in the fixed order of write_package below
 //    <SHA1> <MetadataName>          united metadata, only when set
@@ -245,6 +246,8 @@ class IndexReader {
                 index.metadata_archive = read_archive(e, "");
             } else if (name == "FerryRetained") {
                 index.retained_metadata.push_back(read_retained(e));
+            } else if (name == "FerryRevision") {
+                index.revision = read_revision(e);
             }
         }
         require_text(root, application_name, "ApplicationName");
@@ -253,6 +256,19 @@ class IndexReader {
     }
 
   private:
+    RevisionStamp read_revision(const pugi::xml_node& e) {
+        RevisionStamp stamp{e.attribute("app").value(), e.attribute("major").value(), 0};
+        const std::string_view number = e.attribute("number").value();
+        auto [end, error] =
+            std::from_chars(number.data(), number.data() + number.size(), stamp.number);
+        if (stamp.app.empty() || stamp.major.empty() || error != std::errc() ||
+            end != number.data() + number.size() || stamp.number < 1) {
+            throw xml_.error_at(
+                e, "FerryRevision needs app, major and a revision number of 1 or more");
+        }
+        return stamp;
+    }
+
     void require_text(const pugi::xml_node& root, const pugi::xml_node& e, const char* name) {
         if (!e) {
             throw xml_.error_at(root, fmt::format("<Updates> has no {}", name));
@@ -505,6 +521,12 @@ std::string write_updates_xml(const RepositoryIndex& index) {
     w.element("ApplicationName", index.application_name);
     w.element("ApplicationVersion", index.application_version);
     w.element("Checksum", index.checksum ? "true" : "false");
+    if (index.revision) {
+        const std::string number = std::to_string(index.revision->number);
+        w.element(
+            "FerryRevision", "",
+            {{"app", index.revision->app}, {"major", index.revision->major}, {"number", number}});
+    }
     if (!index.repository_updates.empty()) {
         w.open("RepositoryUpdate");
         for (const RepositoryAction& action : index.repository_updates) {

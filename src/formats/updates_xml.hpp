@@ -58,10 +58,21 @@ struct RepositoryAction {
     bool operator==(const RepositoryAction&) const = default;
 };
 
+// Which market revision an index is: <FerryRevision app=".." major=".." number=".."/>. A market
+// writes it into every Updates.xml it serves, so that the repository itself says what was
+// published last, even if the process died before its catalog recorded it.
+struct RevisionStamp {
+    std::string app;
+    std::string major;
+    int number = 0;
+    bool operator==(const RevisionStamp&) const = default;
+};
+
 struct RepositoryIndex {
     std::string application_name = "{AnyApplication}";
     std::string application_version = "1.0.0";
-    bool checksum = true;  // <Checksum>: data archives have .sha1 sidecars
+    bool checksum = true;                   // <Checksum>: data archives have .sha1 sidecars
+    std::optional<RevisionStamp> revision;  // ferry's market revision, when a market wrote it
     std::vector<RepositoryAction> repository_updates;
     std::vector<PackageUpdate> packages;
     // United metadata: <SHA1> + <MetadataName> at the root; empty when absent.

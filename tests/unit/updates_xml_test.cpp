@@ -190,6 +190,17 @@ TEST(UpdatesXml, RoundTripKeepsEveryField) {
     }
 }
 
+TEST(UpdatesXml, RoundTripKeepsTheMarketRevision) {
+    RepositoryIndex index = component_meta_index();
+    index.revision = RevisionStamp{"com.acme.app", "2-lts", 7};
+    const std::string xml = write_updates_xml(index);
+    EXPECT_THAT(xml,
+                HasSubstr("<FerryRevision app=\"com.acme.app\" major=\"2-lts\" number=\"7\"/>"));
+    EXPECT_EQ(parse_updates_xml(xml, "Updates.xml").revision, index.revision);
+    EXPECT_FALSE(parse_updates_xml(write_updates_xml(component_meta_index()), "Updates.xml")
+                     .revision.has_value());
+}
+
 TEST(UpdatesXml, RoundTripKeepsSpecialText) {
     const RepositoryIndex back =
         parse_updates_xml(write_updates_xml(component_meta_index()), "Updates.xml");
@@ -424,6 +435,11 @@ INSTANTIATE_TEST_SUITE_P(
         // line 0: body is the whole document and the error is on its line 1.
         Rejection{"Malformed", "<Updates><ApplicationName>x</Updates>", 0, "malformed XML"},
         Rejection{"Empty", "", 0, "malformed XML: No document element found"},
+        Rejection{"RevisionWithoutNumber",
+                  "<Updates><ApplicationName>a</ApplicationName>"
+                  "<ApplicationVersion>1</ApplicationVersion>"
+                  "<FerryRevision app=\"a\" major=\"1\" number=\"x\"/></Updates>",
+                  0, "FerryRevision needs app, major and a revision number"},
         Rejection{"WrongRoot", "<Package/>", 0, "root element is <Package>, expected <Updates>"},
         Rejection{"NoApplicationName",
                   "<Updates><ApplicationVersion>1</ApplicationVersion>"
