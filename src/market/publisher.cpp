@@ -1,0 +1,362 @@
+#include "market/publisher.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <set>
+
+#include "core/error.hpp"
+#include "core/file_descriptor.hpp"
+#include "core/files.hpp"
+#include "core/hash.hpp"
+#include "core/version.hpp"
+#include "repo/repository_dir.hpp"
+
+namespace ferry::market {
+
+namespace {
+
+std::string join(const std::vector<std::string>& parts) {
+    std::string text;
+    for (const auto& part : parts) {
+        text += (text.empty() ? "" : ", ") + part;
+    }
+    return text;
+}
+
+// The files of the index that the market serves: every component's files and the united
+// metadata. Files of earlier versions are the market's own business (it keeps the previous
+// revision's), so the publisher's retained lists are not taken over.
+std::set<std::string> served_files(const formats::RepositoryIndex& index) {
+    std::set<std::string> files;
+    for (const auto& package : index.packages) {
+        for (auto& file : repo::component_files(package, index.checksum)) {
+            files.insert(std::move(file));
+        }
+    }
+    if (!index.metadata_name.empty()) {
+        files.insert(index.metadata_name);
+    }
+    return files;
+}
+
+std::optional<formats::RepositoryIndex> read_index(const fs::path& file) {
+    std::error_code ec;
+    if (!fs::exists(file, ec)) {
+        return std::nullopt;
+    }
+    return formats::parse_updates_xml(core::read_file(file), file.string());
+}
+
+bool same_file(const fs::path& a, const fs::path& b) {
+    struct stat sa {};
+    struct stat sb {};
+    return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_ino == sb.st_ino &&
+           sa.st_dev == sb.st_dev;
+}
+
+// Puts a hard link to the blob at target, replacing what is there atomically.
+void link_blob(const fs::path& blob, const fs::path& target) {
+    if (same_file(blob, target)) {
+        return;
+    }
+    std::error_code ec;
+    fs::create_directories(target.parent_path(), ec);
+    const fs::path temporary = core::temporary_sibling(target);
+    if (::link(blob.c_str(), temporary.c_str()) != 0 ||
+        ::rename(temporary.c_str(), target.c_str()) != 0) {
+        const std::string cause = errno_text(errno);
+        ::unlink(temporary.c_str());
+        throw Error::format("cannot place {} in the repository: {}", target.string(), cause);
+    }
+}
+
+// Removes files of dir that neither index needs, and the directories this empties.
+void remove_unreferenced(const fs::path& dir, const std::set<std::string>& keep) {
+    std::vector<fs::path> files;
+    std::vector<fs::path> dirs;
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(dir, ec);
+         it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        const std::string relative = it->path().lexically_relative(dir).generic_string();
+        if (it->is_directory(ec) && !it->is_symlink(ec)) {
+            dirs.push_back(it->path());
+        } else if (relative != "Updates.xml" && keep.count(relative) == 0) {
+            files.push_back(it->path());
+        }
+    }
+    for (const auto& file : files) {
+        fs::remove(file, ec);
+    }
+    std::sort(dirs.rbegin(), dirs.rend());
+    for (const auto& sub : dirs) {
+        ::rmdir(sub.c_str());  // only when empty
+    }
+}
+
+std::vector<RevisionComponent> components_of(const formats::RepositoryIndex& index,
+                                             const std::map<std::string, std::string>& files) {
+    std::vector<RevisionComponent> components;
+    for (const auto& package : index.packages) {
+        components.push_back({package.component.name, package.component.version,
+                              component_digest(package, index.checksum, files)});
+    }
+    std::sort(components.begin(), components.end(),
+              [](const auto& a, const auto& b) { return a.name < b.name; });
+    return components;
+}
+
+}  // namespace
+
+std::string component_digest(const formats::PackageUpdate& package, bool checksum,
+                             const std::map<std::string, std::string>& files) {
+    // The description without what changes on every build or belongs to the files.
+    formats::RepositoryIndex one;
+    formats::PackageUpdate& p = one.packages.emplace_back(package);
+    p.component.version = "-";
+    p.component.release_date = "-";
+    p.archives.clear();
+    p.meta_archive.reset();
+    p.retained.clear();
+    p.meta_sha1.clear();
+    p.compressed_size = 0;
+    p.uncompressed_size = 0;
+    core::Hasher hasher(core::HashKind::sha256);
+    hasher.update(formats::write_updates_xml(one));
+    const std::string prefix = package.component.name + "/" + package.component.version;
+    for (const std::string& path : repo::component_files(package, checksum)) {
+        auto found = files.find(path);
+        const std::string name = path.starts_with(prefix) ? path.substr(prefix.size()) : path;
+        hasher.update(name + " " + (found != files.end() ? found->second : "?") + "\n");
+    }
+    return hasher.hex_digest();
+}
+
+RepositoryFiles read_repository_files(const fs::path& dir) {
+    RepositoryFiles result;
+    const fs::path index_file = dir / "Updates.xml";
+    result.updates_xml = core::read_file(index_file);
+    const auto index = formats::parse_updates_xml(result.updates_xml, index_file.string());
+    for (const std::string& path : served_files(index)) {
+        if (!repo::is_safe_relative_path(path)) {
+            throw Error::format("{}: the file name \"{}\" leads outside the repository",
+                                index_file.string(), path);
+        }
+        const core::FileDigest digest =
+            with_context(fmt::format("reading the repository {}", dir.string()),
+                         [&] { return core::digest_file(dir / path); });
+        result.files.push_back({path, digest.sha256, digest.size});
+    }
+    return result;
+}
+
+void store_blob(const DataDir& data, const fs::path& file, const PublishedFile& announced) {
+    BlobWriter writer(data, announced.sha256, announced.size);
+    core::FileDescriptor fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) {
+        throw Error::format("{}: cannot open: {}", file.string(), errno_text(errno));
+    }
+    char buffer[1 << 16];
+    for (ssize_t n; (n = ::read(fd.get(), buffer, sizeof buffer)) != 0;) {
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            throw Error::format("{}: read error: {}", file.string(), errno_text(errno));
+        }
+        writer.write(buffer, static_cast<std::size_t>(n));
+    }
+    writer.finish();
+}
+
+std::vector<std::string> missing_blobs(const DataDir& data,
+                                       const std::vector<PublishedFile>& files) {
+    std::vector<std::string> missing;
+    std::set<std::string> seen;
+    for (const auto& file : files) {
+        if (seen.insert(file.sha256).second && !data.has_blob(file.sha256, file.size)) {
+            missing.push_back(file.sha256);
+        }
+    }
+    return missing;
+}
+
+std::mutex& Publisher::lock_for(const std::string& app_key) {
+    std::lock_guard lock(locks_mutex_);
+    return locks_[app_key];
+}
+
+PublishResult Publisher::publish(const PublishRequest& request) {
+    const std::string& key = request.app.key;
+    const std::string& major = request.major;
+    if (!is_valid_key(key)) {
+        throw PublishError(400, fmt::format("\"{}\" is not a valid app key (letters, digits, "
+                                            "'.', '_' and '-', starting with a letter or digit)",
+                                            key));
+    }
+    if (!is_valid_key(major)) {
+        throw PublishError(400, fmt::format("\"{}\" is not a valid major version (letters, "
+                                            "digits, '.', '_' and '-'; no path characters)",
+                                            major));
+    }
+    const std::string what = key + "@" + major;
+    formats::RepositoryIndex index;
+    try {
+        index = formats::parse_updates_xml(request.updates_xml, what + ": Updates.xml");
+    } catch (const Error& e) {
+        throw PublishError(400, e.what());
+    }
+    std::map<std::string, std::string> shas;  // path -> SHA-256
+    std::map<std::string, const PublishedFile*> announced;
+    for (const PublishedFile& file : request.files) {
+        if (!repo::is_safe_relative_path(file.path) || file.path == "Updates.xml") {
+            throw PublishError(
+                400, fmt::format("{}: the file name \"{}\" is not allowed", what, file.path));
+        }
+        if (!is_blob_name(file.sha256)) {
+            throw PublishError(
+                400, fmt::format("{}: {}: \"{}\" is not a SHA-256", what, file.path, file.sha256));
+        }
+        if (!announced.emplace(file.path, &file).second) {
+            throw PublishError(400, fmt::format("{}: {} is announced twice", what, file.path));
+        }
+        shas[file.path] = file.sha256;
+    }
+    const std::set<std::string> needed = served_files(index);
+    std::vector<std::string> absent;
+    std::vector<std::string> not_uploaded;
+    for (const std::string& path : needed) {
+        auto file = announced.find(path);
+        if (file == announced.end()) {
+            absent.push_back(path);
+        } else if (!data_.has_blob(file->second->sha256, file->second->size)) {
+            not_uploaded.push_back(fmt::format("{} ({})", path, file->second->sha256));
+        }
+    }
+    if (!absent.empty()) {
+        throw PublishError(422, fmt::format("{}: the index needs files that were not announced: "
+                                            "{}",
+                                            what, join(absent)));
+    }
+    if (!not_uploaded.empty()) {
+        throw PublishError(422, fmt::format("{}: these files were not uploaded (or not with the "
+                                            "announced size): {}",
+                                            what, join(not_uploaded)));
+    }
+    std::vector<RevisionComponent> components = components_of(index, shas);
+
+    std::lock_guard serialised(lock_for(key));
+    const std::optional<Major> current = catalog_.find_major(key, major);
+    const int latest = current ? current->latest_revision : 0;
+    const std::optional<Revision> previous =
+        latest > 0 ? catalog_.find_revision(key, major, latest) : std::nullopt;
+    PublishResult result;
+    std::vector<std::string> not_raised;
+    for (const RevisionComponent& component : components) {
+        const RevisionComponent* before = nullptr;
+        if (previous) {
+            auto found = std::find_if(previous->components.begin(), previous->components.end(),
+                                      [&](const auto& c) { return c.name == component.name; });
+            before = found != previous->components.end() ? &*found : nullptr;
+        }
+        if (before == nullptr || before->content_sha256 != component.content_sha256 ||
+            before->version != component.version) {
+            result.changed.push_back(component.name);
+        } else {
+            result.unchanged_components.push_back(component.name);
+        }
+        if (before != nullptr && before->content_sha256 != component.content_sha256 &&
+            core::compare_versions(component.version, before->version) <= 0) {
+            not_raised.push_back(fmt::format("{} (published {}, now {})", component.name,
+                                             before->version, component.version));
+        }
+    }
+    if (!not_raised.empty()) {
+        throw PublishError(
+            422, fmt::format("{}: these components changed but their versions did not grow: {}; "
+                             "raise their Version in package.xml or publish with --bump",
+                             what, join(not_raised)));
+    }
+    App app = request.app;
+    if (const auto existing = catalog_.find_app(key)) {
+        app.created_at = existing->created_at;
+        app.source = existing->source;
+        app.upstream_url = existing->upstream_url;
+    }
+    catalog_.save_app(app);
+    if (previous && previous->components == components) {
+        result.unchanged = true;
+        result.revision = *previous;
+        result.unchanged_components.clear();
+        for (const auto& component : components) {
+            result.unchanged_components.push_back(component.name);
+        }
+        result.changed.clear();
+        return result;
+    }
+
+    // The files first, Updates.xml last: a reader sees the old revision or the new one.
+    const fs::path dir = data_.repository(key, major);
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) {
+        throw Error::format("{}: cannot create: {}", dir.string(), ec.message());
+    }
+    const std::optional<formats::RepositoryIndex> old_index = read_index(dir / "Updates.xml");
+    for (const std::string& path : needed) {
+        link_blob(data_.blob(shas.at(path)), dir / path);
+    }
+    Revision revision{key, major, latest + 1, request.notes, "", components};
+    index.revision = formats::RevisionStamp{key, major, revision.number};
+    for (auto& package : index.packages) {
+        package.retained.clear();
+    }
+    index.retained_metadata.clear();
+    core::write_file_atomic(dir / "Updates.xml", formats::write_updates_xml(index));
+    try {
+        catalog_.commit_revision(revision);
+    } catch (const ConflictError& e) {
+        throw PublishError(409, e.what());
+    }
+    // The previous revision's files stay, for clients that still hold its Updates.xml.
+    std::set<std::string> keep = needed;
+    if (old_index) {
+        const std::set<std::string> old_files = served_files(*old_index);
+        keep.insert(old_files.begin(), old_files.end());
+    }
+    remove_unreferenced(dir, keep);
+    result.revision = *catalog_.find_revision(key, major, revision.number);
+    return result;
+}
+
+int Publisher::reconcile() {
+    int recorded = 0;
+    std::error_code ec;
+    for (const auto& app_dir : fs::directory_iterator(data_.repositories(), ec)) {
+        for (const auto& major_dir : fs::directory_iterator(app_dir.path(), ec)) {
+            const auto index = read_index(major_dir.path() / "Updates.xml");
+            if (!index || !index->revision) {
+                continue;
+            }
+            const formats::RevisionStamp& stamp = *index->revision;
+            const auto major = catalog_.find_major(stamp.app, stamp.major);
+            const int latest = major ? major->latest_revision : 0;
+            if (stamp.number != latest + 1 || !catalog_.find_app(stamp.app)) {
+                continue;
+            }
+            std::map<std::string, std::string> shas;
+            for (const std::string& path : served_files(*index)) {
+                shas[path] = core::digest_file(major_dir.path() / path).sha256;
+            }
+            catalog_.commit_revision({stamp.app, stamp.major, latest + 1,
+                                      "recorded after an interrupted publish", "",
+                                      components_of(*index, shas)});
+            ++recorded;
+        }
+    }
+    return recorded;
+}
+
+}  // namespace ferry::market
