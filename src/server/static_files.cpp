@@ -51,8 +51,8 @@ std::optional<std::time_t> parse_http_date(const std::string& text) {
     char day[4] = {};
     char month[4] = {};
     std::tm t{};
-    if (std::sscanf(text.c_str(), "%3s %d %3s %d %d:%d:%d GMT", day, &t.tm_mday, month, &t.tm_year,
-                    &t.tm_hour, &t.tm_min, &t.tm_sec) != 7) {
+    if (std::sscanf(text.c_str(), "%3[A-Za-z], %d %3s %d %d:%d:%d GMT", day, &t.tm_mday, month,
+                    &t.tm_year, &t.tm_hour, &t.tm_min, &t.tm_sec) != 7) {
         return std::nullopt;
     }
     auto found = std::find_if(month_names.begin(), month_names.end(),
@@ -215,7 +215,10 @@ class StaticHandler {
         // here. The Request is httplib's own non-const object, so clearing it is well defined.
         const_cast<httplib::Request&>(req).ranges.clear();
 
-        const std::string rel = req.matches[1];
+        std::string rel = req.matches[1];
+        // "dir/" names the directory, answered like "dir" (404), not as a malformed path.
+        if (rel.size() > 1 && rel.back() == '/')
+            rel.pop_back();
         if (!safe_relative(rel)) {
             send_error(res, 403, "the path is not allowed");
             return;
