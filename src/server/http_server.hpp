@@ -35,6 +35,8 @@ class HttpServer {
     // Binds and listens on host:port (connections queue until run()); a port that cannot be
     // bound or a certificate that cannot be loaded throws ferry::Error naming it and the cause.
     explicit HttpServer(ServerOptions options);
+    // Closes the listening socket when run() never ran; a running server must be stopped and
+    // its run() returned first.
     ~HttpServer();
     HttpServer(const HttpServer&) = delete;
     HttpServer& operator=(const HttpServer&) = delete;
@@ -64,9 +66,11 @@ class HttpServer {
     // until the requests in flight are done; safe from any thread but a handler's.
     // Idle keep-alive connections hold run() up to httplib's keep-alive timeout (5 s).
     void stop();
+    // True from the moment stop() is called (for a health check to report the drain).
+    bool stopping() const { return stopping_; }
 
     // Makes the signals (SIGTERM, SIGINT) stop this server gracefully: the handler only sets a
-    // flag, which the listening thread polls every 100 ms.
+    // flag (one for the process), which the listening thread polls every 100 ms.
     void stop_on_signals(std::initializer_list<int> signals);
 
   private:

@@ -436,6 +436,42 @@ TEST_F(ServerHttp, StopLetsADownloadInFlightFinishAndEndsRun) {
     EXPECT_FALSE(after.Get("/repo/big.7z"));
 }
 
+TEST_F(ServerHttp, RequestsArrivingWhileStoppingGet503) {
+    const auto content = random_bytes(8u << 20, 12);
+    write_text(root_.path() / "big.7z", content);
+    start();
+    std::promise<void> first_bytes;
+    std::promise<void> release;
+    std::shared_future<void> released = release.get_future().share();
+    std::string body;
+    std::thread reader([&] {
+        httplib::Client client("127.0.0.1", port());
+        client.Get("/repo/big.7z", [&](const char* data, std::size_t n) {
+            if (body.empty()) {
+                first_bytes.set_value();
+                released.wait();  // the server's writes block on the full socket meanwhile
+            }
+            body.append(data, n);
+            return true;
+        });
+    });
+    first_bytes.get_future().wait();
+    auto stopped = std::async(std::launch::async, [this] { server_->stop(); });
+    while (!server_->stopping())
+        std::this_thread::yield();
+    const auto late = raw_get(port(), "/repo/big.7z");
+    EXPECT_EQ(late.status, 503);
+    EXPECT_NE(late.head.find("Connection: close"), std::string::npos) << late.head;
+    EXPECT_EQ(nlohmann::json::parse(late.body)["error"]["status"], 503);
+    EXPECT_EQ(stopped.wait_for(std::chrono::seconds(0)), std::future_status::timeout)
+        << "stop() waits for the download in flight";
+    release.set_value();
+    reader.join();
+    stopped.get();
+    runner_.join();
+    EXPECT_TRUE(body == content) << "received " << body.size();
+}
+
 TEST_F(ServerHttp, BindingAnOccupiedPortNamesItAndTheCause) {
     start();
     ServerOptions options;
