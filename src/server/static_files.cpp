@@ -1,0 +1,368 @@
+// Static files for `ferry serve`. httplib 0.11 does not clamp a Range to the file size (it asks
+// the content provider for bytes past the end) and does not compress responses with a content
+// provider of known length, so ranges are answered here and httplib's own range handling is
+// switched off per request; small XML/JSON bodies are handed over whole for httplib to gzip.
+#include "server/static_files.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <memory>
+#include <optional>
+#include <regex>
+#include <string_view>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/file_descriptor.hpp"
+#include "server/http_server.hpp"
+
+namespace ferry::server {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::size_t chunk_size = 64 * 1024;
+// Compressible files up to this size are read into memory so that httplib can gzip them.
+constexpr std::uint64_t max_compressed_size = 16u << 20;
+
+constexpr std::array<const char*, 7> day_names = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+constexpr std::array<const char*, 12> month_names = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+// RFC 7231 IMF-fixdate, spelled out by hand so that the locale cannot change it.
+std::string http_date(std::time_t time) {
+    std::tm t{};
+    ::gmtime_r(&time, &t);
+    return fmt::format("{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT", day_names.at(t.tm_wday),
+                       t.tm_mday, month_names.at(t.tm_mon), t.tm_year + 1900, t.tm_hour, t.tm_min,
+                       t.tm_sec);
+}
+
+std::optional<std::time_t> parse_http_date(const std::string& text) {
+    char day[4] = {};
+    char month[4] = {};
+    std::tm t{};
+    if (std::sscanf(text.c_str(), "%3[A-Za-z], %d %3s %d %d:%d:%d GMT", day, &t.tm_mday, month,
+                    &t.tm_year, &t.tm_hour, &t.tm_min, &t.tm_sec) != 7) {
+        return std::nullopt;
+    }
+    auto found = std::find_if(month_names.begin(), month_names.end(),
+                              [&](const char* name) { return std::string_view(name) == month; });
+    if (found == month_names.end())
+        return std::nullopt;
+    t.tm_mon = static_cast<int>(found - month_names.begin());
+    t.tm_year -= 1900;
+    return ::timegm(&t);
+}
+
+std::string_view trim(std::string_view text) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
+        text.remove_prefix(1);
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
+        text.remove_suffix(1);
+    return text;
+}
+
+std::string_view opaque_tag(std::string_view tag) {
+    return tag.starts_with("W/") ? tag.substr(2) : tag;
+}
+
+// If-None-Match compares weakly: "W/" is ignored on both sides.
+bool none_match_hits(std::string_view header, std::string_view etag) {
+    while (!header.empty()) {
+        auto comma = header.find(',');
+        auto item = trim(header.substr(0, comma));
+        if (item == "*" || (!item.empty() && opaque_tag(item) == opaque_tag(etag)))
+            return true;
+        if (comma == std::string_view::npos)
+            break;
+        header.remove_prefix(comma + 1);
+    }
+    return false;
+}
+
+std::optional<std::uint64_t> parse_number(std::string_view text) {
+    std::uint64_t value = 0;
+    if (text.empty())
+        return std::nullopt;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size())
+        return std::nullopt;
+    return value;
+}
+
+struct ByteRange {
+    enum Kind { whole, part, unsatisfiable } kind = whole;
+    std::uint64_t first = 0;
+    std::uint64_t last = 0;
+};
+
+// One range of "bytes=a-b", "bytes=a-" or "bytes=-n". Anything else (several ranges, other
+// units, bad syntax) is ignored and the whole file sent, as RFC 7233 allows.
+ByteRange parse_range(std::string_view header, std::uint64_t size) {
+    header = trim(header);
+    if (!header.starts_with("bytes="))
+        return {};
+    auto spec = trim(header.substr(6));
+    auto dash = spec.find('-');
+    if (spec.find(',') != std::string_view::npos || dash == std::string_view::npos)
+        return {};
+    auto from = trim(spec.substr(0, dash));
+    auto to = trim(spec.substr(dash + 1));
+    if (from.empty()) {
+        auto suffix = parse_number(to);
+        if (!suffix)
+            return {};
+        if (*suffix == 0 || size == 0)
+            return {ByteRange::unsatisfiable};
+        return {ByteRange::part, size - std::min(*suffix, size), size - 1};
+    }
+    auto first = parse_number(from);
+    auto last = to.empty() ? std::optional<std::uint64_t>(UINT64_MAX) : parse_number(to);
+    if (!first || !last || *last < *first)
+        return {};
+    if (*first >= size)
+        return {ByteRange::unsatisfiable};
+    return {ByteRange::part, *first, std::min(*last, size - 1)};
+}
+
+std::string content_type_of(const fs::path& path) {
+    const std::string ext = path.extension().string();
+    if (ext == ".xml")
+        return "application/xml";
+    if (ext == ".json")
+        return "application/json";
+    if (ext == ".7z")
+        return "application/x-7z-compressed";
+    if (ext == ".sha1")
+        return "text/plain";
+    return "application/octet-stream";
+}
+
+bool compressible(const std::string& content_type) {
+    return content_type == "application/xml" || content_type == "application/json";
+}
+
+// The same test httplib makes before compressing a body (it offers br and gzip).
+bool accepts_compression(const httplib::Request& req) {
+    const auto accept = req.get_header_value("Accept-Encoding");
+    return accept.find("gzip") != std::string::npos || accept.find("br") != std::string::npos;
+}
+
+// "", ".", ".." and NUL components are refused before the file system is asked anything.
+bool safe_relative(std::string_view rel) {
+    if (rel.empty() || rel.front() == '/' || rel.find('\0') != std::string_view::npos) {
+        return false;
+    }
+    while (true) {
+        auto slash = rel.find('/');
+        auto part = rel.substr(0, slash);
+        if (part.empty() || part == "." || part == "..")
+            return false;
+        if (slash == std::string_view::npos)
+            return true;
+        rel.remove_prefix(slash + 1);
+    }
+}
+
+std::string regex_escape(const std::string& text) {
+    static const std::string special = R"(\^$.|?*+()[]{})";
+    std::string out;
+    for (char c : text) {
+        if (special.find(c) != std::string::npos)
+            out += '\\';
+        out += c;
+    }
+    return out;
+}
+
+struct OpenFile {
+    core::FileDescriptor fd;
+    std::vector<char> buffer;
+};
+
+// The file's bytes [offset, offset + length) into buffer; false on a read error or early end
+// (the file shrank), which makes httplib drop the connection rather than send short data.
+bool read_at(int fd, char* buffer, std::size_t length, std::uint64_t offset) {
+    while (length > 0) {
+        ssize_t got = ::pread(fd, buffer, length, static_cast<off_t>(offset));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return false;
+        buffer += got;
+        length -= static_cast<std::size_t>(got);
+        offset += static_cast<std::uint64_t>(got);
+    }
+    return true;
+}
+
+class StaticHandler {
+  public:
+    explicit StaticHandler(fs::path root) : root_(std::move(root)) {}
+
+    void operator()(const httplib::Request& req, httplib::Response& res) const {
+        // httplib would apply req.ranges to the response again, unclamped; ranges are answered
+        // here. The Request is httplib's own non-const object, so clearing it is well defined.
+        const_cast<httplib::Request&>(req).ranges.clear();
+
+        std::string rel = req.matches[1];
+        // "dir/" names the directory, answered like "dir" (404), not as a malformed path.
+        if (rel.size() > 1 && rel.back() == '/')
+            rel.pop_back();
+        if (!safe_relative(rel)) {
+            send_error(res, 403, "the path is not allowed");
+            return;
+        }
+        auto file = open(rel);
+        struct stat st {};
+        if (!file || ::fstat(file->fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+            send_error(res, 404, fmt::format("{} not found", req.path));
+            return;
+        }
+        const auto size = static_cast<std::uint64_t>(st.st_size);
+        const std::uint64_t mtime_ns =
+            static_cast<std::uint64_t>(st.st_mtim.tv_sec) * 1'000'000'000u +
+            static_cast<std::uint64_t>(st.st_mtim.tv_nsec);
+        const std::string strong_etag = fmt::format("\"{:x}-{:x}-{:x}\"", size, mtime_ns,
+                                                    static_cast<std::uint64_t>(st.st_ino));
+        const std::string content_type = content_type_of(rel);
+        const bool has_range = req.has_header("Range");
+        const bool compress = compressible(content_type) && !has_range &&
+                              size <= max_compressed_size && accepts_compression(req);
+        // A gzipped body is another representation: its tag is weak, like nginx's.
+        const std::string etag = compress ? "W/" + strong_etag : strong_etag;
+
+        res.set_header("ETag", etag);
+        res.set_header("Last-Modified", http_date(st.st_mtim.tv_sec));
+        res.set_header("Accept-Ranges", "bytes");
+        if (compressible(content_type))
+            res.set_header("Vary", "Accept-Encoding");
+
+        if (req.has_header("If-None-Match")) {
+            if (none_match_hits(req.get_header_value("If-None-Match"), etag)) {
+                res.status = 304;
+                return;
+            }
+        } else if (req.has_header("If-Modified-Since")) {
+            auto since = parse_http_date(req.get_header_value("If-Modified-Since"));
+            if (since && st.st_mtim.tv_sec <= *since) {
+                res.status = 304;
+                return;
+            }
+        }
+
+        ByteRange range;
+        if (has_range && req.method == "GET" && range_allowed(req, strong_etag, st)) {
+            range = parse_range(req.get_header_value("Range"), size);
+        }
+        if (range.kind == ByteRange::unsatisfiable) {
+            res.set_header("Content-Range", fmt::format("bytes */{}", size));
+            send_error(res, 416, fmt::format("the range is outside {} ({} bytes)", req.path, size));
+            return;
+        }
+
+        if (compress) {
+            std::string body(size, '\0');
+            if (!read_at(file->fd.get(), body.data(), body.size(), 0)) {
+                send_error(res, 500, fmt::format("cannot read {}", req.path));
+                return;
+            }
+            res.status = 200;
+            res.set_content(std::move(body), content_type);
+            return;
+        }
+
+        std::uint64_t first = 0;
+        std::uint64_t length = size;
+        res.status = 200;
+        if (range.kind == ByteRange::part) {
+            first = range.first;
+            length = range.last - range.first + 1;
+            res.status = 206;
+            res.set_header("Content-Range",
+                           fmt::format("bytes {}-{}/{}", range.first, range.last, size));
+        }
+        if (length == 0) {
+            res.set_content("", content_type);
+            return;
+        }
+        file->buffer.resize(chunk_size);
+        res.set_content_provider(
+            static_cast<std::size_t>(length), content_type,
+            [file, first](std::size_t offset, std::size_t wanted, httplib::DataSink& sink) {
+                const std::size_t n = std::min(wanted, file->buffer.size());
+                if (!read_at(file->fd.get(), file->buffer.data(), n, first + offset))
+                    return false;
+                return sink.write(file->buffer.data(), n);
+            });
+    }
+
+  private:
+    // The file under root, or nothing when it is missing or resolves (through symlinks) to a
+    // place outside root.
+    std::shared_ptr<OpenFile> open(const std::string& rel) const {
+        const fs::path candidate = root_ / rel;
+        std::unique_ptr<char, decltype(&std::free)> real(::realpath(candidate.c_str(), nullptr),
+                                                         &std::free);
+        if (!real)
+            return nullptr;
+        const std::string_view resolved(real.get());
+        const std::string& base = root_.native();
+        if (!resolved.starts_with(base) ||
+            (resolved.size() > base.size() && base != "/" && resolved[base.size()] != '/')) {
+            return nullptr;
+        }
+        // O_NOFOLLOW: the resolved path has no symlinks left; one appearing since is refused.
+        core::FileDescriptor fd(::open(real.get(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+        if (fd.get() < 0)
+            return nullptr;
+        auto file = std::make_shared<OpenFile>();
+        file->fd = std::move(fd);
+        return file;
+    }
+
+    // If-Range: the range applies only to the representation the client has part of, named by
+    // its strong ETag or its exact Last-Modified date.
+    static bool range_allowed(const httplib::Request& req, const std::string& strong_etag,
+                              const struct stat& st) {
+        if (!req.has_header("If-Range"))
+            return true;
+        const std::string value(trim(req.get_header_value("If-Range")));
+        if (value.starts_with("\"") || value.starts_with("W/"))
+            return value == strong_etag;
+        auto date = parse_http_date(value);
+        return date && *date == st.st_mtim.tv_sec;
+    }
+
+    fs::path root_;
+};
+
+}  // namespace
+
+void serve_static(httplib::Server& server, const std::string& url_prefix, const fs::path& root) {
+    std::error_code ec;
+    fs::path real = fs::canonical(root, ec);
+    if (ec) {
+        throw Error::format("cannot serve {}: {}", root.string(), ec.message());
+    }
+    if (!fs::is_directory(real)) {
+        throw Error::format("cannot serve {}: not a directory", root.string());
+    }
+    std::string prefix = url_prefix;
+    while (!prefix.empty() && prefix.back() == '/')
+        prefix.pop_back();
+    // httplib routes HEAD to the GET handlers and leaves the body out itself.
+    server.Get(regex_escape(prefix) + "/(.*)", StaticHandler(std::move(real)));
+}
+
+}  // namespace ferry::server

@@ -1,0 +1,558 @@
+// The server core of `ferry serve` on loopback: static files streamed with validators,
+// conditional and Range requests, gzip, path safety, concurrency, graceful stop, bind errors,
+// HTTPS and the request log, checked with httplib's client, raw sockets and the Downloader.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "core/file_descriptor.hpp"
+#include "core/files.hpp"
+#include "net/downloader.hpp"
+#include "server/http_server.hpp"
+#include "server/static_files.hpp"
+#include "support/test_support.hpp"
+
+namespace ferry::server {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::error_of;
+using testing::random_bytes;
+using testing::read_text;
+using testing::write_text;
+
+net::DownloadOptions quick_options() {
+    net::DownloadOptions options;
+    options.retry = net::RetryPolicy{1, std::chrono::milliseconds(1), std::chrono::milliseconds(5)};
+    return options;
+}
+
+// Peak resident memory of this process (server and client alike), in bytes.
+std::uint64_t peak_rss() {
+    std::ifstream status("/proc/self/status");
+    for (std::string line; std::getline(status, line);) {
+        if (line.starts_with("VmHWM:"))
+            return std::stoull(line.substr(6)) * 1024;
+    }
+    ADD_FAILURE() << "no VmHWM in /proc/self/status";
+    return 0;
+}
+
+struct RawResponse {
+    int status = 0;
+    std::string head;
+    std::string body;
+};
+
+// The request target sent byte for byte, which HTTP clients would normalise or re-encode.
+RawResponse raw_get(int port, const std::string& target) {
+    core::FileDescriptor sock(::socket(AF_INET, SOCK_STREAM, 0));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        ADD_FAILURE() << "cannot connect to port " << port;
+        return {};
+    }
+    const std::string request =
+        "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    EXPECT_EQ(::write(sock.get(), request.data(), request.size()),
+              static_cast<ssize_t>(request.size()));
+    std::string all;
+    char buffer[4096];
+    for (ssize_t got; (got = ::read(sock.get(), buffer, sizeof buffer)) > 0;) {
+        all.append(buffer, static_cast<std::size_t>(got));
+    }
+    RawResponse response;
+    const auto end = all.find("\r\n\r\n");
+    if (all.size() > 12 && end != std::string::npos) {
+        response.status = std::stoi(all.substr(9, 3));
+        response.head = all.substr(0, end);
+        response.body = all.substr(end + 4);
+    }
+    return response;
+}
+
+class ServerHttp : public ::testing::Test {
+  protected:
+    void start(ServerOptions options = {}) {
+        server_ = std::make_unique<HttpServer>(std::move(options));
+        serve_static(server_->routes(), "/repo", root_.path());
+        runner_ = std::thread([this] { server_->run(); });
+    }
+    void stop() {
+        if (server_)
+            server_->stop();
+        if (runner_.joinable())
+            runner_.join();
+    }
+    void TearDown() override { stop(); }
+
+    std::string url(const std::string& path) const { return server_->url() + "/repo/" + path; }
+    int port() const { return server_->port(); }
+
+    core::ScratchDir root_;
+    core::ScratchDir out_;
+    std::unique_ptr<HttpServer> server_;
+    std::thread runner_;
+};
+
+TEST_F(ServerHttp, ALargeFileRoundTripsWithoutBeingHeldInMemory) {
+    constexpr std::size_t size = 20u << 20;
+    write_text(root_.path() / "big.7z", random_bytes(size, 1));
+    start();
+    const std::uint64_t before = peak_rss();
+    const auto result =
+        net::Downloader(quick_options()).download(url("big.7z"), out_.path() / "big.7z");
+    const std::uint64_t after = peak_rss();
+    EXPECT_EQ(result.http_status, 200);
+    EXPECT_EQ(result.size, size);
+    EXPECT_LT(after, before + (16u << 20)) << "peak memory grew by " << (after - before);
+    EXPECT_TRUE(read_text(out_.path() / "big.7z") == read_text(root_.path() / "big.7z"));
+}
+
+TEST_F(ServerHttp, HeadAnswersTheHeadersWithoutTheBody) {
+    write_text(root_.path() / "a/Updates.xml", "<Updates/>");
+    write_text(root_.path() / "a/x.7z.sha1", "abc");
+    start();
+    httplib::Client client("127.0.0.1", port());
+    const auto res = client.Head("/repo/a/x.7z.sha1");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200);
+    EXPECT_TRUE(res->body.empty());
+    EXPECT_EQ(res->get_header_value("Content-Length"), "3");
+    EXPECT_EQ(res->get_header_value("Content-Type"), "text/plain");
+    EXPECT_EQ(res->get_header_value("Accept-Ranges"), "bytes");
+    EXPECT_TRUE(res->has_header("ETag"));
+    EXPECT_TRUE(res->has_header("Last-Modified"));
+    const auto get = client.Get("/repo/a/Updates.xml", {{"Accept-Encoding", "identity"}});
+    ASSERT_TRUE(get);
+    EXPECT_EQ(get->body, "<Updates/>");
+    EXPECT_EQ(get->get_header_value("Content-Type"), "application/xml");
+}
+
+TEST_F(ServerHttp, MissingFilesAndDirectoriesAre404WithAJsonError) {
+    write_text(root_.path() / "dir/file.json", "{}");
+    start();
+    httplib::Client client("127.0.0.1", port());
+    for (const std::string path : {"/repo/missing.xml", "/repo/dir", "/repo/dir/", "/elsewhere"}) {
+        const auto res = client.Get(path);
+        ASSERT_TRUE(res) << path;
+        EXPECT_EQ(res->status, 404) << path;
+        EXPECT_EQ(res->get_header_value("Content-Type"), "application/json") << path;
+        const auto body = nlohmann::json::parse(res->body);
+        EXPECT_EQ(body["error"]["status"], 404) << path;
+        EXPECT_FALSE(body["error"]["message"].get<std::string>().empty()) << path;
+    }
+}
+
+TEST_F(ServerHttp, PathsLeadingOutOfTheRootAreNotServed) {
+    const std::string secret = "secret outside the repository";
+    write_text(out_.path() / "secret.txt", secret);
+    write_text(root_.path() / "inside.txt", "inside");
+    fs::create_symlink(out_.path() / "secret.txt", root_.path() / "link.txt");
+    fs::create_directory_symlink(out_.path(), root_.path() / "outdir");
+    fs::create_symlink(root_.path() / "inside.txt", root_.path() / "alias.txt");
+    start();
+    const std::string out = out_.path().filename().string();
+    for (const std::string& target : std::vector<std::string>{
+             "/repo/../" + out + "/secret.txt", "/repo/%2e%2e/" + out + "/secret.txt",
+             "/repo/%2E%2E%2F" + out + "%2Fsecret.txt", "/repo/..%2f" + out + "%2fsecret.txt",
+             "/repo/./../" + out + "/secret.txt",
+             "/repo//" + out_.path().relative_path().string() + "/secret.txt", "/repo/link.txt",
+             "/repo/outdir/secret.txt", "/repo/inside.txt%00.xml"}) {
+        const auto res = raw_get(port(), target);
+        EXPECT_TRUE(res.status == 403 || res.status == 404) << target << ": " << res.status;
+        EXPECT_EQ(res.body.find(secret), std::string::npos) << target;
+    }
+    // Symlinks that stay inside are followed.
+    EXPECT_EQ(raw_get(port(), "/repo/alias.txt").body, "inside");
+}
+
+TEST_F(ServerHttp, AMatchingETagAnswers304) {
+    write_text(root_.path() / "pkg.7z", random_bytes(1000, 2));
+    start();
+    httplib::Client client("127.0.0.1", port());
+    const auto first = client.Get("/repo/pkg.7z");
+    ASSERT_TRUE(first);
+    const std::string etag = first->get_header_value("ETag");
+    ASSERT_TRUE(etag.starts_with("\"")) << "a strong ETag: " << etag;
+    for (const std::string& header :
+         std::vector<std::string>{etag, "\"other\", " + etag, std::string("*")}) {
+        const auto res = client.Get("/repo/pkg.7z", {{"If-None-Match", header}});
+        ASSERT_TRUE(res);
+        EXPECT_EQ(res->status, 304) << header;
+        EXPECT_TRUE(res->body.empty());
+        EXPECT_EQ(res->get_header_value("ETag"), etag);
+    }
+    const auto other = client.Get("/repo/pkg.7z", {{"If-None-Match", "\"other\""}});
+    ASSERT_TRUE(other);
+    EXPECT_EQ(other->status, 200);
+    EXPECT_EQ(other->body.size(), 1000u);
+
+    // A changed file has another ETag.
+    write_text(root_.path() / "pkg.7z", random_bytes(1001, 3));
+    const auto changed = client.Get("/repo/pkg.7z", {{"If-None-Match", etag}});
+    ASSERT_TRUE(changed);
+    EXPECT_EQ(changed->status, 200);
+    EXPECT_NE(changed->get_header_value("ETag"), etag);
+}
+
+TEST_F(ServerHttp, IfModifiedSinceAnswers304UnlessTheFileIsNewer) {
+    const fs::path file = root_.path() / "Updates.xml";
+    write_text(file, "<Updates/>");
+    fs::last_write_time(file, fs::last_write_time(file) - std::chrono::hours(1));
+    start();
+    httplib::Client client("127.0.0.1", port());
+    const auto first = client.Get("/repo/Updates.xml");
+    ASSERT_TRUE(first);
+    const std::string modified = first->get_header_value("Last-Modified");
+    ASSERT_TRUE(modified.ends_with(" GMT")) << modified;
+    const auto same = client.Get("/repo/Updates.xml", {{"If-Modified-Since", modified}});
+    ASSERT_TRUE(same);
+    EXPECT_EQ(same->status, 304);
+    const auto old =
+        client.Get("/repo/Updates.xml", {{"If-Modified-Since", "Mon, 01 Jan 2001 00:00:00 GMT"}});
+    ASSERT_TRUE(old);
+    EXPECT_EQ(old->status, 200);
+    EXPECT_EQ(old->body, "<Updates/>");
+}
+
+TEST_F(ServerHttp, RangesAnswer206WithTheRequestedBytes) {
+    const auto content = random_bytes(1000, 4);
+    write_text(root_.path() / "pkg.7z", content);
+    start();
+    httplib::Client client("127.0.0.1", port());
+    struct Case {
+        std::string range;
+        std::size_t first;
+        std::size_t last;
+    };
+    for (const auto& c :
+         {Case{"bytes=10-19", 10, 19}, Case{"bytes=990-", 990, 999}, Case{"bytes=-5", 995, 999},
+          Case{"bytes=900-5000", 900, 999}, Case{"bytes=0-0", 0, 0}}) {
+        const auto res = client.Get("/repo/pkg.7z", {{"Range", c.range}});
+        ASSERT_TRUE(res) << c.range;
+        EXPECT_EQ(res->status, 206) << c.range;
+        EXPECT_EQ(res->body, content.substr(c.first, c.last - c.first + 1)) << c.range;
+        EXPECT_EQ(res->get_header_value("Content-Range"),
+                  "bytes " + std::to_string(c.first) + "-" + std::to_string(c.last) + "/1000");
+    }
+    // Several ranges at once are answered with the whole file, as RFC 7233 allows.
+    const auto several = client.Get("/repo/pkg.7z", {{"Range", "bytes=0-1,5-6"}});
+    ASSERT_TRUE(several);
+    EXPECT_EQ(several->status, 200);
+    EXPECT_EQ(several->body, content);
+}
+
+TEST_F(ServerHttp, IfRangeAppliesTheRangeOnlyToTheSameFile) {
+    const auto content = random_bytes(1000, 5);
+    write_text(root_.path() / "pkg.7z", content);
+    start();
+    httplib::Client client("127.0.0.1", port());
+    const auto first = client.Get("/repo/pkg.7z");
+    ASSERT_TRUE(first);
+    const std::string etag = first->get_header_value("ETag");
+    const auto same = client.Get("/repo/pkg.7z", {{"Range", "bytes=500-"}, {"If-Range", etag}});
+    ASSERT_TRUE(same);
+    EXPECT_EQ(same->status, 206);
+    EXPECT_EQ(same->body, content.substr(500));
+    const auto old =
+        client.Get("/repo/pkg.7z", {{"Range", "bytes=500-"}, {"If-Range", "\"an-old-tag\""}});
+    ASSERT_TRUE(old);
+    EXPECT_EQ(old->status, 200);
+    EXPECT_EQ(old->body, content);
+}
+
+TEST_F(ServerHttp, AnUnsatisfiableRangeIs416) {
+    write_text(root_.path() / "pkg.7z", random_bytes(1000, 6));
+    start();
+    httplib::Client client("127.0.0.1", port());
+    for (const std::string range : {"bytes=1000-", "bytes=5000-6000", "bytes=-0"}) {
+        const auto res = client.Get("/repo/pkg.7z", {{"Range", range}});
+        ASSERT_TRUE(res) << range;
+        EXPECT_EQ(res->status, 416) << range;
+        EXPECT_EQ(res->get_header_value("Content-Range"), "bytes */1000") << range;
+    }
+}
+
+TEST_F(ServerHttp, TheDownloaderResumesAPartWith206) {
+    const auto content = random_bytes(400'000, 7);
+    write_text(root_.path() / "pkg.7z", content);
+    write_text(out_.path() / "pkg.7z.part", content.substr(0, 200'000));
+    start();
+    const auto result =
+        net::Downloader(quick_options()).download(url("pkg.7z"), out_.path() / "pkg.7z");
+    EXPECT_TRUE(result.resumed);
+    EXPECT_EQ(result.http_status, 206);
+    EXPECT_EQ(result.bytes_transferred, 200'000u);
+    EXPECT_TRUE(read_text(out_.path() / "pkg.7z") == content);
+}
+
+TEST_F(ServerHttp, TheDownloadersCachedFetchIsRevalidatedWith304) {
+    const fs::path file = root_.path() / "Updates.xml";
+    write_text(file, "<Updates>one</Updates>");
+    fs::last_write_time(file, fs::last_write_time(file) - std::chrono::hours(1));
+    start();
+    net::Downloader downloader(quick_options());
+    const auto first = downloader.fetch_cached(url("Updates.xml"), out_.path() / "cache");
+    EXPECT_EQ(first.body, "<Updates>one</Updates>");
+    const auto second = downloader.fetch_cached(url("Updates.xml"), out_.path() / "cache");
+    EXPECT_EQ(second.body, "<Updates>one</Updates>");
+    EXPECT_TRUE(second.result.not_modified);
+    EXPECT_EQ(second.result.http_status, 304);
+}
+
+TEST_F(ServerHttp, XmlIsGzippedWhenAskedButArchivesAreNot) {
+    std::string xml = "<Updates>\n";
+    for (int i = 0; i < 2000; ++i) {
+        xml += "  <PackageUpdate><Name>pkg" + std::to_string(i) + "</Name></PackageUpdate>\n";
+    }
+    xml += "</Updates>\n";
+    write_text(root_.path() / "Updates.xml", xml);
+    write_text(root_.path() / "pkg.7z", xml);
+    start();
+
+    httplib::Client raw("127.0.0.1", port());
+    raw.set_decompress(false);
+    const auto compressed = raw.Get("/repo/Updates.xml", {{"Accept-Encoding", "gzip"}});
+    ASSERT_TRUE(compressed);
+    EXPECT_EQ(compressed->get_header_value("Content-Encoding"), "gzip");
+    EXPECT_LT(compressed->body.size(), xml.size() / 5);
+    ASSERT_GE(compressed->body.size(), 2u);
+    EXPECT_EQ(compressed->body.substr(0, 2), "\x1f\x8b") << "gzip magic";
+
+    httplib::Client decoding("127.0.0.1", port());
+    const auto decoded = decoding.Get("/repo/Updates.xml", {{"Accept-Encoding", "gzip"}});
+    ASSERT_TRUE(decoded);
+    EXPECT_EQ(decoded->get_header_value("Content-Encoding"), "gzip");
+    EXPECT_TRUE(decoded->body == xml);
+
+    const auto plain = raw.Get("/repo/Updates.xml", {{"Accept-Encoding", "identity"}});
+    ASSERT_TRUE(plain);
+    EXPECT_FALSE(plain->has_header("Content-Encoding"));
+    EXPECT_TRUE(plain->body == xml);
+
+    const auto ranged =
+        raw.Get("/repo/Updates.xml", {{"Accept-Encoding", "gzip"}, {"Range", "bytes=0-9"}});
+    ASSERT_TRUE(ranged);
+    EXPECT_EQ(ranged->status, 206);
+    EXPECT_FALSE(ranged->has_header("Content-Encoding"));
+    EXPECT_EQ(ranged->body, xml.substr(0, 10));
+
+    const auto archive = raw.Get("/repo/pkg.7z", {{"Accept-Encoding", "gzip"}});
+    ASSERT_TRUE(archive);
+    EXPECT_FALSE(archive->has_header("Content-Encoding"));
+    EXPECT_EQ(archive->get_header_value("Content-Type"), "application/x-7z-compressed");
+    EXPECT_TRUE(archive->body == xml);
+}
+
+TEST_F(ServerHttp, SixtyFourConcurrentClientsAllSucceed) {
+    constexpr int clients = 64;
+    for (int i = 0; i < 4; ++i) {
+        write_text(root_.path() / ("f" + std::to_string(i) + ".7z"),
+                   random_bytes(200'000, static_cast<unsigned>(10 + i)));
+    }
+    start();
+    std::vector<std::string> errors(clients);
+    std::vector<std::thread> threads;
+    for (int c = 0; c < clients; ++c) {
+        threads.emplace_back([&, c] {
+            try {
+                // One Downloader each: its connection stays open between the files.
+                net::Downloader downloader(quick_options());
+                fs::create_directories(out_.path() / std::to_string(c));
+                for (int i = 0; i < 4; ++i) {
+                    const std::string name = "f" + std::to_string(i) + ".7z";
+                    const fs::path dest = out_.path() / std::to_string(c) / name;
+                    downloader.download(url(name), dest);
+                    if (read_text(dest) != read_text(root_.path() / name)) {
+                        errors[c] = name + " differs";
+                    }
+                }
+            } catch (const std::exception& e) {
+                errors[c] = e.what();
+            }
+        });
+    }
+    for (auto& t : threads)
+        t.join();
+    for (int c = 0; c < clients; ++c)
+        EXPECT_EQ(errors[c], "") << "client " << c;
+}
+
+TEST_F(ServerHttp, StopLetsADownloadInFlightFinishAndEndsRun) {
+    constexpr std::size_t size = 16u << 20;
+    const auto content = random_bytes(size, 8);
+    write_text(root_.path() / "big.7z", content);
+    start();
+    std::promise<void> first_bytes;
+    std::atomic<std::size_t> received{0};
+    std::string body;
+    int status = 0;
+    std::thread reader([&] {
+        httplib::Client client("127.0.0.1", port());
+        client.set_read_timeout(30, 0);
+        std::size_t since_pause = 0;
+        const auto res = client.Get("/repo/big.7z", [&](const char* data, std::size_t n) {
+            if (body.empty())
+                first_bytes.set_value();
+            body.append(data, n);
+            received += n;
+            // A slow reader: the transfer outlasts the socket buffers by seconds.
+            if ((since_pause += n) >= (256u << 10)) {
+                since_pause = 0;
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            }
+            return true;
+        });
+        status = res ? res->status : -1;
+    });
+    first_bytes.get_future().wait();
+    EXPECT_LT(received.load(), size) << "the download is in flight when stop() is called";
+    server_->stop();
+    runner_.join();
+    reader.join();
+    EXPECT_EQ(status, 200);
+    EXPECT_TRUE(body == content) << "received " << body.size() << " of " << size;
+    // The listening socket is closed.
+    httplib::Client after("127.0.0.1", port());
+    EXPECT_FALSE(after.Get("/repo/big.7z"));
+}
+
+TEST_F(ServerHttp, RequestsArrivingWhileStoppingGet503) {
+    const auto content = random_bytes(8u << 20, 12);
+    write_text(root_.path() / "big.7z", content);
+    start();
+    std::promise<void> first_bytes;
+    std::promise<void> release;
+    std::shared_future<void> released = release.get_future().share();
+    std::string body;
+    std::thread reader([&] {
+        httplib::Client client("127.0.0.1", port());
+        client.Get("/repo/big.7z", [&](const char* data, std::size_t n) {
+            if (body.empty()) {
+                first_bytes.set_value();
+                released.wait();  // the server's writes block on the full socket meanwhile
+            }
+            body.append(data, n);
+            return true;
+        });
+    });
+    first_bytes.get_future().wait();
+    auto stopped = std::async(std::launch::async, [this] { server_->stop(); });
+    while (!server_->stopping())
+        std::this_thread::yield();
+    const auto late = raw_get(port(), "/repo/big.7z");
+    EXPECT_EQ(late.status, 503);
+    EXPECT_NE(late.head.find("Connection: close"), std::string::npos) << late.head;
+    EXPECT_EQ(nlohmann::json::parse(late.body)["error"]["status"], 503);
+    EXPECT_EQ(stopped.wait_for(std::chrono::seconds(0)), std::future_status::timeout)
+        << "stop() waits for the download in flight";
+    release.set_value();
+    reader.join();
+    stopped.get();
+    runner_.join();
+    EXPECT_TRUE(body == content) << "received " << body.size();
+}
+
+TEST_F(ServerHttp, BindingAnOccupiedPortNamesItAndTheCause) {
+    start();
+    ServerOptions options;
+    options.port = port();
+    const std::string error = error_of([&] { HttpServer second(options); });
+    EXPECT_NE(error.find("127.0.0.1:" + std::to_string(port())), std::string::npos) << error;
+    EXPECT_NE(error.find("in use"), std::string::npos) << error;
+}
+
+TEST_F(ServerHttp, HttpsWithASelfSignedCertificate) {
+    const fs::path cert = out_.path() / "cert.pem";
+    const fs::path key = out_.path() / "key.pem";
+    const auto made =
+        testing::run({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days",
+                      "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                      "-keyout", key.string(), "-out", cert.string()});
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+    const auto content = random_bytes(300'000, 9);
+    write_text(root_.path() / "pkg.7z", content);
+    ServerOptions options;
+    options.tls_cert = cert;
+    options.tls_key = key;
+    start(options);
+    ASSERT_TRUE(server_->url().starts_with("https://127.0.0.1:")) << server_->url();
+    auto trusting = quick_options();
+    trusting.ca_file = cert.string();
+    const auto result = net::Downloader(trusting).download(url("pkg.7z"), out_.path() / "pkg.7z");
+    EXPECT_EQ(result.http_status, 200);
+    EXPECT_TRUE(read_text(out_.path() / "pkg.7z") == content);
+}
+
+TEST_F(ServerHttp, TlsNeedsBothCertificateAndKey) {
+    ServerOptions options;
+    options.tls_cert = out_.path() / "cert.pem";
+    const std::string error = error_of([&] { HttpServer server(options); });
+    EXPECT_NE(error.find("key"), std::string::npos) << error;
+    EXPECT_NE(error.find("cert.pem"), std::string::npos) << error;
+}
+
+TEST_F(ServerHttp, TheRequestLogHasMethodPathStatusAndBytesButNoSecrets) {
+    write_text(root_.path() / "pkg.7z", random_bytes(1234, 11));
+    std::mutex mutex;
+    std::vector<std::string> lines;
+    server_ = std::make_unique<HttpServer>(ServerOptions{});
+    serve_static(server_->routes(), "/repo", root_.path());
+    server_->set_request_log([&](std::string_view line) {
+        std::lock_guard lock(mutex);
+        lines.emplace_back(line);
+    });
+    runner_ = std::thread([this] { server_->run(); });
+    httplib::Client client("127.0.0.1", port());
+    ASSERT_TRUE(
+        client.Get("/repo/pkg.7z?token=query-secret", {{"Authorization", "Bearer header-secret"}}));
+    ASSERT_TRUE(client.Get("/repo/missing"));
+    stop();  // every request is logged before stop() returns
+    ASSERT_EQ(lines.size(), 2u);
+    EXPECT_NE(lines[0].find("GET /repo/pkg.7z 200 1234 "), std::string::npos) << lines[0];
+    EXPECT_NE(lines[1].find("GET /repo/missing 404 "), std::string::npos) << lines[1];
+    for (const auto& line : lines) {
+        EXPECT_EQ(line.find("secret"), std::string::npos) << line;
+        EXPECT_TRUE(line.ends_with("ms")) << line;
+    }
+}
+
+TEST_F(ServerHttp, ASignalStopsTheServer) {
+    start();
+    server_->stop_on_signals({SIGUSR2});
+    ASSERT_EQ(::raise(SIGUSR2), 0);
+    runner_.join();  // run() returns
+    ::signal(SIGUSR2, SIG_DFL);
+    httplib::Client client("127.0.0.1", port());
+    EXPECT_FALSE(client.Get("/repo/x"));
+}
+
+TEST_F(ServerHttp, StopBeforeRunMakesRunReturn) {
+    server_ = std::make_unique<HttpServer>(ServerOptions{});
+    server_->stop();
+    server_->run();
+    httplib::Client client("127.0.0.1", port());
+    EXPECT_FALSE(client.Get("/"));
+}
+
+}  // namespace
+}  // namespace ferry::server
