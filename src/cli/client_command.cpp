@@ -1,9 +1,10 @@
 // The client commands on a target directory: install, update, check-updates, remove, list,
 // search, rollback and verify, with IFW's short names and exit codes.
+#include <regex.h>
+
 #include <cstdio>
 #include <map>
 #include <memory>
-#include <regex>
 
 #include <nlohmann/json.hpp>
 
@@ -254,17 +255,37 @@ int run_list(const ClientArgs& args) {
     return ExitCode::kSuccess;
 }
 
+// A search pattern as IFW's `search` takes it: a regular expression (POSIX extended here),
+// matched anywhere in the text, case-insensitively.
+class SearchPattern {
+  public:
+    explicit SearchPattern(const std::string& pattern) {
+        const int status =
+            ::regcomp(&regex_, pattern.c_str(), REG_EXTENDED | REG_ICASE | REG_NOSUB);
+        if (status != 0) {
+            char cause[256];
+            ::regerror(status, &regex_, cause, sizeof cause);
+            throw Error::format("search pattern \"{}\" is not a valid regular expression: {}",
+                                pattern, cause);
+        }
+    }
+    ~SearchPattern() { ::regfree(&regex_); }
+    SearchPattern(const SearchPattern&) = delete;
+    SearchPattern& operator=(const SearchPattern&) = delete;
+
+    bool matches(const std::string& text) const {
+        return ::regexec(&regex_, text.c_str(), 0, nullptr, 0) == 0;
+    }
+
+  private:
+    regex_t regex_{};
+};
+
 int run_search(const ClientArgs& args) {
     Console console(args);
     client::Session session = open_session(args, console, false);
     const std::string pattern = args.names.empty() ? "" : args.names.front();
-    std::regex expression;
-    try {
-        expression = std::regex(pattern, std::regex::icase | std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
-        throw Error::format("search pattern \"{}\" is not a valid regular expression: {}", pattern,
-                            e.what());
-    }
+    const SearchPattern expression(pattern);
     const auto installed = session.installation().components();
     Json found = Json::array();
     std::size_t count = 0;
@@ -272,7 +293,7 @@ int run_search(const ClientArgs& args) {
         const auto& c = component.update.component;
         const std::string title = c.display_names.empty() ? "" : c.display_names[0].text;
         if (!client::is_visible(c, args.all) ||
-            !(std::regex_search(c.name, expression) || std::regex_search(title, expression))) {
+            !(expression.matches(c.name) || expression.matches(title))) {
             continue;
         }
         ++count;

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
     add_repo_command(app, run);
     add_client_commands(app, run);
     add_repos_command(app, run);
+    add_market_commands(app, run);
 
     try {
         std::vector<std::string> reversed(args.rbegin(), args.rend() - 1);

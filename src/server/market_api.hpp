@@ -1,0 +1,45 @@
+// The market's HTTP face: repositories as static files under /repo/ and the JSON API under
+// /api/v1/ (docs/API.md). Reads are open unless the market is private; writes need a token with
+// the right role, sent as "Authorization: Bearer <token>".
+#pragma once
+
+#include <optional>
+
+#include "market/catalog.hpp"
+#include "market/data_dir.hpp"
+#include "market/publisher.hpp"
+#include "server/http_server.hpp"
+
+namespace ferry::server {
+
+struct MarketOptions {
+    bool private_reads = false;  // every request needs a token, reads included
+};
+
+// The routes over a data directory, a catalog and a publisher, which must outlive it (and the
+// server it is installed on). The catalog is shared by the request threads (the SQLite catalog
+// serialises its calls).
+class MarketApi {
+  public:
+    MarketApi(const market::DataDir& data, market::Catalog& catalog, market::Publisher& publisher,
+              MarketOptions options)
+        : data_(data), catalog_(catalog), publisher_(publisher), options_(options) {}
+
+    // Registers the routes (and the authentication of private reads) on the server.
+    void install(HttpServer& server);
+
+  private:
+    std::optional<market::Token> token_of(const httplib::Request& req) const;
+    // Answers 401/403 and returns false unless the request carries a token allowing the role.
+    bool require(const httplib::Request& req, httplib::Response& res,
+                 market::Token::Role role) const;
+    void put_blob(const httplib::Request& req, httplib::Response& res,
+                  const httplib::ContentReader& content);
+
+    const market::DataDir& data_;
+    market::Catalog& catalog_;
+    market::Publisher& publisher_;
+    MarketOptions options_;
+};
+
+}  // namespace ferry::server
