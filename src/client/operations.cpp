@@ -273,14 +273,23 @@ void refuse_when_mandatory_pending(Session& session, std::string_view what) {
     }
 }
 
-void require_licences_accepted(const std::vector<const RemoteComponent*>& components,
+// A licence needs accepting unless the component is installed with that licence file already
+// (accepted at its install; an update that keeps its licences does not ask again).
+void require_licences_accepted(Session& session,
+                               const std::vector<const RemoteComponent*>& components,
                                bool accepted) {
     if (accepted) {
         return;
     }
     std::vector<std::string> named;
     for (const RemoteComponent* component : components) {
+        const auto record = session.installation().record(component->update.component.name);
         for (const auto& licence : component->update.component.licenses) {
+            const std::string installed_as =
+                "Licenses/" + fs::path(licence.file).filename().string();
+            if (record && record->find(installed_as) != nullptr) {
+                continue;
+            }
             named.push_back(fmt::format("{} ({}, for {})", licence.name, licence.file,
                                         component->update.component.name));
         }
@@ -329,7 +338,7 @@ OperationResult install(Session& session, const InstallOptions& options) {
     for (const auto& name : plan.remove) {
         reasons[name] = "replaced";
     }
-    require_licences_accepted(components, options.accept_licenses);
+    require_licences_accepted(session, components, options.accept_licenses);
     StagingArea area(session.installation().paths());
     apply(session, stage(session, area, components, result), plan.remove, reasons, result);
     return result;
@@ -393,7 +402,7 @@ OperationResult update(Session& session, const std::vector<std::string>& names,
             }
         }
     }
-    require_licences_accepted(components, accept_licenses);
+    require_licences_accepted(session, components, accept_licenses);
     StagingArea area(session.installation().paths());
     apply(session, stage(session, area, components, result), {}, reasons, result);
     return result;
