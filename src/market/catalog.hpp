@@ -48,6 +48,14 @@ struct RevisionComponent {
     bool operator==(const RevisionComponent&) const = default;
 };
 
+// A file of a revision's repository: what a publisher announces and a puller fetches.
+struct RepositoryFile {
+    std::string path;  // repository-relative, '/'-separated
+    std::string sha256;
+    std::uint64_t size = 0;
+    bool operator==(const RepositoryFile&) const = default;
+};
+
 // A revision of a major version: the seed's minor version, +1 on every re-publish.
 struct Revision {
     std::string app_key;
@@ -56,6 +64,7 @@ struct Revision {
     std::string notes;
     std::string created_at;
     std::vector<RevisionComponent> components;  // sorted by name
+    std::vector<RepositoryFile> files;          // every file its Updates.xml needs, by path
     bool operator==(const Revision&) const = default;
 };
 

@@ -152,7 +152,7 @@ RepositoryFiles read_repository_files(const fs::path& dir) {
     return result;
 }
 
-void store_blob(const DataDir& data, const fs::path& file, const PublishedFile& announced) {
+void store_blob(const DataDir& data, const fs::path& file, const RepositoryFile& announced) {
     BlobWriter writer(data, announced.sha256, announced.size);
     core::FileDescriptor fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.get() < 0) {
@@ -172,7 +172,7 @@ void store_blob(const DataDir& data, const fs::path& file, const PublishedFile& 
 }
 
 std::vector<std::string> missing_blobs(const DataDir& data,
-                                       const std::vector<PublishedFile>& files) {
+                                       const std::vector<RepositoryFile>& files) {
     std::vector<std::string> missing;
     std::set<std::string> seen;
     for (const auto& file : files) {
@@ -209,8 +209,8 @@ PublishResult Publisher::publish(const PublishRequest& request) {
         throw PublishError(400, e.what());
     }
     std::map<std::string, std::string> shas;  // path -> SHA-256
-    std::map<std::string, const PublishedFile*> announced;
-    for (const PublishedFile& file : request.files) {
+    std::map<std::string, const RepositoryFile*> announced;
+    for (const RepositoryFile& file : request.files) {
         if (!repo::is_safe_relative_path(file.path) || file.path == "Updates.xml") {
             throw PublishError(
                 400, fmt::format("{}: the file name \"{}\" is not allowed", what, file.path));
@@ -308,7 +308,11 @@ PublishResult Publisher::publish(const PublishRequest& request) {
     for (const std::string& path : needed) {
         link_blob(data_.blob(shas.at(path)), dir / path);
     }
-    Revision revision{key, major, latest + 1, request.notes, "", components};
+    std::vector<RepositoryFile> revision_files;
+    for (const std::string& path : needed) {
+        revision_files.push_back(*announced.at(path));
+    }
+    Revision revision{key, major, latest + 1, request.notes, "", components, revision_files};
     index.revision = formats::RevisionStamp{key, major, revision.number};
     for (auto& package : index.packages) {
         package.retained.clear();
@@ -347,12 +351,15 @@ int Publisher::reconcile() {
                 continue;
             }
             std::map<std::string, std::string> shas;
+            std::vector<RepositoryFile> files;
             for (const std::string& path : served_files(*index)) {
-                shas[path] = core::digest_file(major_dir.path() / path).sha256;
+                const core::FileDigest digest = core::digest_file(major_dir.path() / path);
+                shas[path] = digest.sha256;
+                files.push_back({path, digest.sha256, digest.size});
             }
             catalog_.commit_revision({stamp.app, stamp.major, latest + 1,
                                       "recorded after an interrupted publish", "",
-                                      components_of(*index, shas)});
+                                      components_of(*index, shas), files});
             ++recorded;
         }
     }

@@ -16,19 +16,11 @@
 
 namespace ferry::market {
 
-// A repository file as the publisher announces it.
-struct PublishedFile {
-    std::string path;  // repository-relative, '/'-separated
-    std::string sha256;
-    std::uint64_t size = 0;
-    bool operator==(const PublishedFile&) const = default;
-};
-
 struct PublishRequest {
     App app;  // key, kind, name, description, publisher, ...; created when new, else updated
     std::string major;
-    std::string updates_xml;           // the repository's index
-    std::vector<PublishedFile> files;  // every file the index references
+    std::string updates_xml;            // the repository's index
+    std::vector<RepositoryFile> files;  // every file the index references
     std::string notes;
 };
 
@@ -62,16 +54,16 @@ std::string component_digest(const formats::PackageUpdate& package, bool checksu
 // index retains are left out: the market keeps its own).
 struct RepositoryFiles {
     std::string updates_xml;
-    std::vector<PublishedFile> files;  // sorted by path
+    std::vector<RepositoryFile> files;  // sorted by path
 };
 RepositoryFiles read_repository_files(const fs::path& dir);
 
 // Copies a local file into the blob store through a BlobWriter (checked like an upload).
-void store_blob(const DataDir& data, const fs::path& file, const PublishedFile& announced);
+void store_blob(const DataDir& data, const fs::path& file, const RepositoryFile& announced);
 
 // The blobs of files the market does not have yet (each SHA-256 once, in request order).
 std::vector<std::string> missing_blobs(const DataDir& data,
-                                       const std::vector<PublishedFile>& files);
+                                       const std::vector<RepositoryFile>& files);
 
 class Publisher {
   public:

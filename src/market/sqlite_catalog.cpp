@@ -87,6 +87,19 @@ CREATE TABLE jobs (
 );
 CREATE INDEX jobs_by_creation ON jobs (created_at);
 )sql",
+    // 3: the files of each revision, for pulls from another market.
+    R"sql(
+CREATE TABLE revision_files (
+    app_key TEXT NOT NULL,
+    major TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    PRIMARY KEY (app_key, major, number, path),
+    FOREIGN KEY (app_key, major, number) REFERENCES revisions (app_key, major, number)
+);
+)sql",
 };
 
 constexpr int busy_timeout_ms = 5000;
@@ -381,7 +394,8 @@ std::optional<Revision> SqliteCatalog::find_revision(std::string_view app_key,
                       .number = number,
                       .notes = s.text(0),
                       .created_at = s.text(1),
-                      .components = {}};
+                      .components = {},
+                      .files = {}};
     SqliteStatement c(db_,
                       "SELECT name, version, content_sha256 FROM revision_components WHERE "
                       "app_key = ?1 AND major = ?2 AND number = ?3 ORDER BY name");
@@ -389,6 +403,15 @@ std::optional<Revision> SqliteCatalog::find_revision(std::string_view app_key,
     while (c.step()) {
         revision.components.push_back(RevisionComponent{
             .name = c.text(0), .version = c.text(1), .content_sha256 = c.text(2)});
+    }
+    SqliteStatement f(db_,
+                      "SELECT path, sha256, size FROM revision_files WHERE app_key = ?1 AND "
+                      "major = ?2 AND number = ?3 ORDER BY path");
+    f.bind_all(app_key, major, number);
+    while (f.step()) {
+        revision.files.push_back(RepositoryFile{.path = f.text(0),
+                                                .sha256 = f.text(1),
+                                                .size = static_cast<std::uint64_t>(f.integer(2))});
     }
     return revision;
 }
@@ -437,6 +460,14 @@ void SqliteCatalog::commit_revision(const Revision& revision) {
         c.bind_all(revision.app_key, revision.major, revision.number, component.name,
                    component.version, component.content_sha256);
         c.run();
+    }
+    for (const RepositoryFile& file : revision.files) {
+        SqliteStatement f(db_,
+                          "INSERT INTO revision_files (app_key, major, number, path, sha256, "
+                          "size) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        f.bind_all(revision.app_key, revision.major, revision.number, file.path, file.sha256,
+                   static_cast<std::int64_t>(file.size));
+        f.run();
     }
     transaction.commit();
 }

@@ -251,7 +251,7 @@ void MarketApi::install(HttpServer& server) {
                         return;
                     }
                     const Json body = parse_body(req);
-                    std::vector<market::PublishedFile> files;
+                    std::vector<market::RepositoryFile> files;
                     for (const Json& blob : body.at("blobs")) {
                         files.push_back({"", blob.at("sha256").get<std::string>(),
                                          blob.at("size").get<std::uint64_t>()});

@@ -88,9 +88,17 @@ TEST_F(MarketPublisher, FirstPublishCreatesRevisionOneAndServesTheRepository) {
     EXPECT_EQ(catalog_->find_app("com.acme.suite")->name, "Acme Suite");
     for (const auto& package : index.packages) {
         for (const auto& archive : package.archives) {
-            const fs::path file = data_.repository("com.acme.suite", "2") / package.component.name /
-                                  (package.component.version + archive.name);
+            const std::string path =
+                package.component.name + "/" + package.component.version + archive.name;
+            const fs::path file = data_.repository("com.acme.suite", "2") / path;
             EXPECT_EQ(core::digest_file(file).sha256, archive.sha256) << file;
+            // The revision lists its files, for markets that pull it.
+            const auto& files = result.revision.files;
+            auto recorded = std::find_if(files.begin(), files.end(),
+                                         [&](const RepositoryFile& f) { return f.path == path; });
+            ASSERT_NE(recorded, files.end()) << path;
+            EXPECT_EQ(recorded->sha256, archive.sha256);
+            EXPECT_EQ(recorded->size, archive.size);
         }
     }
 }
