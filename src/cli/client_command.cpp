@@ -13,6 +13,7 @@
 #include "cli/terminal.hpp"
 #include "client/operations.hpp"
 #include "client/resolver.hpp"
+#include "net/api_client.hpp"
 #include "net/url.hpp"
 
 namespace ferry::cli {
@@ -78,7 +79,50 @@ int report_result(const ClientArgs& args, Console& console, const client::Sessio
     return result.exit_code;
 }
 
-int run_install(const ClientArgs& args) {
+// install --market URL APP[@MAJOR]: the market says which repository is the app's major
+// version (its newest when none is named); that repository joins the target's settings.
+ClientArgs resolve_market_app(ClientArgs args) {
+    if (args.names.empty()) {
+        throw Error("--market needs the app to install: ferry install --market URL APP[@MAJOR]");
+    }
+    const std::string wanted = args.names.front();
+    args.names.erase(args.names.begin());
+    const auto at = wanted.find('@');
+    const std::string key = wanted.substr(0, at);
+    net::ApiClient api(args.market, args.market_token);
+    const Json app = api.get("/api/v1/apps/" + key);
+    const Json& majors = app.at("majors");
+    if (majors.empty()) {
+        throw Error::format("{}: the app {} has no published version", args.market, key);
+    }
+    const Json* chosen = &majors.back();
+    if (at != std::string::npos) {
+        const std::string major = wanted.substr(at + 1);
+        chosen = nullptr;
+        std::vector<std::string> known;
+        for (const Json& m : majors) {
+            known.push_back(m.at("major").get<std::string>());
+            if (known.back() == major) {
+                chosen = &m;
+            }
+        }
+        if (chosen == nullptr) {
+            throw client::OperationError(
+                client::kNoPackagesFound,
+                fmt::format("{}: {} has no version \"{}\" (it has {})", args.market, key, major,
+                            fmt::join(known, ", ")));
+        }
+    }
+    std::string base = api.base_url();
+    if (!args.market_token.empty()) {
+        base.insert(base.find("://") + 3, "token:" + args.market_token + "@");
+    }
+    args.repositories.push_back(base + chosen->at("repository").get<std::string>());
+    return args;
+}
+
+int run_install(const ClientArgs& given) {
+    const ClientArgs args = given.market.empty() ? given : resolve_market_app(given);
     Console console(args);
     client::Session session = open_session(args, console, true);
     const auto result = client::install(session, {args.names, args.accept_licenses});
@@ -374,7 +418,14 @@ void add_client_commands(CLI::App& app, CommandAction& run) {
                             run_install);
     add_common(install, *args, true);
     add_network(install, *args);
-    install->add_option("COMPONENT", args->names, "Components to install");
+    install->add_option("COMPONENT", args->names,
+                        "Components to install (with --market: APP[@MAJOR], then components)");
+    install
+        ->add_option("--market", args->market,
+                     "Install an app from this market: its repository joins the settings")
+        ->envname("FERRY_SERVER");
+    install->add_option("--token", args->market_token, "A token for a private market")
+        ->envname("FERRY_TOKEN");
     install->add_flag("--accept-licenses", args->accept_licenses,
                       "Accept the licences of the components (copied into <root>/Licenses)");
 

@@ -20,6 +20,8 @@ struct ClientArgs {
     std::string root;
     std::vector<std::string> repositories;
     std::string ca_file;
+    std::string market;        // install --market URL: the first name is APP[@MAJOR]
+    std::string market_token;  // for a private market
     std::vector<std::string> names;
     bool json = false;
     bool xml = false;

@@ -1,8 +1,10 @@
 // The market commands: `ferry serve` (the market server), `ferry token create` (API tokens) and
 // `ferry publish` (a packages tree or a repository into a market, uploading only what it lacks).
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <set>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -14,6 +16,7 @@
 #include "market/data_dir.hpp"
 #include "market/publisher.hpp"
 #include "market/tokens.hpp"
+#include "market/upstream.hpp"
 #include "net/api_client.hpp"
 #include "repo/generator.hpp"
 #include "server/http_server.hpp"
@@ -34,6 +37,8 @@ struct MarketArgs {
     std::string tls_key;
     unsigned threads = 64;
     bool private_reads = false;
+    std::vector<std::string> upstreams;
+    std::string upstream_token;
     // token create
     std::string role = "publish";
     std::string description;
@@ -89,7 +94,12 @@ int run_serve(const MarketArgs& args) {
     // Blob uploads stream to disk; the API refuses other large bodies itself.
     options.max_body_bytes = std::uint64_t{1} << 40;
     server::HttpServer http(options);
-    server::MarketApi api(data, *catalog, publisher, {args.private_reads});
+    std::vector<market::UpstreamMarket> upstreams;
+    for (const auto& url : args.upstreams) {
+        upstreams.push_back({url, args.upstream_token});
+    }
+    market::PullJobs pulls(data, *catalog, publisher, upstreams);
+    server::MarketApi api(data, *catalog, publisher, &pulls, {args.private_reads});
     api.install(http);
     if (!args.quiet) {
         http.set_request_log([](std::string_view line) {
@@ -103,6 +113,67 @@ int run_serve(const MarketArgs& args) {
     std::fflush(stderr);
     http.run();
     std::fprintf(stderr, "ferry serve: stopped\n");
+    return kExitOk;
+}
+
+int run_market_remote(const MarketArgs& args) {
+    net::ApiClient api(args.server, args.token);
+    const Json listed = api.get("/api/v1/upstream/apps");
+    if (args.json) {
+        std::printf("%s\n", listed.dump(2).c_str());
+        return kExitOk;
+    }
+    if (listed.at("apps").empty()) {
+        std::fprintf(stderr, "the upstream markets offer no apps\n");
+    }
+    for (const Json& app : listed.at("apps")) {
+        std::printf("%s  %s%s  (%s)\n", app.at("key").get<std::string>().c_str(),
+                    app.at("name").get<std::string>().c_str(),
+                    app.value("official", false) ? " (official)" : "",
+                    app.at("upstream").get<std::string>().c_str());
+        for (const Json& major : app.at("majors")) {
+            const int local = major.at("local_revision").get<int>();
+            std::printf("    %s  upstream revision %d, %s\n",
+                        major.at("major").get<std::string>().c_str(),
+                        major.at("upstream_revision").get<int>(),
+                        local == 0 ? "not here"
+                        : major.at("update_available").get<bool>()
+                            ? fmt::format("here at revision {}: update available", local).c_str()
+                            : fmt::format("here at revision {}: up to date", local).c_str());
+        }
+    }
+    return kExitOk;
+}
+
+int run_market_pull(const MarketArgs& args) {
+    net::ApiClient api(args.server, args.token);
+    const auto at = args.source.find('@');
+    Json request = {{"app", args.source.substr(0, at)}};
+    if (at != std::string::npos) {
+        request["major"] = args.source.substr(at + 1);
+    }
+    Json job = api.post("/api/v1/pulls", request);
+    const std::string id = job.at("id").get<std::string>();
+    ProgressLine progress(stderr_is_terminal() && !args.quiet && !args.json);
+    while (job.at("state") == "queued" || job.at("state") == "running") {
+        progress.update(fmt::format("pulling {}: {} of {}", job.at("target").get<std::string>(),
+                                    human_bytes(job.at("done").get<std::uint64_t>()),
+                                    human_bytes(job.at("total").get<std::uint64_t>())));
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));  // polling the job's status
+        job = api.get("/api/v1/jobs/" + id);
+    }
+    progress.finish();
+    if (args.json) {
+        std::printf("%s\n", job.dump(2).c_str());
+    } else if (job.at("state") == "success" && !args.quiet) {
+        std::fprintf(stderr, "pulled %s (job %s, %s transferred)\n",
+                     job.at("target").get<std::string>().c_str(), id.c_str(),
+                     human_bytes(job.at("done").get<std::uint64_t>()).c_str());
+    }
+    if (job.at("state") != "success") {
+        throw Error::format("the pull of {} failed: {}", job.at("target").get<std::string>(),
+                            job.at("error").get<std::string>());
+    }
     return kExitOk;
 }
 
@@ -318,6 +389,15 @@ void add_market_commands(CLI::App& app, CommandAction& run) {
     serve->add_option("--threads", args->threads, "Worker threads (concurrent connections)")
         ->capture_default_str();
     serve->add_flag("--private", args->private_reads, "Reads need a token too");
+    serve
+        ->add_option("--upstream", args->upstreams,
+                     "An upstream market to list and pull apps from (repeatable)")
+        ->envname("FERRY_UPSTREAM")
+        ->allow_extra_args(false);
+    serve
+        ->add_option("--upstream-token", args->upstream_token,
+                     "The token to send to the upstream markets")
+        ->envname("FERRY_UPSTREAM_TOKEN");
     serve->add_flag("-q,--quiet", args->quiet, "No request log");
     serve->set_config("--config", "", "A TOML or INI file with these options (keys as the flags)");
     serve->callback([&run, args] { run = [args] { return run_serve(*args); }; });
@@ -334,6 +414,29 @@ void add_market_commands(CLI::App& app, CommandAction& run) {
     create->add_option("--description", args->description, "What the token is for");
     create->add_flag("--json", args->json, "Machine-readable output");
     create->callback([&run, args] { run = [args] { return run_token_create(*args); }; });
+
+    auto* market_cmd = app.add_subcommand("market", "A market's upstream (cloud) markets");
+    market_cmd->require_subcommand(1);
+    auto* remote = market_cmd->add_subcommand(
+        "remote", "List the upstream markets' apps: majors, revisions, present here, updates");
+    remote->add_option("--server", args->server, "This market's URL")
+        ->envname("FERRY_SERVER")
+        ->required();
+    remote->add_option("--token", args->token, "A token (for a private market)")
+        ->envname("FERRY_TOKEN");
+    remote->add_flag("--json", args->json, "Machine-readable output");
+    remote->callback([&run, args] { run = [args] { return run_market_remote(*args); }; });
+    auto* pull = market_cmd->add_subcommand(
+        "pull", "Copy an app version from an upstream market into this one (only what it lacks)");
+    pull->add_option("APP", args->source, "KEY or KEY@MAJOR (default: the newest major)")
+        ->required();
+    pull->add_option("--server", args->server, "This market's URL")
+        ->envname("FERRY_SERVER")
+        ->required();
+    pull->add_option("--token", args->token, "A publish or admin token")->envname("FERRY_TOKEN");
+    pull->add_flag("--json", args->json, "Machine-readable output (the finished job)");
+    pull->add_flag("-q,--quiet", args->quiet, "Print only errors");
+    pull->callback([&run, args] { run = [args] { return run_market_pull(*args); }; });
 
     auto* publish = app.add_subcommand(
         "publish", "Publish a packages directory (or a built repository) as a revision of an app");

@@ -48,6 +48,28 @@ bool is_blob_name(std::string_view text) {
     return true;
 }
 
+void adopt_blob(const DataDir& data, const fs::path& file, std::string_view sha256,
+                std::uint64_t size) {
+    core::Hasher hasher(core::HashKind::sha256);
+    const std::uint64_t actual_size = core::hash_file(file, {&hasher});
+    const std::string actual = hasher.hex_digest();
+    if (actual_size != size || actual != sha256 || !is_blob_name(sha256)) {
+        std::error_code ec;
+        fs::remove(file, ec);
+        throw Error::format("{}: {} bytes with SHA-256 {}; expected {} bytes with SHA-256 {}",
+                            file.string(), actual_size, actual, size, sha256);
+    }
+    const fs::path target = data.blob(sha256);
+    std::error_code ec;
+    fs::create_directories(target.parent_path(), ec);
+    core::sync_path(file);
+    if (ec || ::rename(file.c_str(), target.c_str()) != 0) {
+        throw Error::format("{}: cannot move it into {}: {}", file.string(),
+                            target.parent_path().string(), ec ? ec.message() : errno_text(errno));
+    }
+    core::sync_path(target.parent_path());
+}
+
 BlobWriter::BlobWriter(const DataDir& data, std::string sha256, std::uint64_t size)
     : data_(data),
       sha256_(std::move(sha256)),

@@ -66,6 +66,11 @@ class BlobWriter {
     bool finished_ = false;
 };
 
+// Moves a downloaded file into the blob store once its size and SHA-256 are the expected ones;
+// otherwise removes it and throws an error naming it and what did not match.
+void adopt_blob(const DataDir& data, const fs::path& file, std::string_view sha256,
+                std::uint64_t size);
+
 // Whether text is a SHA-256 as the store names blobs: 64 lowercase hex digits.
 bool is_blob_name(std::string_view text);
 

@@ -1,8 +1,11 @@
 #include "server/market_api.hpp"
 
+#include <openssl/evp.h>
+
 #include <algorithm>
 #include <optional>
 
+#include "market/json.hpp"
 #include "market/tokens.hpp"
 #include "server/static_files.hpp"
 
@@ -11,61 +14,28 @@ namespace ferry::server {
 namespace {
 
 using Json = nlohmann::json;
+using market::app_from_json;
+using market::app_json;
+using market::major_json;
+using market::revision_json;
 using market::Token;
 
 constexpr std::uint64_t kMaxJsonBody = 64u << 20;
 
-Json app_json(const market::App& app) {
-    return {{"key", app.key},
-            {"kind", market::to_string(app.kind)},
-            {"name", app.name},
-            {"description", app.description},
-            {"publisher", app.publisher},
-            {"icon", app.icon},
-            {"official", app.official},
-            {"source", market::to_string(app.source)},
-            {"upstream_url", app.upstream_url},
-            {"export_formats", app.export_formats},
-            {"created_at", app.created_at},
-            {"updated_at", app.updated_at}};
-}
-
-Json major_json(const market::Major& major) {
-    return {{"major", major.major},
-            {"latest_revision", major.latest_revision},
-            {"repository", "/repo/" + major.app_key + "/" + major.major + "/"},
-            {"created_at", major.created_at},
-            {"updated_at", major.updated_at}};
-}
-
-Json revision_json(const market::Revision& revision) {
-    Json components = Json::array();
-    for (const auto& c : revision.components) {
-        components.push_back(
-            {{"name", c.name}, {"version", c.version}, {"content_sha256", c.content_sha256}});
+// Base64 as Basic authentication carries it (OpenSSL's decoder; padding bytes removed).
+std::string base64_decode(std::string_view text) {
+    std::string out(text.size() / 4 * 3 + 3, '\0');
+    const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                  reinterpret_cast<const unsigned char*>(text.data()),
+                                  static_cast<int>(text.size()));
+    if (n < 0) {
+        return {};
     }
-    return {{"app_key", revision.app_key},
-            {"major", revision.major},
-            {"revision", revision.number},
-            {"notes", revision.notes},
-            {"created_at", revision.created_at},
-            {"repository", "/repo/" + revision.app_key + "/" + revision.major + "/"},
-            {"components", components}};
-}
-
-// The app fields a publisher may set (the rest is the market's): those the request gives
-// replace the stored ones, the others stay.
-market::App app_from_json(const Json& json, market::App app) {
-    if (json.contains("kind")) {
-        app.kind = market::parse_app_kind(json.at("kind").get<std::string>());
+    out.resize(static_cast<std::size_t>(n));
+    for (std::size_t i = text.size(); i > 0 && text[i - 1] == '=' && !out.empty(); --i) {
+        out.pop_back();
     }
-    app.name = json.value("name", app.name.empty() ? app.key : app.name);
-    app.description = json.value("description", app.description);
-    app.publisher = json.value("publisher", app.publisher);
-    app.icon = json.value("icon", app.icon);
-    app.official = json.value("official", app.official);
-    app.export_formats = json.value("export_formats", app.export_formats);
-    return app;
+    return out;
 }
 
 Json parse_body(const httplib::Request& req) {
@@ -97,12 +67,21 @@ httplib::Server::Handler guarded(Handler handler) {
 }  // namespace
 
 // The token of the request, when it has a valid one.
+// Bearer, or Basic with the token as the password, so that tools that only speak Basic (curl
+// -u, IFW installers, ferry's own downloads from a private market) can send one.
 std::optional<Token> MarketApi::token_of(const httplib::Request& req) const {
     const std::string header = req.get_header_value("Authorization");
-    if (!header.starts_with("Bearer ")) {
-        return std::nullopt;
+    if (header.starts_with("Bearer ")) {
+        return market::authenticate(catalog_, std::string_view(header).substr(7));
     }
-    return market::authenticate(catalog_, std::string_view(header).substr(7));
+    if (header.starts_with("Basic ")) {
+        const std::string decoded = base64_decode(header.substr(6));
+        const auto colon = decoded.find(':');
+        if (colon != std::string::npos) {
+            return market::authenticate(catalog_, std::string_view(decoded).substr(colon + 1));
+        }
+    }
+    return std::nullopt;
 }
 
 bool MarketApi::require(const httplib::Request& req, httplib::Response& res,
@@ -164,6 +143,83 @@ void MarketApi::put_blob(const httplib::Request& req, httplib::Response& res,
     }
 }
 
+static Json job_json(const market::Job& job) {
+    return {{"id", job.id},
+            {"kind", job.kind},
+            {"target", job.target},
+            {"state", market::to_string(job.state)},
+            {"error", job.error},
+            {"done", job.done},
+            {"total", job.total},
+            {"created_at", job.created_at},
+            {"updated_at", job.updated_at}};
+}
+
+void MarketApi::install_upstream_routes(httplib::Server& routes) {
+    routes.Get("/api/v1/upstream/apps",
+               guarded([this](const httplib::Request&, httplib::Response& res) {
+                   Json apps = Json::array();
+                   const auto upstreams =
+                       pulls_ ? pulls_->upstreams() : std::vector<market::UpstreamMarket>{};
+                   for (const auto& item : market::list_upstream_apps(upstreams, catalog_)) {
+                       Json majors = Json::array();
+                       for (const auto& major : item.majors) {
+                           majors.push_back({{"major", major.major},
+                                             {"upstream_revision", major.upstream_revision},
+                                             {"local_revision", major.local_revision},
+                                             {"present", major.local_revision > 0},
+                                             {"update_available", major.update_available}});
+                       }
+                       Json app = app_json(item.app);
+                       app["upstream"] = item.upstream_url;
+                       app["present"] = item.present;
+                       app["majors"] = majors;
+                       apps.push_back(app);
+                   }
+                   send_json(res, 200, {{"apps", apps}});
+               }));
+
+    routes.Post(
+        "/api/v1/pulls", guarded([this](const httplib::Request& req, httplib::Response& res) {
+            if (!require(req, res, Token::Role::publish)) {
+                return;
+            }
+            if (pulls_ == nullptr || pulls_->upstreams().empty()) {
+                send_error(res, 409,
+                           "this market has no upstream market (ferry serve --upstream URL)");
+                return;
+            }
+            const Json body = parse_body(req);
+            const std::string key = body.at("app").get<std::string>();
+            const std::string major = body.value("major", "");
+            if (!market::is_valid_key(key) || (!major.empty() && !market::is_valid_key(major))) {
+                send_error(res, 400,
+                           fmt::format("\"{}@{}\" is not a valid app and version", key, major));
+                return;
+            }
+            send_json(res, 202, job_json(pulls_->start(key, major)));
+        }));
+
+    routes.Get("/api/v1/jobs", guarded([this](const httplib::Request&, httplib::Response& res) {
+                   Json jobs = Json::array();
+                   for (const auto& job : catalog_.list_jobs(100)) {
+                       jobs.push_back(job_json(job));
+                   }
+                   send_json(res, 200, {{"jobs", jobs}});
+               }));
+
+    routes.Get(R"(/api/v1/jobs/([^/]+))",
+               guarded([this](const httplib::Request& req, httplib::Response& res) {
+                   const auto job = catalog_.find_job(std::string(req.matches[1]));
+                   if (!job) {
+                       send_error(res, 404,
+                                  fmt::format("no job \"{}\"", std::string(req.matches[1])));
+                       return;
+                   }
+                   send_json(res, 200, job_json(*job));
+               }));
+}
+
 void MarketApi::install(HttpServer& server) {
     httplib::Server& routes = server.routes();
     server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
@@ -183,6 +239,7 @@ void MarketApi::install(HttpServer& server) {
         return httplib::Server::HandlerResponse::Unhandled;
     });
     serve_static(routes, "/repo", data_.repositories());
+    install_upstream_routes(routes);
 
     routes.Get("/api/v1/health", [&server](const httplib::Request&, httplib::Response& res) {
         send_json(res, 200,
@@ -278,11 +335,7 @@ void MarketApi::install(HttpServer& server) {
                     request.major = req.matches[2];
                     request.updates_xml = body.at("updates_xml").get<std::string>();
                     request.notes = body.value("notes", "");
-                    for (const Json& file : body.at("files")) {
-                        request.files.push_back({file.at("path").get<std::string>(),
-                                                 file.at("sha256").get<std::string>(),
-                                                 file.at("size").get<std::uint64_t>()});
-                    }
+                    request.files = market::files_from_json(body.at("files"));
                     const market::PublishResult result = publisher_.publish(request);
                     Json answer = revision_json(result.revision);
                     answer["unchanged"] = result.unchanged;

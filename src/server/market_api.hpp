@@ -8,6 +8,7 @@
 #include "market/catalog.hpp"
 #include "market/data_dir.hpp"
 #include "market/publisher.hpp"
+#include "market/upstream.hpp"
 #include "server/http_server.hpp"
 
 namespace ferry::server {
@@ -21,9 +22,10 @@ struct MarketOptions {
 // serialises its calls).
 class MarketApi {
   public:
+    // pulls may be null: a market without upstreams answers pull requests with an error.
     MarketApi(const market::DataDir& data, market::Catalog& catalog, market::Publisher& publisher,
-              MarketOptions options)
-        : data_(data), catalog_(catalog), publisher_(publisher), options_(options) {}
+              market::PullJobs* pulls, MarketOptions options)
+        : data_(data), catalog_(catalog), publisher_(publisher), pulls_(pulls), options_(options) {}
 
     // Registers the routes (and the authentication of private reads) on the server.
     void install(HttpServer& server);
@@ -35,10 +37,12 @@ class MarketApi {
                  market::Token::Role role) const;
     void put_blob(const httplib::Request& req, httplib::Response& res,
                   const httplib::ContentReader& content);
+    void install_upstream_routes(httplib::Server& routes);
 
     const market::DataDir& data_;
     market::Catalog& catalog_;
     market::Publisher& publisher_;
+    market::PullJobs* pulls_;
     MarketOptions options_;
 };
 

@@ -1,0 +1,72 @@
+#include "market/json.hpp"
+
+namespace ferry::market {
+
+using Json = nlohmann::json;
+
+Json app_json(const App& app) {
+    return {{"key", app.key},
+            {"kind", to_string(app.kind)},
+            {"name", app.name},
+            {"description", app.description},
+            {"publisher", app.publisher},
+            {"icon", app.icon},
+            {"official", app.official},
+            {"source", to_string(app.source)},
+            {"upstream_url", app.upstream_url},
+            {"export_formats", app.export_formats},
+            {"created_at", app.created_at},
+            {"updated_at", app.updated_at}};
+}
+
+Json major_json(const Major& major) {
+    return {{"major", major.major},
+            {"latest_revision", major.latest_revision},
+            {"repository", "/repo/" + major.app_key + "/" + major.major + "/"},
+            {"created_at", major.created_at},
+            {"updated_at", major.updated_at}};
+}
+
+Json revision_json(const Revision& revision) {
+    Json components = Json::array();
+    for (const auto& c : revision.components) {
+        components.push_back(
+            {{"name", c.name}, {"version", c.version}, {"content_sha256", c.content_sha256}});
+    }
+    Json files = Json::array();
+    for (const auto& f : revision.files) {
+        files.push_back({{"path", f.path}, {"sha256", f.sha256}, {"size", f.size}});
+    }
+    return {{"app_key", revision.app_key},
+            {"major", revision.major},
+            {"revision", revision.number},
+            {"notes", revision.notes},
+            {"created_at", revision.created_at},
+            {"repository", "/repo/" + revision.app_key + "/" + revision.major + "/"},
+            {"components", components},
+            {"files", files}};
+}
+
+App app_from_json(const Json& json, App app) {
+    if (json.contains("kind")) {
+        app.kind = parse_app_kind(json.at("kind").get<std::string>());
+    }
+    app.name = json.value("name", app.name.empty() ? app.key : app.name);
+    app.description = json.value("description", app.description);
+    app.publisher = json.value("publisher", app.publisher);
+    app.icon = json.value("icon", app.icon);
+    app.official = json.value("official", app.official);
+    app.export_formats = json.value("export_formats", app.export_formats);
+    return app;
+}
+
+std::vector<RepositoryFile> files_from_json(const Json& files) {
+    std::vector<RepositoryFile> result;
+    for (const Json& file : files) {
+        result.push_back({file.at("path").get<std::string>(), file.at("sha256").get<std::string>(),
+                          file.at("size").get<std::uint64_t>()});
+    }
+    return result;
+}
+
+}  // namespace ferry::market

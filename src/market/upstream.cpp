@@ -1,0 +1,276 @@
+#include "market/upstream.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "core/files.hpp"
+#include "formats/updates_xml.hpp"
+#include "market/json.hpp"
+#include "net/api_client.hpp"
+#include "net/downloader.hpp"
+#include "net/url.hpp"
+
+namespace ferry::market {
+
+namespace {
+
+using Json = nlohmann::json;
+
+// Repository files of an upstream: its token rides as the password of Basic authentication,
+// which the market accepts beside Bearer (the downloader speaks Basic).
+std::string repository_url(const UpstreamMarket& upstream, const std::string& key,
+                           const std::string& major) {
+    std::string base = upstream.url;
+    while (!base.empty() && base.back() == '/') {
+        base.pop_back();
+    }
+    if (!upstream.token.empty()) {
+        const auto scheme = base.find("://");
+        if (scheme != std::string::npos) {
+            base.insert(scheme + 3, "token:" + upstream.token + "@");
+        }
+    }
+    return base + "/repo/" + key + "/" + major;
+}
+
+std::vector<Json> all_apps(net::ApiClient& api) {
+    std::vector<Json> apps;
+    for (std::size_t offset = 0;;) {
+        const Json page = api.get(fmt::format("/api/v1/apps?offset={}&limit=1000", offset));
+        for (const Json& app : page.at("apps")) {
+            apps.push_back(app);
+        }
+        offset += page.at("apps").size();
+        if (page.at("apps").empty() || offset >= page.at("total").get<std::size_t>()) {
+            return apps;
+        }
+    }
+}
+
+App app_of(const Json& json, const std::string& upstream_url) {
+    App app;
+    app.key = json.at("key").get<std::string>();
+    app = app_from_json(json, app);
+    app.source = App::Source::upstream;
+    app.upstream_url = upstream_url;
+    return app;
+}
+
+}  // namespace
+
+std::vector<UpstreamApp> list_upstream_apps(const std::vector<UpstreamMarket>& upstreams,
+                                            Catalog& local) {
+    std::vector<UpstreamApp> result;
+    for (const UpstreamMarket& upstream : upstreams) {
+        net::ApiClient api(upstream.url, upstream.token);
+        for (const Json& listed : all_apps(api)) {
+            const std::string key = listed.at("key").get<std::string>();
+            UpstreamApp item;
+            item.upstream_url = upstream.url;
+            item.app = app_of(listed, upstream.url);
+            item.present = local.find_app(key).has_value();
+            const Json detail = api.get("/api/v1/apps/" + key);
+            for (const Json& major : detail.at("majors")) {
+                UpstreamMajor entry;
+                entry.major = major.at("major").get<std::string>();
+                entry.upstream_revision = major.at("latest_revision").get<int>();
+                if (const auto here = local.find_major(key, entry.major)) {
+                    entry.local_revision = here->latest_revision;
+                    // Revisions are counted per market: an update is a different content.
+                    const auto mine = local.find_revision(key, entry.major, here->latest_revision);
+                    const Json theirs = api.get("/api/v1/apps/" + key + "/versions/" + entry.major);
+                    std::vector<RevisionComponent> components;
+                    for (const Json& c : theirs.at("components")) {
+                        components.push_back({c.at("name").get<std::string>(),
+                                              c.at("version").get<std::string>(),
+                                              c.at("content_sha256").get<std::string>()});
+                    }
+                    entry.update_available = !mine || mine->components != components;
+                }
+                item.majors.push_back(entry);
+            }
+            result.push_back(std::move(item));
+        }
+    }
+    return result;
+}
+
+PullResult pull_app(const DataDir& data, Publisher& publisher,
+                    const std::vector<UpstreamMarket>& upstreams, const std::string& app_key,
+                    const std::string& major,
+                    const std::function<void(std::uint64_t, std::uint64_t)>& progress,
+                    const std::function<bool()>& cancelled) {
+    if (!is_valid_key(app_key) || (!major.empty() && !is_valid_key(major))) {
+        throw PublishError(400,
+                           fmt::format("\"{}@{}\" is not a valid app and version", app_key, major));
+    }
+    if (upstreams.empty()) {
+        throw PublishError(400, "this market has no upstream market (ferry serve --upstream URL)");
+    }
+    for (const UpstreamMarket& upstream : upstreams) {
+        net::ApiClient api(upstream.url, upstream.token);
+        Json app;
+        try {
+            app = api.get("/api/v1/apps/" + app_key);
+        } catch (const net::ApiError& e) {
+            if (e.status() == 404) {
+                continue;
+            }
+            throw;
+        }
+        PullResult result;
+        result.upstream_url = upstream.url;
+        result.major = major;
+        if (result.major.empty()) {
+            if (app.at("majors").empty()) {
+                throw PublishError(
+                    404, fmt::format("{}: {} has no published version yet", upstream.url, app_key));
+            }
+            result.major = app.at("majors").back().at("major").get<std::string>();
+        }
+        const std::string base = repository_url(upstream, app_key, result.major);
+        // The index and the file list must be of one revision: a publish upstream between the
+        // two requests is retried.
+        Json revision;
+        std::string updates_xml;
+        for (int attempt = 0;; ++attempt) {
+            revision = api.get("/api/v1/apps/" + app_key + "/versions/" + result.major);
+            core::ScratchDir scratch(data.uploads(), ".index-");
+            net::fetch_to_file(net::join_url(base, "Updates.xml"), scratch.path() / "Updates.xml");
+            updates_xml = core::read_file(scratch.path() / "Updates.xml");
+            const auto index = formats::parse_updates_xml(
+                updates_xml, net::strip_credentials(net::join_url(base, "Updates.xml")));
+            result.upstream_revision = revision.at("revision").get<int>();
+            if (index.revision && index.revision->number == result.upstream_revision) {
+                break;
+            }
+            if (attempt == 2) {
+                throw Error::format("{}: the index and the revision {} do not match", base,
+                                    result.upstream_revision);
+            }
+        }
+        const std::vector<RepositoryFile> files = files_from_json(revision.at("files"));
+        std::vector<const RepositoryFile*> missing;
+        std::set<std::string> seen;
+        std::uint64_t total = 0;
+        for (const RepositoryFile& file : files) {
+            if (!data.has_blob(file.sha256, file.size) && seen.insert(file.sha256).second) {
+                missing.push_back(&file);
+                total += file.size;
+            }
+        }
+        net::DownloadOptions options;
+        std::uint64_t finished = 0;
+        options.progress = [&](std::uint64_t done, std::uint64_t) {
+            if (progress) {
+                progress(finished + done, total);
+            }
+        };
+        net::Downloader downloader(options);
+        for (const RepositoryFile* file : missing) {
+            if (cancelled && cancelled()) {
+                throw Error::format("the pull of {}@{} was cancelled", app_key, result.major);
+            }
+            // Named by the blob, so that an interrupted pull resumes its .part next time.
+            const fs::path dest = data.uploads() / ("pull-" + file->sha256);
+            with_context(fmt::format("pulling {} from {}", file->path, upstream.url), [&] {
+                downloader.download(net::join_url(base, file->path), dest);
+                adopt_blob(data, dest, file->sha256, file->size);
+            });
+            finished += file->size;
+            result.files_transferred += 1;
+            result.bytes_transferred += file->size;
+            if (progress) {
+                progress(finished, total);
+            }
+        }
+        result.published = publisher.publish(
+            {app_of(app, upstream.url), result.major, updates_xml, files,
+             fmt::format("pulled from {} (revision {})", upstream.url, result.upstream_revision)});
+        return result;
+    }
+    std::vector<std::string> asked;
+    for (const auto& upstream : upstreams) {
+        asked.push_back(upstream.url);
+    }
+    throw PublishError(404, fmt::format("no upstream market has the app \"{}\" (asked {})", app_key,
+                                        fmt::join(asked, ", ")));
+}
+
+PullJobs::PullJobs(const DataDir& data, Catalog& catalog, Publisher& publisher,
+                   std::vector<UpstreamMarket> upstreams)
+    : data_(data), catalog_(catalog), publisher_(publisher), upstreams_(std::move(upstreams)) {
+    // Jobs a killed server left running did not finish.
+    for (Job job : catalog_.list_jobs(1000)) {
+        if (job.state == Job::State::queued || job.state == Job::State::running) {
+            job.state = Job::State::failed;
+            job.error = "interrupted: the server stopped before the pull finished; start it again";
+            catalog_.save_job(job);
+        }
+    }
+}
+
+PullJobs::~PullJobs() {
+    stopping_ = true;
+    for (auto& thread : threads_) {
+        thread.join();
+    }
+}
+
+Job PullJobs::start(const std::string& app_key, const std::string& major) {
+    const std::string target = app_key + (major.empty() ? "" : "@" + major);
+    std::lock_guard lock(mutex_);
+    if (auto active = active_.find(target); active != active_.end()) {
+        if (auto job = catalog_.find_job(active->second)) {
+            return *job;
+        }
+    }
+    static std::atomic<unsigned> counter{0};
+    Job job;
+    job.id = fmt::format("pull-{}-{}",
+                         std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count(),
+                         counter++);
+    job.kind = "pull";
+    job.target = target;
+    job.state = Job::State::queued;
+    catalog_.save_job(job);
+    active_[target] = job.id;
+    threads_.emplace_back([this, job, app_key, major] { run(job, app_key, major); });
+    return *catalog_.find_job(job.id);
+}
+
+void PullJobs::run(Job job, std::string app_key, std::string major) {
+    job.state = Job::State::running;
+    catalog_.save_job(job);
+    auto last_saved = std::chrono::steady_clock::now();
+    try {
+        pull_app(
+            data_, publisher_, upstreams_, app_key, major,
+            [&](std::uint64_t done, std::uint64_t total) {
+                job.done = done;
+                job.total = total;
+                const auto now = std::chrono::steady_clock::now();
+                if (now - last_saved > std::chrono::milliseconds(250)) {
+                    catalog_.save_job(job);
+                    last_saved = now;
+                }
+            },
+            [this] { return stopping_.load(); });
+        job.state = Job::State::success;
+        job.done = job.total;
+    } catch (const std::exception& e) {
+        job.state = Job::State::failed;
+        job.error = e.what();
+    }
+    catalog_.save_job(job);
+    std::lock_guard lock(mutex_);
+    active_.erase(job.target);
+}
+
+}  // namespace ferry::market

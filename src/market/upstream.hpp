@@ -1,0 +1,92 @@
+// Upstream ("cloud") markets: what they offer compared with this market, and pulls that copy an
+// app's major version from one into this market. A pull transfers only the files this market
+// lacks (resuming interrupted downloads), checks each against the SHA-256 and size the upstream
+// recorded, and publishes the revision here only when every file is in place.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "market/catalog.hpp"
+#include "market/data_dir.hpp"
+#include "market/publisher.hpp"
+
+namespace ferry::market {
+
+struct UpstreamMarket {
+    std::string url;    // "https://market.example.com"
+    std::string token;  // sent to the upstream; empty for an open one
+};
+
+struct UpstreamMajor {
+    std::string major;
+    int upstream_revision = 0;
+    int local_revision = 0;         // 0: not in this market
+    bool update_available = false;  // present here at an older revision
+};
+
+struct UpstreamApp {
+    std::string upstream_url;
+    App app;               // as the upstream describes it
+    bool present = false;  // this market has the app
+    std::vector<UpstreamMajor> majors;
+};
+
+// Every app of every upstream, with its majors compared with this market's.
+std::vector<UpstreamApp> list_upstream_apps(const std::vector<UpstreamMarket>& upstreams,
+                                            Catalog& local);
+
+struct PullResult {
+    std::string upstream_url;
+    std::string major;
+    int upstream_revision = 0;
+    PublishResult published;
+    std::size_t files_transferred = 0;
+    std::uint64_t bytes_transferred = 0;
+};
+
+// Copies app_key@major (the upstream's newest major when empty) from the first upstream that
+// has the app. progress(done, total) counts the bytes to transfer; cancelled() is checked
+// between files.
+PullResult pull_app(const DataDir& data, Publisher& publisher,
+                    const std::vector<UpstreamMarket>& upstreams, const std::string& app_key,
+                    const std::string& major,
+                    const std::function<void(std::uint64_t, std::uint64_t)>& progress = {},
+                    const std::function<bool()>& cancelled = {});
+
+// Runs pulls as jobs on background threads, recorded in the catalog with their state and
+// progress. A pull of a target that is already queued or running is that job (the work is
+// done once).
+class PullJobs {
+  public:
+    PullJobs(const DataDir& data, Catalog& catalog, Publisher& publisher,
+             std::vector<UpstreamMarket> upstreams);
+    // Stops: running pulls are cancelled between files and recorded as failed.
+    ~PullJobs();
+    PullJobs(const PullJobs&) = delete;
+    PullJobs& operator=(const PullJobs&) = delete;
+
+    Job start(const std::string& app_key, const std::string& major);
+    const std::vector<UpstreamMarket>& upstreams() const { return upstreams_; }
+
+  private:
+    void run(Job job, std::string app_key, std::string major);
+
+    const DataDir& data_;
+    Catalog& catalog_;
+    Publisher& publisher_;
+    std::vector<UpstreamMarket> upstreams_;
+    std::mutex mutex_;
+    std::map<std::string, std::string> active_;  // target -> job id
+    std::vector<std::thread> threads_;
+    std::atomic<bool> stopping_{false};
+};
+
+}  // namespace ferry::market
