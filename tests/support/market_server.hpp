@@ -1,0 +1,42 @@
+// A real `ferry serve` on a free loopback port for the duration of a test, over a data
+// directory that outlives it (so that a test can stop, kill -9 and restart the market).
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace ferry::testing {
+
+class MarketServer {
+  public:
+    // Starts `ferry serve --data data --listen 127.0.0.1:<free port>` with the extra arguments
+    // and returns once the port accepts connections.
+    MarketServer(const std::filesystem::path& ferry, const std::filesystem::path& data,
+                 const std::vector<std::string>& extra = {});
+    // SIGTERM, then waits.
+    ~MarketServer();
+    MarketServer(const MarketServer&) = delete;
+    MarketServer& operator=(const MarketServer&) = delete;
+
+    int port() const { return port_; }
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+    // The server's stderr (its start line and request log).
+    std::string log() const;
+
+    // Stops with a signal and returns the exit status as waitpid reports it.
+    int stop(int signal_number);
+
+  private:
+    std::filesystem::path log_file_;
+    int port_ = 0;
+    pid_t pid_ = -1;
+};
+
+// A publish token for the market's data directory (`ferry token create`).
+std::string create_token(const std::filesystem::path& ferry, const std::filesystem::path& data,
+                         const std::string& role = "publish");
+
+}  // namespace ferry::testing
