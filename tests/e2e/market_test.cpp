@@ -580,6 +580,9 @@ TEST_F(Market, BadRequestsAreRefusedAndStoreNothing) {
     expect_error(request("POST", revisions, "{\"updates_xml\": ", token_), 400, "JSON");
     expect_error(request("POST", revisions, "[1, 2]", token_), 400, "JSON object");
     expect_error(get("/api/v1/apps/com.test.nosuch"), 404, "com.test.nosuch");
+    expect_error(get("/api/v1/apps?limit=ten"), 400, "limit");
+    expect_error(get("/api/v1/apps?offset=-1"), 400, "offset");
+    expect_error(get("/api/v1/apps?kind=bogus"), 400, "bogus");
     expect_error(get("/api/v1/apps/com.test.nosuch/versions/1"), 404, "com.test.nosuch");
 
     // Path characters in the major: refused, nothing written anywhere.
