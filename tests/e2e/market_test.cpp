@@ -174,9 +174,9 @@ std::string sha256_of(const std::string& bytes) {
     return hasher.hex_digest();
 }
 
-// Sends text as is on a new connection and returns everything the server answers until it
-// closes the connection.
-std::string raw_exchange(int port, const std::string& text) {
+// Sends text as is on a new connection (then ends the sending side when half_close) and returns
+// everything the server answers until it closes the connection.
+std::string raw_exchange(int port, const std::string& text, bool half_close = false) {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in address{};
     address.sin_family = AF_INET;
@@ -187,6 +187,9 @@ std::string raw_exchange(int port, const std::string& text) {
     std::string answer;
     if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
         ::send(fd, text.data(), text.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(text.size())) {
+        if (half_close) {
+            ::shutdown(fd, SHUT_WR);
+        }
         char buffer[4096];
         for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) {
             answer.append(buffer, static_cast<std::size_t>(n));
@@ -610,7 +613,15 @@ TEST_F(Market, BadRequestsAreRefusedAndStoreNothing) {
     const Answer same_size =
         request("PUT", "/api/v1/blobs/" + sha, std::string(announced.size(), 'x'), token_);
     expect_error(same_size, 400, "SHA-256");
+    // An upload that ends before its Content-Length.
+    const std::string cut = raw_exchange(
+        server().port(),
+        "PUT /api/v1/blobs/" + sha + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+            token_ + "\r\nContent-Length: 1000\r\nConnection: close\r\n\r\nthe ann",
+        true);
+    EXPECT_THAT(cut, Not(::testing::StartsWith("HTTP/1.1 2"))) << cut;
     EXPECT_THAT(blob_names(data()), Not(::testing::Contains(sha)));
+    EXPECT_THAT(files_below(data() / "uploads"), IsEmpty()) << "partial uploads were left";
     const Answer missing =
         request("POST", "/api/v1/blobs/missing",
                 Json{{"blobs", {{{"sha256", sha}, {"size", announced.size()}}}}}.dump(), token_);
