@@ -174,9 +174,8 @@ std::string sha256_of(const std::string& bytes) {
     return hasher.hex_digest();
 }
 
-// Sends text as is on a new connection (then ends the sending side when half_close) and returns
-// everything the server answers until it closes the connection.
-std::string raw_exchange(int port, const std::string& text, bool half_close = false) {
+// A TCP connection to 127.0.0.1:port (-1 when it cannot connect).
+int open_connection(int port) {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in address{};
     address.sin_family = AF_INET;
@@ -184,9 +183,22 @@ std::string raw_exchange(int port, const std::string& text, bool half_close = fa
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     timeval timeout{10, 0};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+// Sends text as is on a new connection (then ends the sending side when half_close) and returns
+// everything the server answers until it closes the connection.
+std::string raw_exchange(int port, const std::string& text, bool half_close = false) {
+    const int fd = open_connection(port);
     std::string answer;
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-        ::send(fd, text.data(), text.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(text.size())) {
+    if (fd < 0) {
+        return answer;
+    }
+    if (::send(fd, text.data(), text.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(text.size())) {
         if (half_close) {
             ::shutdown(fd, SHUT_WR);
         }
@@ -598,6 +610,10 @@ TEST_F(Market, BadRequestsAreRefusedAndStoreNothing) {
         request("POST", "/api/v1/apps/" + std::string(kApp) + "/versions/a%20b/revisions",
                 valid_body.dump(), token_);
     expect_error(space, 400, "not a valid major");
+    for (const std::string path : {"/repo/..%2Fcatalog.db", "/repo/%2e%2e/catalog.db"}) {
+        const Answer outside = get(path);
+        EXPECT_THAT(outside.status, AnyOf(403, 404)) << path << " serves a file outside repo/";
+    }
     EXPECT_FALSE(fs::exists(data() / "x"));
     EXPECT_FALSE(fs::exists(data() / "repo" / "x"));
     EXPECT_FALSE(fs::exists(data() / "repo" / kApp / "a b"));
@@ -654,10 +670,32 @@ TEST_F(Market, SurvivesKillAndStopsOnSigterm) {
     start();
     write_three(packages());
     published(packages(), "1");
+
+    // Killed while an upload is half way: its connection stays open, its bytes half sent.
+    const std::string pending = random_bytes(100000, 9);
+    const std::string sha = sha256_of(pending);
+    const int upload = open_connection(server().port());
+    ASSERT_GE(upload, 0);
+    const std::string head = "PUT /api/v1/blobs/" + sha +
+                             " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token_ +
+                             "\r\nContent-Length: " + std::to_string(pending.size()) + "\r\n\r\n" +
+                             pending.substr(0, pending.size() / 2);
+    ASSERT_EQ(::send(upload, head.data(), head.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(head.size()));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (files_below(data() / "uploads").empty() && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    ASSERT_FALSE(files_below(data() / "uploads").empty()) << "the upload did not start";
     server().kill_hard();
+    ::close(upload);
 
     start();
     EXPECT_EQ(latest_revision("1"), 1);
+    const Answer missing =
+        request("POST", "/api/v1/blobs/missing",
+                Json{{"blobs", {{{"sha256", sha}, {"size", pending.size()}}}}}.dump(), token_);
+    EXPECT_EQ(missing.json().value("missing", Json()), Json::array({sha})) << describe(missing);
     const Answer index = get("/repo/" + std::string(kApp) + "/1/Updates.xml");
     ASSERT_EQ(index.status, 200);
     const auto parsed = formats::parse_updates_xml(index.body, "Updates.xml");
