@@ -713,6 +713,22 @@ TEST_F(Market, SurvivesKillAndStopsOnSigterm) {
     EXPECT_TRUE(WIFEXITED(status)) << "status " << status;
     EXPECT_EQ(WEXITSTATUS(status), 0);
     EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+
+    // A client idling on a keep-alive connection holds the stop up to httplib's keep-alive
+    // timeout (5 s), no longer.
+    start();
+    const int idle = open_connection(server().port());
+    ASSERT_GE(idle, 0);
+    const std::string get_apps = "GET /api/v1/apps HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    ASSERT_EQ(::send(idle, get_apps.data(), get_apps.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(get_apps.size()));
+    char answer[16] = {};
+    ASSERT_GT(::recv(idle, answer, sizeof answer - 1, 0), 0);
+    EXPECT_THAT(answer, ::testing::StartsWith("HTTP/1.1 200"));
+    const int after_idle = server().stop(std::chrono::seconds(10));
+    ::close(idle);
+    ASSERT_NE(after_idle, -1) << "ferry serve did not exit within 10 s of SIGTERM";
+    EXPECT_TRUE(WIFEXITED(after_idle) && WEXITSTATUS(after_idle) == 0) << "status " << after_idle;
 }
 
 // 10. Two publishes of one app at once, raising one component to different versions: each ends
