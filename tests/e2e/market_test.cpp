@@ -338,6 +338,8 @@ TEST_F(Market, PublishesAThreeComponentApp) {
     ASSERT_EQ(apps.json().at("apps").size(), 1u) << describe(apps);
     EXPECT_EQ(apps.json()["apps"][0].at("key"), kApp);
     EXPECT_EQ(apps.json()["apps"][0].at("name"), "Test App");
+    EXPECT_EQ(get("/api/v1/apps?offset=0&limit=1").json().at("apps").size(), 1u);
+    EXPECT_THAT(get("/api/v1/apps?offset=1").json().at("apps"), IsEmpty());
 
     EXPECT_EQ(latest_revision("1"), 1);
     EXPECT_EQ(component_versions("1"),
