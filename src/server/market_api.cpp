@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <charconv>
 #include <optional>
 
 #include "market/json.hpp"
@@ -44,6 +45,18 @@ Json parse_body(const httplib::Request& req) {
         throw market::PublishError(400, "the request body is not a JSON object");
     }
     return json;
+}
+
+// A non-negative number from the query string; a 400 naming the parameter otherwise.
+std::size_t count_param(const httplib::Request& req, const char* name) {
+    const std::string text = req.get_param_value(name);
+    std::size_t value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
+        throw market::PublishError(
+            400, fmt::format("{}=\"{}\": expected a non-negative whole number", name, text));
+    }
+    return value;
 }
 
 // Wraps a handler: errors become JSON answers with the right status.
@@ -253,11 +266,10 @@ void MarketApi::install(HttpServer& server) {
                    }
                    query.search = req.get_param_value("search");
                    if (req.has_param("offset")) {
-                       query.offset = std::stoul(req.get_param_value("offset"));
+                       query.offset = count_param(req, "offset");
                    }
                    if (req.has_param("limit")) {
-                       query.limit =
-                           std::min<std::size_t>(1000, std::stoul(req.get_param_value("limit")));
+                       query.limit = std::min<std::size_t>(1000, count_param(req, "limit"));
                    }
                    Json apps = Json::array();
                    for (const auto& app : catalog_.list_apps(query)) {
