@@ -64,3 +64,37 @@ random_file() {
         openssl enc -aes-256-ctr -K "$key" -iv 00000000000000000000000000000000 >"$path"
 }
 
+
+# write_section RESULTS_MD NAME SECTION_FILE: prints RESULTS_MD with the section NAME (from its
+# "<!-- bench/NAME:" line up to the next "<!-- bench/" line or the end) replaced by the contents
+# of SECTION_FILE, or with SECTION_FILE appended when it has no such section. What comes before
+# the first marker (bench/repogen's part) and the other scripts' sections stay as they are, one
+# blank line between sections.
+write_section() {
+    local md=$1 name=$2 new=$3
+    [[ -f "$md" ]] || md=/dev/null
+    awk -v name="$name" -v new="$new" '
+        BEGIN { k = 0 }
+        function out(t) {
+            sub(/\n+$/, "\n", t)
+            if (t == "" || t == "\n") return
+            if (printed) printf "\n"
+            printf "%s", t
+            printed = 1
+        }
+        /^<!-- bench\/[A-Za-z0-9_-]+:/ {
+            k++
+            key[k] = $0
+            sub(/^<!-- bench\//, "", key[k])
+            sub(/:.*/, "", key[k])
+        }
+        { text[k] = text[k] $0 "\n" }
+        END {
+            while ((getline line < new) > 0) replacement = replacement line "\n"
+            for (i = 0; i <= k; i++) {
+                if (i > 0 && key[i] == name) { out(replacement); found = 1 }
+                else out(text[i])
+            }
+            if (!found) out(replacement)
+        }' "$md"
+}

@@ -12,8 +12,10 @@ build_packages=(
 )
 # nginx serves repositories to the end-to-end tests and bench/client; they start their own
 # instances. bench/client also compares against bsdtar (libarchive-tools) and measures peak RSS
-# with /usr/bin/time (time).
-test_packages=(libgtest-dev libgmock-dev p7zip-full libarchive-tools nginx util-linux openssl time)
+# with /usr/bin/time (time). bench/market loads ferry serve and nginx with wrk, fills a market's
+# catalog with sqlite3 and checks responses with curl.
+test_packages=(libgtest-dev libgmock-dev p7zip-full libarchive-tools nginx util-linux openssl time
+               wrk sqlite3 curl)
 
 wanted=("${build_packages[@]}")
 if [[ "${1:-}" == "--test" ]]; then
