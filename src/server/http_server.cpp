@@ -171,6 +171,10 @@ HttpServer::HttpServer(ServerOptions options) : options_(std::move(options)) {
     const std::size_t threads = options_.threads == 0 ? 1 : options_.threads;
     server_->new_task_queue = [this, threads] { return new WorkerPool(threads, *this); };
     server_->set_payload_max_length(static_cast<std::size_t>(options_.max_body_bytes));
+    // Small answers go out at once rather than wait for the client's delayed ACK (Nagle), and a
+    // kept-alive connection serves many requests (httplib's default is 5), as nginx does.
+    server_->set_tcp_nodelay(true);
+    server_->set_keep_alive_max_count(1000);
     // The accept loop wakes this often to notice a stop requested by a signal.
     server_->set_idle_interval(0, 100'000);
 

@@ -22,6 +22,7 @@
 #include "core/hash.hpp"
 #include "e2e/e2e_support.hpp"
 #include "formats/updates_xml.hpp"
+#include "support/market_server.hpp"
 #include "support/nginx_server.hpp"
 
 extern char** environ;
@@ -37,83 +38,6 @@ using ::testing::Not;
 using Json = nlohmann::json;
 
 constexpr const char* kApp = "com.test.app";
-
-// `ferry serve --data DIR --listen 127.0.0.1:PORT` as a child process: started (and waited for
-// until its port accepts connections) on construction, stopped with SIGTERM on destruction.
-class MarketServer {
-  public:
-    MarketServer(const fs::path& data, const fs::path& log, std::vector<std::string> extra = {})
-        : port_(free_port()) {
-        std::vector<std::string> args = {FERRY_BINARY, "serve",
-                                         "--data",     data.string(),
-                                         "--listen",   "127.0.0.1:" + std::to_string(port_)};
-        args.insert(args.end(), extra.begin(), extra.end());
-        std::vector<char*> argv;
-        for (auto& arg : args) {
-            argv.push_back(arg.data());
-        }
-        argv.push_back(nullptr);
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-        posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND,
-                                         0644);
-        const int failed = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
-        posix_spawn_file_actions_destroy(&actions);
-        if (failed != 0) {
-            pid_ = -1;
-            throw std::runtime_error("cannot start ferry serve");
-        }
-        if (!wait_for_port(port_, 15000)) {
-            kill_hard();
-            throw std::runtime_error("ferry serve did not listen on port " + std::to_string(port_) +
-                                     ":\n" + read_text(log));
-        }
-    }
-    ~MarketServer() {
-        if (pid_ > 0) {
-            stop(std::chrono::seconds(20));
-        }
-        if (pid_ > 0) {
-            kill_hard();
-        }
-    }
-    MarketServer(const MarketServer&) = delete;
-    MarketServer& operator=(const MarketServer&) = delete;
-
-    int port() const { return port_; }
-    std::string url(const std::string& path = "") const {
-        return "http://127.0.0.1:" + std::to_string(port_) + path;
-    }
-
-    // SIGTERM, then waits at most timeout: the wait status, or -1 when it did not exit in time.
-    int stop(std::chrono::milliseconds timeout) {
-        ::kill(pid_, SIGTERM);
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        while (std::chrono::steady_clock::now() < deadline) {
-            int status = 0;
-            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-                pid_ = -1;
-                return status;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-        return -1;
-    }
-
-    // kill -9, as a crash would.
-    void kill_hard() {
-        ::kill(pid_, SIGKILL);
-        int status = 0;
-        ::waitpid(pid_, &status, 0);
-        pid_ = -1;
-    }
-
-  private:
-    int port_ = 0;
-    pid_t pid_ = -1;
-};
 
 struct Answer {
     int status = 0;  // 0: no answer
@@ -219,20 +143,12 @@ class Market : public FerryTest {
 
     void start(std::vector<std::string> extra = {}) {
         server_.reset();
-        server_ = std::make_unique<MarketServer>(
-            data(), root() / ("serve-" + std::to_string(++servers_) + ".log"), extra);
+        server_ = std::make_unique<MarketServer>(FERRY_BINARY, data(), extra);
     }
     MarketServer& server() const { return *server_; }
 
     std::string create_token(const std::string& role) {
-        const CommandResult r =
-            ferry({"token", "create", "--data", data().string(), "--role", role});
-        EXPECT_EQ(r.exit_code, 0) << testing::describe(r);
-        std::string token = r.out;
-        while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) {
-            token.pop_back();
-        }
-        return token;
+        return testing::create_token(FERRY_BINARY, data(), role);
     }
 
     // Three default components at 1.0: com.test.a, com.test.b and com.test.c.
@@ -319,7 +235,6 @@ class Market : public FerryTest {
 
   private:
     std::unique_ptr<MarketServer> server_;
-    int servers_ = 0;
 };
 
 // 1. A first publish, read back through the API, verified and installed.

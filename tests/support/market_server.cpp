@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <stdexcept>
+#include <thread>
 
 #include "support/nginx_server.hpp"
 #include "support/test_support.hpp"
@@ -30,6 +31,8 @@ MarketServer::MarketServer(const std::filesystem::path& ferry, const std::filesy
     argv.push_back(nullptr);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 2, log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND,
                                      0644);
     const int started = ::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
@@ -38,29 +41,47 @@ MarketServer::MarketServer(const std::filesystem::path& ferry, const std::filesy
         throw std::runtime_error("cannot start " + ferry.string());
     }
     if (!wait_for_port(port_, 20'000)) {
-        stop(SIGKILL);
+        kill_hard();
         throw std::runtime_error("ferry serve did not open port " + std::to_string(port_) + ": " +
                                  log());
     }
 }
 
 MarketServer::~MarketServer() {
-    stop(SIGTERM);
+    if (pid_ > 0 && stop(std::chrono::seconds(20)) == -1) {
+        kill_hard();
+    }
 }
 
 std::string MarketServer::log() const {
     return std::filesystem::exists(log_file_) ? read_text(log_file_) : "";
 }
 
-int MarketServer::stop(int signal_number) {
+int MarketServer::stop(std::chrono::milliseconds timeout) {
     if (pid_ <= 0) {
         return 0;
     }
-    ::kill(pid_, signal_number);
+    ::kill(pid_, SIGTERM);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        int status = 0;
+        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+            pid_ = -1;
+            return status;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));  // polling the child's exit
+    }
+    return -1;
+}
+
+void MarketServer::kill_hard() {
+    if (pid_ <= 0) {
+        return;
+    }
+    ::kill(pid_, SIGKILL);
     int status = 0;
     ::waitpid(pid_, &status, 0);
     pid_ = -1;
-    return status;
 }
 
 std::string create_token(const std::filesystem::path& ferry, const std::filesystem::path& data,

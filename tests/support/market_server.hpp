@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -16,18 +17,22 @@ class MarketServer {
     // and returns once the port accepts connections.
     MarketServer(const std::filesystem::path& ferry, const std::filesystem::path& data,
                  const std::vector<std::string>& extra = {});
-    // SIGTERM, then waits.
+    // SIGTERM and a bounded wait, then kill -9 if it is still there.
     ~MarketServer();
     MarketServer(const MarketServer&) = delete;
     MarketServer& operator=(const MarketServer&) = delete;
 
     int port() const { return port_; }
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+    std::string url(const std::string& path = "") const {
+        return "http://127.0.0.1:" + std::to_string(port_) + path;
+    }
     // The server's stderr (its start line and request log).
     std::string log() const;
 
-    // Stops with a signal and returns the exit status as waitpid reports it.
-    int stop(int signal_number);
+    // SIGTERM, then waits at most timeout: the wait status, or -1 when it did not exit in time.
+    int stop(std::chrono::milliseconds timeout);
+    // kill -9, as a crash would.
+    void kill_hard();
 
   private:
     std::filesystem::path log_file_;
