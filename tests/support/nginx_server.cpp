@@ -10,9 +10,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
+#include "net/downloader.hpp"
 #include "support/test_support.hpp"
 
 extern char** environ;
@@ -127,6 +129,19 @@ NginxServer::~NginxServer() {
 
 std::string NginxServer::url(const std::string& path) const {
     return "http://127.0.0.1:" + std::to_string(port_) + "/" + path;
+}
+
+std::vector<std::string> NginxServer::requests_for(const std::string& path) const {
+    core::ScratchDir scratch;
+    net::fetch_to_file(url("log-barrier"), scratch.path() / "x");
+    std::istringstream log(read_text(access_log()));
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(log, line);) {
+        if (line.find("\"GET /" + path + " HTTP/") != std::string::npos) {
+            lines.push_back(line);
+        }
+    }
+    return lines;
 }
 
 }  // namespace ferry::testing

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "core/files.hpp"
 
@@ -24,6 +25,10 @@ class NginxServer {
     std::string url(const std::string& path = "") const;
     // The access log in nginx's default format: one line per finished request.
     std::filesystem::path access_log() const { return prefix_.path() / "access.log"; }
+    // The access-log lines of GET requests for path ("dir/file", no leading '/'), once nginx
+    // has logged every earlier request: a request of another path goes first, and nginx's one
+    // worker finishes (and logs) each request before it reads the next.
+    std::vector<std::string> requests_for(const std::string& path) const;
     // One line per request: nginx's connection serial number and the URI, which shows whether a
     // client reused its connection.
     std::filesystem::path connection_log() const { return prefix_.path() / "connections.log"; }

@@ -101,22 +101,6 @@ class ClientRemote : public ::testing::Test {
         return settings;
     }
 
-    // Access-log lines of requests for path; a request to another path first, as nginx logs a
-    // request only once it is finished.
-    static std::vector<std::string> requests_for(const NginxServer& server,
-                                                 const std::string& path) {
-        core::ScratchDir scratch;
-        net::fetch_to_file(server.url("log-barrier"), scratch.path() / "x");
-        std::istringstream log(read_text(server.access_log()));
-        std::vector<std::string> lines;
-        for (std::string line; std::getline(log, line);) {
-            if (line.find("\"GET /" + path + " HTTP/") != std::string::npos) {
-                lines.push_back(line);
-            }
-        }
-        return lines;
-    }
-
     core::ScratchDir root_;
     core::ScratchDir work_;
 };
@@ -224,7 +208,7 @@ TEST_F(ClientRemote, DownloadsTheArchivesAsTheRepositoryHasThem) {
 
     // A second run finds the checked archive in place and does not download it again.
     download(settings, {kPlain});
-    EXPECT_EQ(requests_for(server, std::string("repo/") + kPlain + "/1.0content.7z").size(), 1u);
+    EXPECT_EQ(server.requests_for(std::string("repo/") + kPlain + "/1.0content.7z").size(), 1u);
 }
 
 TEST_F(ClientRemote, ACorruptedArchiveIsDownloadedTwiceThenAnError) {
@@ -237,7 +221,7 @@ TEST_F(ClientRemote, ACorruptedArchiveIsDownloadedTwiceThenAnError) {
     EXPECT_THAT(message, HasSubstr(std::string("component ") + kPlain));
     EXPECT_THAT(message, HasSubstr("archive 1.0content.7z"));
     EXPECT_THAT(message, HasSubstr("the sidecar says"));
-    EXPECT_EQ(requests_for(server, std::string("repo/") + kPlain + "/1.0content.7z").size(), 2u);
+    EXPECT_EQ(server.requests_for(std::string("repo/") + kPlain + "/1.0content.7z").size(), 2u);
     EXPECT_FALSE(fs::exists(options().download_dir / kPlain / "1.0" / "content.7z"));
 }
 
@@ -298,7 +282,7 @@ TEST_F(ClientRemote, ACorruptedMetadataArchiveIsFetchedTwiceThenAnError) {
     EXPECT_THAT(message, HasSubstr(std::string("component ") + kLicensed));
     EXPECT_THAT(message, HasSubstr("metadata " + index.metadata_name));
     EXPECT_THAT(message, HasSubstr("the index says " + index.metadata_sha1));
-    EXPECT_EQ(requests_for(server, "repo/" + index.metadata_name).size(), 2u);
+    EXPECT_EQ(server.requests_for("repo/" + index.metadata_name).size(), 2u);
 }
 
 TEST_F(ClientRemote, UnitedMetadataIsFetchedOnlyForAComponentWithALicence) {
@@ -314,7 +298,7 @@ TEST_F(ClientRemote, UnitedMetadataIsFetchedOnlyForAComponentWithALicence) {
     EXPECT_TRUE(downloaded[1].meta_dir.empty());
     const auto index = formats::parse_updates_xml(read_text(repository / "Updates.xml"), "x");
     ASSERT_FALSE(index.metadata_name.empty());
-    EXPECT_EQ(requests_for(server, "repo/" + index.metadata_name).size(), 1u);
+    EXPECT_EQ(server.requests_for("repo/" + index.metadata_name).size(), 1u);
 }
 
 TEST_F(ClientRemote, ComponentMetadataIsFetchedOnlyForAComponentWithALicence) {
@@ -325,8 +309,8 @@ TEST_F(ClientRemote, ComponentMetadataIsFetchedOnlyForAComponentWithALicence) {
     ASSERT_EQ(downloaded.size(), 2u);
     EXPECT_EQ(read_text(downloaded[0].meta_dir / "license.txt"), "the terms");
     EXPECT_TRUE(downloaded[1].meta_dir.empty());
-    EXPECT_EQ(requests_for(server, std::string("repo/") + kLicensed + "/1.0meta.7z").size(), 1u);
-    EXPECT_TRUE(requests_for(server, std::string("repo/") + kPlain + "/1.0meta.7z").empty());
+    EXPECT_EQ(server.requests_for(std::string("repo/") + kLicensed + "/1.0meta.7z").size(), 1u);
+    EXPECT_TRUE(server.requests_for(std::string("repo/") + kPlain + "/1.0meta.7z").empty());
 }
 
 TEST_F(ClientRemote, AnArchiveNameLeavingTheRepositoryIsRefused) {

@@ -35,21 +35,6 @@ DownloadOptions quick_options() {
     return options;
 }
 
-// Access-log lines of requests for path. A request to another path first: nginx runs one
-// worker that finishes (and logs) each request before it reads the next.
-std::vector<std::string> log_lines(const NginxServer& server, const std::string& path) {
-    core::ScratchDir scratch;
-    Downloader(quick_options()).download(server.url("log-barrier"), scratch.path() / "x");
-    std::istringstream log(read_text(server.access_log()));
-    std::vector<std::string> lines;
-    for (std::string line; std::getline(log, line);) {
-        if (line.find("\"GET /" + path + " HTTP/") != std::string::npos) {
-            lines.push_back(line);
-        }
-    }
-    return lines;
-}
-
 class HttpDownload : public ::testing::Test {
   protected:
     core::ScratchDir root_;
@@ -94,7 +79,7 @@ TEST_F(HttpDownload, ContinuesAPartWithARangeRequest) {
     EXPECT_EQ(calls.back(), std::make_pair(std::uint64_t{300'000}, std::uint64_t{300'000}));
     EXPECT_EQ(result.http_status, 206);
     EXPECT_EQ(result.bytes_transferred, 180'000u);
-    const auto lines = log_lines(server, "big.bin");
+    const auto lines = server.requests_for("big.bin");
     ASSERT_EQ(lines.size(), 1u);
     EXPECT_NE(lines[0].find("\" 206 180000 "), std::string::npos) << lines[0];
 }
@@ -191,7 +176,7 @@ TEST_F(HttpDownload, NotFoundIsReportedAndNotRetried) {
     EXPECT_EQ(result.attempts, 1);
     EXPECT_FALSE(fs::exists(out_.path() / "a"));
     EXPECT_FALSE(fs::exists(out_.path() / "a.part"));
-    EXPECT_EQ(log_lines(server, "absent.bin").size(), 1u);
+    EXPECT_EQ(server.requests_for("absent.bin").size(), 1u);
 }
 
 TEST_F(HttpDownload, ServiceUnavailableIsRetriedUpToMaxAttempts) {
@@ -200,7 +185,7 @@ TEST_F(HttpDownload, ServiceUnavailableIsRetriedUpToMaxAttempts) {
         [&] { Downloader(quick_options()).download(server.url("busy"), out_.path() / "busy"); });
     EXPECT_NE(message.find("HTTP 503"), std::string::npos) << message;
     EXPECT_NE(message.find("after 3 attempts"), std::string::npos) << message;
-    EXPECT_EQ(log_lines(server, "busy").size(), 3u);
+    EXPECT_EQ(server.requests_for("busy").size(), 3u);
 }
 
 TEST_F(HttpDownload, RedirectLoopIsNamed) {
@@ -209,7 +194,7 @@ TEST_F(HttpDownload, RedirectLoopIsNamed) {
         [&] { Downloader(quick_options()).download(server.url("loop"), out_.path() / "loop"); });
     EXPECT_NE(message.find("redirect loop"), std::string::npos) << message;
     EXPECT_NE(message.find(server.url("loop")), std::string::npos) << message;
-    EXPECT_EQ(log_lines(server, "loop").size(), 6u);  // the first request and 5 redirects
+    EXPECT_EQ(server.requests_for("loop").size(), 6u);  // the first request and 5 redirects
 }
 
 TEST_F(HttpDownload, TooManyRedirectsAreBounded) {
@@ -223,7 +208,7 @@ TEST_F(HttpDownload, TooManyRedirectsAreBounded) {
         [&] { Downloader(quick_options()).download(server.url("hop0"), out_.path() / "hop"); });
     EXPECT_NE(message.find("too many redirects (more than 5"), std::string::npos) << message;
     EXPECT_NE(message.find(server.url("hop0")), std::string::npos) << message;
-    EXPECT_EQ(log_lines(server, "hop6").size(), 0u);
+    EXPECT_EQ(server.requests_for("hop6").size(), 0u);
 }
 
 TEST_F(HttpDownload, RedirectsAreFollowed) {
@@ -272,7 +257,7 @@ TEST_F(HttpDownload, HonoursHttpProxyFromTheEnvironment) {
             .download("http://repository.invalid/via-proxy.txt", out_.path() / "p.txt");
     }
     EXPECT_EQ(read_text(out_.path() / "p.txt"), "proxied");
-    log_lines(proxy, "");
+    proxy.requests_for("");
     EXPECT_NE(read_text(proxy.access_log())
                   .find("\"GET http://repository.invalid/via-proxy.txt HTTP/1.1\" 200"),
               std::string::npos)
@@ -375,7 +360,7 @@ TEST_F(HttpDownload, CachedFetchRevalidatesWith304) {
     EXPECT_TRUE(second.result.not_modified);
     EXPECT_EQ(second.result.http_status, 304);
     EXPECT_EQ(second.result.bytes_transferred, 0u);
-    const auto lines = log_lines(server, "Updates.xml");
+    const auto lines = server.requests_for("Updates.xml");
     ASSERT_EQ(lines.size(), 2u);
     EXPECT_NE(lines[1].find("\" 304 0 "), std::string::npos) << lines[1];
 
@@ -443,7 +428,7 @@ TEST(Downloader, ReusesOneConnectionForSuccessiveDownloads) {
         downloader.download(server.url(name), dir.path() / name);
     }
     // A barrier request on a new connection makes nginx finish logging the three.
-    log_lines(server, "a.bin");
+    server.requests_for("a.bin");
     std::istringstream log(read_text(server.connection_log()));
     std::vector<std::string> connections;
     for (std::string connection, uri; log >> connection >> uri;) {
