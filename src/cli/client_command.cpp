@@ -420,10 +420,8 @@ void add_client_commands(CLI::App& app, CommandAction& run) {
     add_network(install, *args);
     install->add_option("COMPONENT", args->names,
                         "Components to install (with --market: APP[@MAJOR], then components)");
-    install
-        ->add_option("--market", args->market,
-                     "Install an app from this market: its repository joins the settings")
-        ->envname("FERRY_SERVER");
+    install->add_option("--market", args->market,
+                        "Install an app from this market: its repository joins the settings");
     install->add_option("--token", args->market_token, "A token for a private market")
         ->envname("FERRY_TOKEN");
     install->add_flag("--accept-licenses", args->accept_licenses,

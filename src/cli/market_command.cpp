@@ -51,6 +51,8 @@ struct MarketArgs {
     std::string name;
     std::string kind;
     std::string publisher;
+    std::string icon;
+    std::vector<std::string> export_formats;
     std::string notes;
     bool bump = false;
     // all
@@ -80,6 +82,7 @@ std::pair<std::string, int> parse_listen(const std::string& listen) {
 
 int run_serve(const MarketArgs& args) {
     market::DataDir data(args.data);
+    data.remove_stale_uploads();
     auto catalog = market::open_sqlite_catalog(data.catalog_file());
     market::Publisher publisher(data, *catalog);
     if (const int recorded = publisher.reconcile(); recorded > 0) {
@@ -330,10 +333,14 @@ int run_publish(const MarketArgs& args) {
     Json app = Json::object();
     for (const auto& [field, value] :
          {std::pair{"name", &args.name}, std::pair{"kind", &args.kind},
-          std::pair{"description", &args.description}, std::pair{"publisher", &args.publisher}}) {
+          std::pair{"description", &args.description}, std::pair{"publisher", &args.publisher},
+          std::pair{"icon", &args.icon}}) {
         if (!value->empty()) {
             app[field] = *value;
         }
+    }
+    if (!args.export_formats.empty()) {
+        app["export_formats"] = args.export_formats;
     }
     Json file_list = Json::array();
     for (const auto& file : files.files) {
@@ -450,6 +457,12 @@ void add_market_commands(CLI::App& app, CommandAction& run) {
     publish->add_option("--name", args->name, "The app's name (default: its key)");
     publish->add_option("--description", args->description, "The app's description");
     publish->add_option("--publisher", args->publisher, "Who publishes it");
+    publish->add_option("--icon", args->icon, "The app's icon (a URL or a data: URI)");
+    publish
+        ->add_option("--export-formats", args->export_formats,
+                     "Export formats the publisher allows (e.g. rainbond-app,docker-compose)")
+        ->delimiter(',')
+        ->allow_extra_args(false);
     publish->add_option("--kind", args->kind, "app or plugin (default: app, or as published)")
         ->check(CLI::IsMember({"app", "plugin"}));
     publish->add_option("--notes", args->notes, "Notes of this revision");

@@ -36,6 +36,15 @@ bool DataDir::has_blob(std::string_view sha256, std::uint64_t size) const {
            static_cast<std::uint64_t>(st.st_size) == size;
 }
 
+void DataDir::remove_stale_uploads() const {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(uploads(), ec)) {
+        if (!entry.path().filename().string().starts_with("pull-")) {
+            fs::remove_all(entry.path(), ec);
+        }
+    }
+}
+
 bool is_blob_name(std::string_view text) {
     if (text.size() != 64) {
         return false;

@@ -35,6 +35,9 @@ class DataDir {
     fs::path blob(std::string_view sha256) const;
     // Whether the store has that blob with that size.
     bool has_blob(std::string_view sha256, std::uint64_t size) const;
+    // Removes uploads that a stopped or killed server left half-written; the .part files of
+    // pulls stay, so that the next pull resumes them. For a server starting up.
+    void remove_stale_uploads() const;
 
   private:
     fs::path root_;

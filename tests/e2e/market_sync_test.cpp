@@ -126,5 +126,32 @@ TEST_F(MarketSync, AMarketWithoutUpstreamsSaysSo) {
     EXPECT_NE(r.err.find("no upstream market"), std::string::npos) << r.err;
 }
 
+TEST_F(MarketSync, TheAppsDescriptionIsThePublishersAndStaysUntilChanged) {
+    CommandResult r = ferry({"publish", packages_.string(), "--server", upstream_.url(), "--token",
+                             upstream_token_, "--app", "com.acme.suite", "--version", "3", "--name",
+                             "Acme Suite", "--icon", "https://acme.example/icon.png",
+                             "--export-formats", "rainbond-app,docker-compose", "-q"});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    make_package(packages_, "com.acme.tools", "1.1", {{"tools.txt", "tools 1.1"}},
+                 " <Default>true</Default>\n");
+    publish_upstream();  // without --name, --icon or --export-formats
+    r = ferry({"market", "remote", "--server", internal_.url(), "--json"});
+    const Json app = Json::parse(r.out).at("apps").at(0);
+    EXPECT_EQ(app["name"], "Acme Suite");
+    EXPECT_EQ(app["icon"], "https://acme.example/icon.png");
+    EXPECT_EQ(app["export_formats"], Json::array({"rainbond-app", "docker-compose"}));
+    EXPECT_EQ(app["kind"], "app");
+}
+
+TEST_F(FerryTest, AStartingMarketDropsHalfWrittenUploadsButKeepsPullsToResume) {
+    const fs::path data = root() / "data";
+    { MarketServer first(FERRY_BINARY, data); }
+    write_text(data / "uploads" / ".deadbeef.tmp-1", "half an upload");
+    write_text(data / "uploads" / "pull-abc.part", "half a pull");
+    MarketServer again(FERRY_BINARY, data);
+    EXPECT_FALSE(fs::exists(data / "uploads" / ".deadbeef.tmp-1"));
+    EXPECT_TRUE(fs::exists(data / "uploads" / "pull-abc.part"));
+}
+
 }  // namespace
 }  // namespace ferry::testing
