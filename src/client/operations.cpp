@@ -17,14 +17,6 @@ namespace ferry::client {
 
 namespace {
 
-std::string join(const std::vector<std::string>& parts, std::string_view separator = ", ") {
-    std::string text;
-    for (const auto& part : parts) {
-        text += (text.empty() ? "" : std::string(separator)) + part;
-    }
-    return text;
-}
-
 // SOURCE_DATE_EPOCH when set, as for repogen's release dates: IFW compares LastUpdateDate with
 // the ReleaseDate, so reproducible runs need both on the same clock.
 std::string today() {
@@ -268,7 +260,7 @@ void refuse_when_mandatory_pending(Session& session, std::string_view what) {
             kForceUpdate,
             fmt::format("cannot {} while essential or forced updates are pending ({}); run "
                         "`ferry update --root {}` first",
-                        what, join(pending.mandatory_names),
+                        what, fmt::join(pending.mandatory_names, ", "),
                         session.installation().root().string()));
     }
 }
@@ -298,7 +290,7 @@ void require_licences_accepted(Session& session,
         throw Error::format(
             "these components come with licences that must be accepted: {}; read them and run "
             "again with --accept-licenses",
-            join(named));
+            fmt::join(named, ", "));
     }
 }
 
@@ -451,8 +443,8 @@ OperationResult remove(Session& session, const std::vector<std::string>& names) 
             }
             if (!because.empty()) {
                 if (component.forced_installation) {
-                    throw Error::format("cannot remove {}: the forced component {} {}", join(names),
-                                        component.name, because);
+                    throw Error::format("cannot remove {}: the forced component {} {}",
+                                        fmt::join(names, ", "), component.name, because);
                 }
                 reasons.emplace(component.name, because);
                 order.push_back(component.name);

@@ -18,14 +18,6 @@ namespace ferry::market {
 
 namespace {
 
-std::string join(const std::vector<std::string>& parts) {
-    std::string text;
-    for (const auto& part : parts) {
-        text += (text.empty() ? "" : ", ") + part;
-    }
-    return text;
-}
-
 // The files of the index that the market serves: every component's files and the united
 // metadata. Files of earlier versions are the market's own business (it keeps the previous
 // revision's), so the publisher's retained lists are not taken over.
@@ -238,12 +230,12 @@ PublishResult Publisher::publish(const PublishRequest& request) {
     if (!absent.empty()) {
         throw PublishError(422, fmt::format("{}: the index needs files that were not announced: "
                                             "{}",
-                                            what, join(absent)));
+                                            what, fmt::join(absent, ", ")));
     }
     if (!not_uploaded.empty()) {
         throw PublishError(422, fmt::format("{}: these files were not uploaded (or not with the "
                                             "announced size): {}",
-                                            what, join(not_uploaded)));
+                                            what, fmt::join(not_uploaded, ", ")));
     }
     std::vector<RevisionComponent> components = components_of(index, shas);
 
@@ -277,7 +269,7 @@ PublishResult Publisher::publish(const PublishRequest& request) {
         throw PublishError(
             422, fmt::format("{}: these components changed but their versions did not grow: {}; "
                              "raise their Version in package.xml or publish with --bump",
-                             what, join(not_raised)));
+                             what, fmt::join(not_raised, ", ")));
     }
     App app = request.app;
     if (const auto existing = catalog_.find_app(key)) {
