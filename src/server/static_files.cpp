@@ -1,7 +1,8 @@
 // Static files for `ferry serve`. httplib 0.11 does not clamp a Range to the file size (it asks
-// the content provider for bytes past the end) and does not compress responses with a content
-// provider of known length, so ranges are answered here and httplib's own range handling is
-// switched off per request; small XML/JSON bodies are handed over whole for httplib to gzip.
+// the content provider for bytes past the end), so ranges are answered here and httplib's own
+// range handling is switched off per request. Every body goes out through a content provider of
+// known length, which httplib neither buffers nor compresses: small files come from FileCache
+// (gzipped there once per file version), large ones are streamed from disk.
 #include "server/static_files.hpp"
 
 #include <fcntl.h>
@@ -22,6 +23,7 @@
 
 #include "core/error.hpp"
 #include "core/file_descriptor.hpp"
+#include "server/file_cache.hpp"
 #include "server/http_server.hpp"
 
 namespace ferry::server {
@@ -31,8 +33,12 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::size_t chunk_size = 64 * 1024;
-// Compressible files up to this size are read into memory so that httplib can gzip them.
+// Compressible files up to this size are read into memory to be gzipped; larger ones are sent
+// as they are.
 constexpr std::uint64_t max_compressed_size = 16u << 20;
+// Files up to this size (every Updates.xml but the largest) are kept in memory, within a total.
+constexpr std::uint64_t max_cached_file_size = 4u << 20;
+constexpr std::uint64_t max_cached_total_size = 64u << 20;
 
 constexpr std::array<const char*, 7> day_names = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 constexpr std::array<const char*, 12> month_names = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -152,10 +158,8 @@ bool compressible(const std::string& content_type) {
     return content_type == "application/xml" || content_type == "application/json";
 }
 
-// The same test httplib makes before compressing a body (it offers br and gzip).
-bool accepts_compression(const httplib::Request& req) {
-    const auto accept = req.get_header_value("Accept-Encoding");
-    return accept.find("gzip") != std::string::npos || accept.find("br") != std::string::npos;
+bool accepts_gzip(const httplib::Request& req) {
+    return req.get_header_value("Accept-Encoding").find("gzip") != std::string::npos;
 }
 
 // "", ".", ".." and NUL components are refused before the file system is asked anything.
@@ -190,25 +194,11 @@ struct OpenFile {
     std::vector<char> buffer;
 };
 
-// The file's bytes [offset, offset + length) into buffer; false on a read error or early end
-// (the file shrank), which makes httplib drop the connection rather than send short data.
-bool read_at(int fd, char* buffer, std::size_t length, std::uint64_t offset) {
-    while (length > 0) {
-        ssize_t got = ::pread(fd, buffer, length, static_cast<off_t>(offset));
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            return false;
-        buffer += got;
-        length -= static_cast<std::size_t>(got);
-        offset += static_cast<std::uint64_t>(got);
-    }
-    return true;
-}
-
 class StaticHandler {
   public:
-    explicit StaticHandler(fs::path root) : root_(std::move(root)) {}
+    explicit StaticHandler(fs::path root)
+        : root_(std::move(root)),
+          cache_(std::make_shared<FileCache>(max_cached_file_size, max_cached_total_size)) {}
 
     void operator()(const httplib::Request& req, httplib::Response& res) const {
         // httplib would apply req.ranges to the response again, unclamped; ranges are answered
@@ -238,7 +228,7 @@ class StaticHandler {
         const std::string content_type = content_type_of(rel);
         const bool has_range = req.has_header("Range");
         const bool compress = compressible(content_type) && !has_range &&
-                              size <= max_compressed_size && accepts_compression(req);
+                              size <= max_compressed_size && accepts_gzip(req);
         // A gzipped body is another representation: its tag is weak, like nginx's.
         const std::string etag = compress ? "W/" + strong_etag : strong_etag;
 
@@ -271,17 +261,6 @@ class StaticHandler {
             return;
         }
 
-        if (compress) {
-            std::string body(size, '\0');
-            if (!read_at(file->fd.get(), body.data(), body.size(), 0)) {
-                send_error(res, 500, fmt::format("cannot read {}", req.path));
-                return;
-            }
-            res.status = 200;
-            res.set_content(std::move(body), content_type);
-            return;
-        }
-
         std::uint64_t first = 0;
         std::uint64_t length = size;
         res.status = 200;
@@ -296,7 +275,24 @@ class StaticHandler {
             res.set_content("", content_type);
             return;
         }
-        file->buffer.resize(chunk_size);
+        if (compress || cache_->holds_size(size)) {
+            auto body = cache_->get(rel, st, file->fd.get(), compress);
+            if (!body) {
+                send_error(res, 500, fmt::format("cannot read {}", req.path));
+                return;
+            }
+            if (compress) {
+                res.set_header("Content-Encoding", "gzip");
+                length = body->size();
+            }
+            res.set_content_provider(
+                static_cast<std::size_t>(length), content_type,
+                [body, first](std::size_t offset, std::size_t wanted, httplib::DataSink& sink) {
+                    return sink.write(body->data() + first + offset, wanted);
+                });
+            return;
+        }
+        file->buffer.resize(static_cast<std::size_t>(std::min<std::uint64_t>(length, chunk_size)));
         res.set_content_provider(
             static_cast<std::size_t>(length), content_type,
             [file, first](std::size_t offset, std::size_t wanted, httplib::DataSink& sink) {
@@ -345,6 +341,7 @@ class StaticHandler {
     }
 
     fs::path root_;
+    std::shared_ptr<FileCache> cache_;
 };
 
 }  // namespace

@@ -363,6 +363,37 @@ TEST_F(ServerHttp, XmlIsGzippedWhenAskedButArchivesAreNot) {
     EXPECT_TRUE(archive->body == xml);
 }
 
+// Small files are kept in memory; a new version (written beside and renamed over, as the
+// market does, or rewritten in place) must be what the next request gets, plain and gzipped.
+TEST_F(ServerHttp, AChangedFileIsServedNewAtOnce) {
+    write_text(root_.path() / "Updates.xml", "<Updates>first</Updates>\n");
+    start();
+    httplib::Client client("127.0.0.1", port());
+    const auto get = [&](bool gzip) {
+        httplib::Headers headers;
+        if (gzip)
+            headers.emplace("Accept-Encoding", "gzip");
+        auto res = client.Get("/repo/Updates.xml", headers);
+        EXPECT_TRUE(res);
+        EXPECT_EQ(res ? res->get_header_value("Content-Encoding") : "", gzip ? "gzip" : "");
+        return res ? res->body : std::string();
+    };
+    EXPECT_EQ(get(false), "<Updates>first</Updates>\n");
+    EXPECT_EQ(get(true), "<Updates>first</Updates>\n");
+
+    write_text(root_.path() / "Updates.xml.new", "<Updates>second, longer</Updates>\n");
+    fs::rename(root_.path() / "Updates.xml.new", root_.path() / "Updates.xml");
+    EXPECT_EQ(get(false), "<Updates>second, longer</Updates>\n");
+    EXPECT_EQ(get(true), "<Updates>second, longer</Updates>\n");
+
+    // Same size, same inode: only the modification time tells them apart.
+    write_text(root_.path() / "Updates.xml", "<Updates>third!, longer</Updates>\n");
+    const auto later = fs::last_write_time(root_.path() / "Updates.xml") + std::chrono::seconds(1);
+    fs::last_write_time(root_.path() / "Updates.xml", later);
+    EXPECT_EQ(get(false), "<Updates>third!, longer</Updates>\n");
+    EXPECT_EQ(get(true), "<Updates>third!, longer</Updates>\n");
+}
+
 TEST_F(ServerHttp, SixtyFourConcurrentClientsAllSucceed) {
     constexpr int clients = 64;
     for (int i = 0; i < 4; ++i) {
