@@ -122,6 +122,9 @@ class Catalog {
 
     // The schema version this catalog is at (after migrations).
     virtual int schema_version() = 0;
+    // A number that changes whenever the catalog's content changes, by this process or another;
+    // answers computed from the catalog stay right while it stays the same.
+    virtual std::uint64_t generation() = 0;
 
     // Apps. save_app inserts or updates by key; created_at/updated_at are kept/set by it.
     virtual std::vector<App> list_apps(const AppQuery& query) = 0;

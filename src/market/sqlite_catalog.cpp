@@ -155,6 +155,20 @@ class SqliteCatalog final : public Catalog {
         return user_version();
     }
 
+    // data_version changes with every commit of another connection (other processes included),
+    // total_changes with every change made through this one.
+    std::uint64_t generation() override {
+        std::lock_guard lock(mutex_);
+        // Asked before every cached answer: the statement is prepared once.
+        if (!data_version_)
+            data_version_.emplace(db_, "PRAGMA data_version");
+        data_version_->step();
+        const auto version = static_cast<std::uint64_t>(data_version_->integer(0));
+        // An active statement would keep its read transaction, and with it an old snapshot.
+        data_version_->reset();
+        return (static_cast<std::uint64_t>(db_.total_changes()) << 32) ^ version;
+    }
+
     std::vector<App> list_apps(const AppQuery& query) override;
     std::size_t count_apps(const AppQuery& query) override;
     std::optional<App> find_app(std::string_view key) override;
@@ -201,6 +215,7 @@ class SqliteCatalog final : public Catalog {
 
     std::mutex mutex_;
     SqliteDb db_;
+    std::optional<SqliteStatement> data_version_;  // after db_: finalized before it closes
 };
 
 int SqliteCatalog::user_version() {

@@ -31,7 +31,7 @@ SqliteDb::SqliteDb(const std::filesystem::path& file, int busy_timeout_ms) : fil
 }
 
 SqliteDb::~SqliteDb() {
-    // Statements are finalized before (they are scoped to calls), so close cannot be refused.
+    // Statements are finalized before (their owners go first), so close cannot be refused.
     sqlite3_close(db_);
 }
 
@@ -44,6 +44,10 @@ void SqliteDb::exec(std::string_view sql, std::string_view doing) {
 
 int SqliteDb::changes() {
     return sqlite3_changes(db_);
+}
+
+std::int64_t SqliteDb::total_changes() {
+    return sqlite3_total_changes64(db_);
 }
 
 void SqliteDb::fail(std::string_view doing) {
@@ -97,6 +101,10 @@ bool SqliteStatement::step() {
 void SqliteStatement::run() {
     while (step()) {
     }
+}
+
+void SqliteStatement::reset() {
+    sqlite3_reset(statement_);
 }
 
 std::string SqliteStatement::text(int column) {

@@ -51,6 +51,8 @@ class SqliteStatement {
     bool step();
     // Runs a statement that returns no rows (or whose rows do not matter).
     void run();
+    // Back to before the first step, for a statement that is kept and run again.
+    void reset();
 
     std::string text(int column);
     std::int64_t integer(int column);
@@ -79,6 +81,8 @@ class SqliteDb {
 
     // Rows changed by the last INSERT, UPDATE or DELETE.
     int changes();
+    // Rows changed through this connection since it was opened.
+    std::int64_t total_changes();
 
     // Throws the error of the last failed call: "<file>: <doing>: <sqlite3_errmsg>".
     [[noreturn]] void fail(std::string_view doing);

@@ -341,6 +341,30 @@ void HttpServer::stop_listener() {
     }
 }
 
+std::string_view trim_header_value(std::string_view text) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
+        text.remove_prefix(1);
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
+        text.remove_suffix(1);
+    return text;
+}
+
+bool none_match_hits(std::string_view if_none_match, std::string_view etag) {
+    const auto opaque = [](std::string_view tag) {
+        return tag.starts_with("W/") ? tag.substr(2) : tag;
+    };
+    while (!if_none_match.empty()) {
+        const auto comma = if_none_match.find(',');
+        const auto item = trim_header_value(if_none_match.substr(0, comma));
+        if (item == "*" || (!item.empty() && opaque(item) == opaque(etag)))
+            return true;
+        if (comma == std::string_view::npos)
+            break;
+        if_none_match.remove_prefix(comma + 1);
+    }
+    return false;
+}
+
 void send_json(httplib::Response& res, int status, const nlohmann::json& body) {
     res.status = status;
     res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),

@@ -97,6 +97,13 @@ class HttpServer {
     bool listener_stopped_ = false;
 };
 
+// text without the spaces and tabs around it (header values, list items).
+std::string_view trim_header_value(std::string_view text);
+
+// Whether an If-None-Match header names etag (compared weakly, as RFC 9110 says: "W/" is
+// ignored on both sides), or is "*".
+bool none_match_hits(std::string_view if_none_match, std::string_view etag);
+
 // A JSON body with the status.
 void send_json(httplib::Response& res, int status, const nlohmann::json& body);
 

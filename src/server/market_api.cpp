@@ -168,6 +168,28 @@ static Json job_json(const market::Job& job) {
             {"updated_at", job.updated_at}};
 }
 
+httplib::Server::Handler MarketApi::cached(httplib::Server::Handler handler) {
+    return [this, handler = guarded(std::move(handler))](const httplib::Request& req,
+                                                         httplib::Response& res) {
+        const std::uint64_t generation = catalog_.generation();
+        auto response = cache_.find(req.target, generation);
+        if (!response) {
+            handler(req, res);
+            if (res.status != 200)
+                return;
+            response = cache_.store(req.target, generation, std::move(res.body));
+        }
+        res.set_header("ETag", response->etag);
+        if (none_match_hits(req.get_header_value("If-None-Match"), response->etag)) {
+            res.status = 304;
+            res.body.clear();
+            return;
+        }
+        res.status = 200;
+        res.set_content(response->body, "application/json");
+    };
+}
+
 void MarketApi::install_upstream_routes(httplib::Server& routes) {
     routes.Get("/api/v1/upstream/apps",
                guarded([this](const httplib::Request&, httplib::Response& res) {
@@ -259,7 +281,7 @@ void MarketApi::install(HttpServer& server) {
                   {{"status", server.stopping() ? "stopping" : "ok"}, {"version", FERRY_VERSION}});
     });
 
-    routes.Get("/api/v1/apps", guarded([this](const httplib::Request& req, httplib::Response& res) {
+    routes.Get("/api/v1/apps", cached([this](const httplib::Request& req, httplib::Response& res) {
                    market::AppQuery query;
                    if (req.has_param("kind")) {
                        query.kind = market::parse_app_kind(req.get_param_value("kind"));
@@ -283,7 +305,7 @@ void MarketApi::install(HttpServer& server) {
                }));
 
     routes.Get(R"(/api/v1/apps/([^/]+))",
-               guarded([this](const httplib::Request& req, httplib::Response& res) {
+               cached([this](const httplib::Request& req, httplib::Response& res) {
                    const std::string key = req.matches[1];
                    const auto app = catalog_.find_app(key);
                    if (!app) {
@@ -301,7 +323,7 @@ void MarketApi::install(HttpServer& server) {
 
     routes.Get(
         R"(/api/v1/apps/([^/]+)/versions/([^/]+))",
-        guarded([this](const httplib::Request& req, httplib::Response& res) {
+        cached([this](const httplib::Request& req, httplib::Response& res) {
             const std::string key = req.matches[1];
             const std::string major = req.matches[2];
             const auto found = catalog_.find_major(key, major);

@@ -10,6 +10,7 @@
 #include "market/publisher.hpp"
 #include "market/upstream.hpp"
 #include "server/http_server.hpp"
+#include "server/response_cache.hpp"
 
 namespace ferry::server {
 
@@ -38,12 +39,16 @@ class MarketApi {
     void put_blob(const httplib::Request& req, httplib::Response& res,
                   const httplib::ContentReader& content);
     void install_upstream_routes(httplib::Server& routes);
+    // handler's 200 answers (which must depend on the catalog alone) kept in the cache while
+    // the catalog is unchanged, with an ETag that If-None-Match can name for a 304.
+    httplib::Server::Handler cached(httplib::Server::Handler handler);
 
     const market::DataDir& data_;
     market::Catalog& catalog_;
     market::Publisher& publisher_;
     market::PullJobs* pulls_;
     MarketOptions options_;
+    ResponseCache cache_{256};
 };
 
 }  // namespace ferry::server

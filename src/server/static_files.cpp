@@ -70,32 +70,6 @@ std::optional<std::time_t> parse_http_date(const std::string& text) {
     return ::timegm(&t);
 }
 
-std::string_view trim(std::string_view text) {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-        text.remove_prefix(1);
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
-        text.remove_suffix(1);
-    return text;
-}
-
-std::string_view opaque_tag(std::string_view tag) {
-    return tag.starts_with("W/") ? tag.substr(2) : tag;
-}
-
-// If-None-Match compares weakly: "W/" is ignored on both sides.
-bool none_match_hits(std::string_view header, std::string_view etag) {
-    while (!header.empty()) {
-        auto comma = header.find(',');
-        auto item = trim(header.substr(0, comma));
-        if (item == "*" || (!item.empty() && opaque_tag(item) == opaque_tag(etag)))
-            return true;
-        if (comma == std::string_view::npos)
-            break;
-        header.remove_prefix(comma + 1);
-    }
-    return false;
-}
-
 std::optional<std::uint64_t> parse_number(std::string_view text) {
     std::uint64_t value = 0;
     if (text.empty())
@@ -115,15 +89,15 @@ struct ByteRange {
 // One range of "bytes=a-b", "bytes=a-" or "bytes=-n". Anything else (several ranges, other
 // units, bad syntax) is ignored and the whole file sent, as RFC 7233 allows.
 ByteRange parse_range(std::string_view header, std::uint64_t size) {
-    header = trim(header);
+    header = trim_header_value(header);
     if (!header.starts_with("bytes="))
         return {};
-    auto spec = trim(header.substr(6));
+    auto spec = trim_header_value(header.substr(6));
     auto dash = spec.find('-');
     if (spec.find(',') != std::string_view::npos || dash == std::string_view::npos)
         return {};
-    auto from = trim(spec.substr(0, dash));
-    auto to = trim(spec.substr(dash + 1));
+    auto from = trim_header_value(spec.substr(0, dash));
+    auto to = trim_header_value(spec.substr(dash + 1));
     if (from.empty()) {
         auto suffix = parse_number(to);
         if (!suffix)
@@ -333,7 +307,7 @@ class StaticHandler {
                               const struct stat& st) {
         if (!req.has_header("If-Range"))
             return true;
-        const std::string value(trim(req.get_header_value("If-Range")));
+        const std::string value(trim_header_value(req.get_header_value("If-Range")));
         if (value.starts_with("\"") || value.starts_with("W/"))
             return value == strong_etag;
         auto date = parse_http_date(value);

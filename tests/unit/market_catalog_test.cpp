@@ -449,6 +449,26 @@ TEST_F(MarketCatalog, EverythingPersistsAcrossReopen) {
     EXPECT_EQ(reopened->find_job("j1")->target, "com.acme.app@1");
 }
 
+// The market's answer cache trusts the generation: it must move with every change, whether
+// made through this catalog or by another connection (another process, the sqlite3 tool).
+TEST_F(MarketCatalog, GenerationChangesWithEveryWriteFromAnywhere) {
+    const std::uint64_t start = catalog->generation();
+    EXPECT_EQ(catalog->generation(), start) << "reads do not change it";
+    catalog->list_apps({});
+
+    catalog->save_app(make_app("com.acme.app", App::Kind::app, "App", "One"));
+    const std::uint64_t after_save = catalog->generation();
+    EXPECT_NE(after_save, start);
+
+    catalog->commit_revision(make_revision("com.acme.app", "1", 1));
+    const std::uint64_t after_commit = catalog->generation();
+    EXPECT_NE(after_commit, after_save);
+
+    raw_exec(file, "UPDATE apps SET name = 'Renamed' WHERE key = 'com.acme.app'");
+    EXPECT_NE(catalog->generation(), after_commit);
+    EXPECT_EQ(catalog->find_app("com.acme.app")->name, "Renamed");
+}
+
 TEST(MarketCatalogSchema, NewFileIsAtTheCurrentVersionInWalMode) {
     core::ScratchDir dir;
     const fs::path file = dir.path() / "catalog.db";
