@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
     add_client_commands(app, run);
     add_repos_command(app, run);
     add_market_commands(app, run);
+    add_publish_command(app, run);
 
     try {
         std::vector<std::string> reversed(args.rbegin(), args.rend() - 1);

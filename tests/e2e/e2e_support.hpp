@@ -22,6 +22,7 @@ class FerryTest : public ::testing::Test {
                         std::map<std::string, std::string> env = {}) const {
         args.insert(args.begin(), FERRY_BINARY);
         env.emplace("SOURCE_DATE_EPOCH", "1767225600");  // 2026-01-01
+        env.emplace("FERRY_CACHE_DIR", (root() / "cache").string());  // not the user's cache
         return run(args, env, root());
     }
 
