@@ -1,13 +1,17 @@
-// What the SQLite catalog exposes beyond catalog.hpp, for tests: opening a catalog migrated to an
-// older schema version only, so that upgrades from that version can be checked.
+// The SQLite catalog's insides shared by its files and its tests: the migrations, and opening a
+// catalog migrated to an older schema version only, so that upgrades from it can be checked.
 #pragma once
 
 #include <filesystem>
 #include <memory>
+#include <span>
 
 #include "market/catalog.hpp"
 
 namespace ferry::market {
+
+// The schema's migrations in order; applying the first n gives schema version n.
+std::span<const char* const> sqlite_migrations();
 
 // open_sqlite_catalog, but applying only the first `version` migrations (at most
 // current_schema_version()). Refuses files past `version` like open_sqlite_catalog does.
