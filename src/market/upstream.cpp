@@ -216,16 +216,43 @@ PullJobs::PullJobs(const DataDir& data, Catalog& catalog, Publisher& publisher,
 
 PullJobs::~PullJobs() {
     stopping_ = true;
-    for (auto& thread : threads_) {
-        thread.join();
+    std::map<std::string, Worker> workers;
+    {
+        std::lock_guard lock(mutex_);
+        workers.swap(workers_);
+    }
+    // Joined without the lock: a finishing run() takes it to record its end.
+    for (auto& [id, worker] : workers) {
+        worker.thread.join();
+    }
+}
+
+std::size_t PullJobs::threads() const {
+    std::lock_guard lock(mutex_);
+    return workers_.size();
+}
+
+void PullJobs::reap_finished() {
+    for (auto it = workers_.begin(); it != workers_.end();) {
+        if (it->second.finished) {
+            // The thread set finished as its last step under this lock: it is ending.
+            it->second.thread.join();
+            it = workers_.erase(it);
+        } else {
+            ++it;
+        }
     }
 }
 
 Job PullJobs::start(const std::string& app_key, const std::string& major) {
     const std::string target = app_key + (major.empty() ? "" : "@" + major);
     std::lock_guard lock(mutex_);
+    reap_finished();
     if (auto active = active_.find(target); active != active_.end()) {
-        if (auto job = catalog_.find_job(active->second)) {
+        // A job that has just recorded its end but not yet left active_ is not joined: the
+        // caller saw it fail (or succeed) and asks again.
+        if (auto job = catalog_.find_job(active->second);
+            job && (job->state == Job::State::queued || job->state == Job::State::running)) {
             return *job;
         }
     }
@@ -241,7 +268,9 @@ Job PullJobs::start(const std::string& app_key, const std::string& major) {
     job.state = Job::State::queued;
     catalog_.save_job(job);
     active_[target] = job.id;
-    threads_.emplace_back([this, job, app_key, major] { run(job, app_key, major); });
+    // run() records its end under mutex_, which this holds: the worker is in the map by then.
+    workers_[job.id].thread =
+        std::thread([this, job, app_key, major] { run(job, app_key, major); });
     return *catalog_.find_job(job.id);
 }
 
@@ -271,6 +300,9 @@ void PullJobs::run(Job job, std::string app_key, std::string major) {
     catalog_.save_job(job);
     std::lock_guard lock(mutex_);
     active_.erase(job.target);
+    if (auto worker = workers_.find(job.id); worker != workers_.end()) {
+        worker->second.finished = true;
+    }
 }
 
 }  // namespace ferry::market
