@@ -60,40 +60,51 @@ App app_of(const Json& json, const std::string& upstream_url) {
     return app;
 }
 
+// Appends the apps of one upstream, each with its majors compared with this market's.
+void list_apps_of(const UpstreamMarket& upstream, Catalog& local,
+                  std::vector<UpstreamApp>& result) {
+    net::ApiClient api(upstream.url, upstream.token);
+    for (const Json& listed : all_apps(api)) {
+        const std::string key = listed.at("key").get<std::string>();
+        UpstreamApp item;
+        item.upstream_url = upstream.url;
+        item.app = app_of(listed, upstream.url);
+        item.present = local.find_app(key).has_value();
+        const Json detail = api.get("/api/v1/apps/" + key);
+        for (const Json& major : detail.at("majors")) {
+            UpstreamMajor entry;
+            entry.major = major.at("major").get<std::string>();
+            entry.upstream_revision = major.at("latest_revision").get<int>();
+            if (const auto here = local.find_major(key, entry.major)) {
+                entry.local_revision = here->latest_revision;
+                // Revisions are counted per market: an update is a different content.
+                const auto mine = local.find_revision(key, entry.major, here->latest_revision);
+                const Json theirs = api.get("/api/v1/apps/" + key + "/versions/" + entry.major);
+                std::vector<RevisionComponent> components;
+                for (const Json& c : theirs.at("components")) {
+                    components.push_back({c.at("name").get<std::string>(),
+                                          c.at("version").get<std::string>(),
+                                          c.at("content_sha256").get<std::string>()});
+                }
+                entry.update_available = !mine || mine->components != components;
+            }
+            item.majors.push_back(entry);
+        }
+        result.push_back(std::move(item));
+    }
+}
+
 }  // namespace
 
 std::vector<UpstreamApp> list_upstream_apps(const std::vector<UpstreamMarket>& upstreams,
                                             Catalog& local) {
     std::vector<UpstreamApp> result;
     for (const UpstreamMarket& upstream : upstreams) {
-        net::ApiClient api(upstream.url, upstream.token);
-        for (const Json& listed : all_apps(api)) {
-            const std::string key = listed.at("key").get<std::string>();
-            UpstreamApp item;
-            item.upstream_url = upstream.url;
-            item.app = app_of(listed, upstream.url);
-            item.present = local.find_app(key).has_value();
-            const Json detail = api.get("/api/v1/apps/" + key);
-            for (const Json& major : detail.at("majors")) {
-                UpstreamMajor entry;
-                entry.major = major.at("major").get<std::string>();
-                entry.upstream_revision = major.at("latest_revision").get<int>();
-                if (const auto here = local.find_major(key, entry.major)) {
-                    entry.local_revision = here->latest_revision;
-                    // Revisions are counted per market: an update is a different content.
-                    const auto mine = local.find_revision(key, entry.major, here->latest_revision);
-                    const Json theirs = api.get("/api/v1/apps/" + key + "/versions/" + entry.major);
-                    std::vector<RevisionComponent> components;
-                    for (const Json& c : theirs.at("components")) {
-                        components.push_back({c.at("name").get<std::string>(),
-                                              c.at("version").get<std::string>(),
-                                              c.at("content_sha256").get<std::string>()});
-                    }
-                    entry.update_available = !mine || mine->components != components;
-                }
-                item.majors.push_back(entry);
-            }
-            result.push_back(std::move(item));
+        try {
+            list_apps_of(upstream, local, result);
+        } catch (const std::exception& e) {
+            // The request made here was fine; the upstream refused, failed or garbled it.
+            throw PublishError(502, fmt::format("upstream market {}: {}", upstream.url, e.what()));
         }
     }
     return result;
