@@ -93,7 +93,9 @@ TEST_F(MarketServe, ServesHttpsAndTheClientTrustsTheCertificateOnlyWithItsCaFile
     MarketServer server(FERRY_BINARY, data(),
                         {"--tls-cert", cert().string(), "--tls-key", key().string()});
     ASSERT_THAT(server.url(), ::testing::StartsWith("https://127.0.0.1:"));
-    EXPECT_THAT(server.log(), HasSubstr(server.url()));
+    // The start line follows the opening of the port.
+    EXPECT_TRUE(wait_until([&] { return server.log().find(server.url()) != std::string::npos; }))
+        << server.log();
     make_package(packages(), "com.test.a", "1.0", {{"a.txt", "a over TLS\n"}},
                  " <Default>true</Default>\n");
     make_repository(packages(), root() / "built");
@@ -154,7 +156,9 @@ TEST_F(MarketServe, TheEnvironmentNamesTheDataDirectoryAndTheAddress) {
         {{"FERRY_DATA", env_data.string()}, {"FERRY_LISTEN", "127.0.0.1:" + std::to_string(port)}},
         port, root() / "serve.log");
     EXPECT_TRUE(fs::exists(env_data / "catalog.db"));
-    EXPECT_THAT(server.log(), HasSubstr(env_data.string()));
+    EXPECT_TRUE(wait_until([&] {
+        return server.log().find(env_data.string()) != std::string::npos;
+    })) << server.log();
     const Answer health = get(port, "/api/v1/health");
     EXPECT_EQ(health.status, 200) << describe(health);
     EXPECT_EQ(health.json().value("status", ""), "ok");

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
@@ -122,6 +123,19 @@ inline std::string raw_exchange(int port, const std::string& text, bool half_clo
     }
     ::close(fd);
     return answer;
+}
+
+// Polls done() until it holds or the deadline passes; whether it held.
+inline bool wait_until(const std::function<bool()>& done,
+                       std::chrono::seconds timeout = std::chrono::seconds(20)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling, bounded above
+    }
+    return true;
 }
 
 class Market : public FerryTest {

@@ -176,19 +176,6 @@ Answer call(const MarketServer& server, const std::string& method, const std::st
     return result ? Answer{result->status, result->body} : Answer{};
 }
 
-// Polls done() until it holds or the deadline passes; whether it held.
-bool wait_until(const std::function<bool()>& done,
-                std::chrono::seconds timeout = std::chrono::seconds(20)) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > deadline) {
-            return false;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling, bounded above
-    }
-    return true;
-}
-
 std::uintmax_t size_or_zero(const fs::path& file) {
     std::error_code ec;
     const auto size = fs::file_size(file, ec);
