@@ -89,7 +89,11 @@ ClientArgs resolve_market_app(ClientArgs args) {
     args.names.erase(args.names.begin());
     const auto at = wanted.find('@');
     const std::string key = wanted.substr(0, at);
-    net::ApiClient api(args.market, args.market_token);
+    // The market's API is asked with the trust the repository downloads get: a market with a
+    // private CA is reached through --ca-file for both.
+    net::DownloadOptions options;
+    options.ca_file = args.ca_file;
+    net::ApiClient api(args.market, args.market_token, options);
     const Json app = api.get("/api/v1/apps/" + key);
     const Json& majors = app.at("majors");
     if (majors.empty()) {

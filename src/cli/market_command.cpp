@@ -29,6 +29,7 @@ namespace fs = std::filesystem;
 
 struct MarketArgs {
     // serve
+    std::string config;
     std::string data = "ferry-data";
     std::string listen = "127.0.0.1:8080";
     std::string tls_cert;
@@ -67,6 +68,41 @@ std::pair<std::string, int> parse_listen(const std::string& listen) {
         throw Error::format("--listen \"{}\": expected HOST:PORT, e.g. 127.0.0.1:8080", listen);
     }
     return {listen.substr(0, colon), port};
+}
+
+// Sets the options of command that the command line and the environment left unset from a
+// config file. CLI11 reads a config file only for the command it parses, never for a
+// subcommand, so `ferry serve --config` does it here. Unknown keys are refused: a misspelt one
+// would otherwise leave a server running without the setting.
+void apply_config_file(CLI::App& command, const std::string& file) {
+    std::vector<CLI::ConfigItem> items;
+    try {
+        items = CLI::ConfigTOML().from_file(file);
+    } catch (const CLI::ParseError& e) {
+        throw CLI::ConfigError(fmt::format("{}: {}", file, e.what()));
+    }
+    for (const CLI::ConfigItem& item : items) {
+        if (item.name == "++" || item.name == "--") {
+            continue;  // CLI11's marks of entering and leaving a [section]
+        }
+        const bool ours = item.parents.empty() ||
+                          (item.parents.size() == 1 && item.parents[0] == command.get_name());
+        CLI::Option* option = ours ? command.get_option_no_throw("--" + item.name) : nullptr;
+        if (option == nullptr || item.name == "config") {
+            throw CLI::ConfigError(fmt::format(
+                "{}: \"{}\" is not an option of ferry {} (keys are its long flags without --)",
+                file, item.fullname(), command.get_name()));
+        }
+        if (option->count() > 0) {
+            continue;  // given on the command line or in the environment
+        }
+        try {
+            option->add_result(item.inputs);
+            option->run_callback();
+        } catch (const CLI::ParseError& e) {
+            throw CLI::ConfigError(fmt::format("{}: {}: {}", file, item.name, e.what()));
+        }
+    }
 }
 
 int run_serve(const MarketArgs& args) {
@@ -221,8 +257,17 @@ void add_market_commands(CLI::App& app, CommandAction& run) {
                      "The token to send to the upstream markets")
         ->envname("FERRY_UPSTREAM_TOKEN");
     serve->add_flag("-q,--quiet", args->quiet, "No request log");
-    serve->set_config("--config", "", "A TOML or INI file with these options (keys as the flags)");
-    serve->callback([&run, args] { run = [args] { return run_serve(*args); }; });
+    serve
+        ->add_option("--config", args->config,
+                     "A TOML or INI file with these options (keys as the flags without --); "
+                     "flags and FERRY_* variables override it")
+        ->check(CLI::ExistingFile);
+    serve->callback([&run, args, serve] {
+        if (!args->config.empty()) {
+            apply_config_file(*serve, args->config);
+        }
+        run = [args] { return run_serve(*args); };
+    });
 
     auto* token = app.add_subcommand("token", "API tokens of a market");
     token->require_subcommand(1);

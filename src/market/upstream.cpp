@@ -60,40 +60,51 @@ App app_of(const Json& json, const std::string& upstream_url) {
     return app;
 }
 
+// Appends the apps of one upstream, each with its majors compared with this market's.
+void list_apps_of(const UpstreamMarket& upstream, Catalog& local,
+                  std::vector<UpstreamApp>& result) {
+    net::ApiClient api(upstream.url, upstream.token);
+    for (const Json& listed : all_apps(api)) {
+        const std::string key = listed.at("key").get<std::string>();
+        UpstreamApp item;
+        item.upstream_url = upstream.url;
+        item.app = app_of(listed, upstream.url);
+        item.present = local.find_app(key).has_value();
+        const Json detail = api.get("/api/v1/apps/" + key);
+        for (const Json& major : detail.at("majors")) {
+            UpstreamMajor entry;
+            entry.major = major.at("major").get<std::string>();
+            entry.upstream_revision = major.at("latest_revision").get<int>();
+            if (const auto here = local.find_major(key, entry.major)) {
+                entry.local_revision = here->latest_revision;
+                // Revisions are counted per market: an update is a different content.
+                const auto mine = local.find_revision(key, entry.major, here->latest_revision);
+                const Json theirs = api.get("/api/v1/apps/" + key + "/versions/" + entry.major);
+                std::vector<RevisionComponent> components;
+                for (const Json& c : theirs.at("components")) {
+                    components.push_back({c.at("name").get<std::string>(),
+                                          c.at("version").get<std::string>(),
+                                          c.at("content_sha256").get<std::string>()});
+                }
+                entry.update_available = !mine || mine->components != components;
+            }
+            item.majors.push_back(entry);
+        }
+        result.push_back(std::move(item));
+    }
+}
+
 }  // namespace
 
 std::vector<UpstreamApp> list_upstream_apps(const std::vector<UpstreamMarket>& upstreams,
                                             Catalog& local) {
     std::vector<UpstreamApp> result;
     for (const UpstreamMarket& upstream : upstreams) {
-        net::ApiClient api(upstream.url, upstream.token);
-        for (const Json& listed : all_apps(api)) {
-            const std::string key = listed.at("key").get<std::string>();
-            UpstreamApp item;
-            item.upstream_url = upstream.url;
-            item.app = app_of(listed, upstream.url);
-            item.present = local.find_app(key).has_value();
-            const Json detail = api.get("/api/v1/apps/" + key);
-            for (const Json& major : detail.at("majors")) {
-                UpstreamMajor entry;
-                entry.major = major.at("major").get<std::string>();
-                entry.upstream_revision = major.at("latest_revision").get<int>();
-                if (const auto here = local.find_major(key, entry.major)) {
-                    entry.local_revision = here->latest_revision;
-                    // Revisions are counted per market: an update is a different content.
-                    const auto mine = local.find_revision(key, entry.major, here->latest_revision);
-                    const Json theirs = api.get("/api/v1/apps/" + key + "/versions/" + entry.major);
-                    std::vector<RevisionComponent> components;
-                    for (const Json& c : theirs.at("components")) {
-                        components.push_back({c.at("name").get<std::string>(),
-                                              c.at("version").get<std::string>(),
-                                              c.at("content_sha256").get<std::string>()});
-                    }
-                    entry.update_available = !mine || mine->components != components;
-                }
-                item.majors.push_back(entry);
-            }
-            result.push_back(std::move(item));
+        try {
+            list_apps_of(upstream, local, result);
+        } catch (const std::exception& e) {
+            // The request made here was fine; the upstream refused, failed or garbled it.
+            throw PublishError(502, fmt::format("upstream market {}: {}", upstream.url, e.what()));
         }
     }
     return result;
@@ -216,16 +227,43 @@ PullJobs::PullJobs(const DataDir& data, Catalog& catalog, Publisher& publisher,
 
 PullJobs::~PullJobs() {
     stopping_ = true;
-    for (auto& thread : threads_) {
-        thread.join();
+    std::map<std::string, Worker> workers;
+    {
+        std::lock_guard lock(mutex_);
+        workers.swap(workers_);
+    }
+    // Joined without the lock: a finishing run() takes it to record its end.
+    for (auto& [id, worker] : workers) {
+        worker.thread.join();
+    }
+}
+
+std::size_t PullJobs::threads() const {
+    std::lock_guard lock(mutex_);
+    return workers_.size();
+}
+
+void PullJobs::reap_finished() {
+    for (auto it = workers_.begin(); it != workers_.end();) {
+        if (it->second.finished) {
+            // The thread set finished as its last step under this lock: it is ending.
+            it->second.thread.join();
+            it = workers_.erase(it);
+        } else {
+            ++it;
+        }
     }
 }
 
 Job PullJobs::start(const std::string& app_key, const std::string& major) {
     const std::string target = app_key + (major.empty() ? "" : "@" + major);
     std::lock_guard lock(mutex_);
+    reap_finished();
     if (auto active = active_.find(target); active != active_.end()) {
-        if (auto job = catalog_.find_job(active->second)) {
+        // A job that has just recorded its end but not yet left active_ is not joined: the
+        // caller saw it fail (or succeed) and asks again.
+        if (auto job = catalog_.find_job(active->second);
+            job && (job->state == Job::State::queued || job->state == Job::State::running)) {
             return *job;
         }
     }
@@ -241,7 +279,9 @@ Job PullJobs::start(const std::string& app_key, const std::string& major) {
     job.state = Job::State::queued;
     catalog_.save_job(job);
     active_[target] = job.id;
-    threads_.emplace_back([this, job, app_key, major] { run(job, app_key, major); });
+    // run() records its end under mutex_, which this holds: the worker is in the map by then.
+    workers_[job.id].thread =
+        std::thread([this, job, app_key, major] { run(job, app_key, major); });
     return *catalog_.find_job(job.id);
 }
 
@@ -271,6 +311,9 @@ void PullJobs::run(Job job, std::string app_key, std::string major) {
     catalog_.save_job(job);
     std::lock_guard lock(mutex_);
     active_.erase(job.target);
+    if (auto worker = workers_.find(job.id); worker != workers_.end()) {
+        worker->second.finished = true;
+    }
 }
 
 }  // namespace ferry::market

@@ -76,16 +76,27 @@ class PullJobs {
     Job start(const std::string& app_key, const std::string& major);
     const std::vector<UpstreamMarket>& upstreams() const { return upstreams_; }
 
+    // Threads of pulls not yet joined: running ones and finished ones until the next start().
+    std::size_t threads() const;
+
   private:
+    struct Worker {
+        std::thread thread;
+        bool finished = false;  // run() has returned; joining does not wait
+    };
+
     void run(Job job, std::string app_key, std::string major);
+    // Joins the threads of finished pulls (under mutex_), so that a long-running server does
+    // not keep one per pull it ever ran.
+    void reap_finished();
 
     const DataDir& data_;
     Catalog& catalog_;
     Publisher& publisher_;
     std::vector<UpstreamMarket> upstreams_;
-    std::mutex mutex_;
+    mutable std::mutex mutex_;
     std::map<std::string, std::string> active_;  // target -> job id
-    std::vector<std::thread> threads_;
+    std::map<std::string, Worker> workers_;      // job id -> its thread
     std::atomic<bool> stopping_{false};
 };
 

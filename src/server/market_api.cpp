@@ -268,7 +268,11 @@ void MarketApi::install(HttpServer& server) {
         }
         if (options_.private_reads && (req.method == "GET" || req.method == "HEAD") &&
             !token_of(req)) {
-            send_error(res, 401, "this market is private: send a token");
+            // "Send a token" to a client that sent one would hide that its token is wrong.
+            send_error(res, 401,
+                       req.has_header("Authorization")
+                           ? "this market is private and the token is not valid"
+                           : "this market is private: send a token");
             return httplib::Server::HandlerResponse::Handled;
         }
         return httplib::Server::HandlerResponse::Unhandled;

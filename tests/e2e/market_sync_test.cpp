@@ -1,17 +1,25 @@
 // The chain of markets end to end: an upstream ("cloud") market, an internal market that lists
 // and pulls from it, and an installation from the internal market that sees a new upstream
-// revision as an update once it has been pulled.
+// revision as an update once it has been pulled. Pulls done once when asked for twice, a pull
+// killed half way and resumed behind nginx, and an upstream that needs a token.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 
+#include <chrono>
+#include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <thread>
 
-#include "e2e/e2e_support.hpp"
-#include "support/market_server.hpp"
+#include "e2e/market_support.hpp"
+#include "support/nginx_server.hpp"
 
 namespace ferry::testing {
 namespace {
 
-using Json = nlohmann::json;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 class MarketSync : public FerryTest {
   protected:
@@ -151,6 +159,266 @@ TEST_F(FerryTest, AStartingMarketDropsHalfWrittenUploadsButKeepsPullsToResume) {
     MarketServer again(FERRY_BINARY, data);
     EXPECT_FALSE(fs::exists(data / "uploads" / ".deadbeef.tmp-1"));
     EXPECT_TRUE(fs::exists(data / "uploads" / "pull-abc.part"));
+}
+
+// An HTTP request to a market (a token as bearer when given).
+Answer call(const MarketServer& server, const std::string& method, const std::string& path,
+            const std::string& token = "", const Json& body = nullptr) {
+    httplib::Client client("127.0.0.1", server.port());
+    client.set_read_timeout(30, 0);
+    httplib::Headers headers;
+    if (!token.empty()) {
+        headers.emplace("Authorization", "Bearer " + token);
+    }
+    const httplib::Result result =
+        method == "POST" ? client.Post(path.c_str(), headers, body.dump(), "application/json")
+                         : client.Get(path.c_str(), headers);
+    return result ? Answer{result->status, result->body} : Answer{};
+}
+
+std::uintmax_t size_or_zero(const fs::path& file) {
+    std::error_code ec;
+    const auto size = fs::file_size(file, ec);
+    return ec ? 0 : size;
+}
+
+// nginx in front of the upstream as docs/API.md describes it: the repositories served from the
+// data directory, the API passed on. First downloads go at kRate bytes per second, so that a
+// pull lasts long enough to be asked for again or killed half way; resumptions (with Range) go
+// at full speed.
+constexpr int kRate = 64 * 1024;
+
+std::string front_of(int market_port) {
+    return "    location /repo/ {\n"
+           "      limit_rate " +
+           std::to_string(kRate) +
+           ";\n"
+           "      if ($http_range) { limit_rate 0; }\n"
+           "    }\n"
+           "    location /api/ {\n"
+           "      proxy_pass http://127.0.0.1:" +
+           std::to_string(market_port) +
+           ";\n"
+           "      client_max_body_size 0;\n"
+           "      proxy_request_buffering off;\n"
+           "    }\n";
+}
+
+class MarketSyncBehindNginx : public FerryTest {
+  protected:
+    MarketSyncBehindNginx()
+        : upstream_(FERRY_BINARY, root() / "upstream"),
+          nginx_(root() / "upstream", front_of(upstream_.port())),
+          upstream_token_(create_token(FERRY_BINARY, root() / "upstream")),
+          internal_token_(create_token(FERRY_BINARY, root() / "internal")) {}
+
+    // com.acme.suite@3: com.acme.core with core_size incompressible bytes, and com.acme.tools.
+    void publish_through_nginx(std::size_t core_size) {
+        const fs::path packages = root() / "packages";
+        make_package(packages, "com.acme.core", "1.0", {{"core.bin", random_bytes(core_size, 7)}},
+                     " <Default>true</Default>\n");
+        make_package(packages, "com.acme.tools", "1.0", {{"tools.txt", "tools 1.0"}},
+                     " <Default>true</Default>\n");
+        const CommandResult r =
+            ferry({"publish", packages.string(), "--server", upstream_url(), "--token",
+                   upstream_token_, "--app", "com.acme.suite", "--version", "3", "-q"});
+        ASSERT_EQ(r.exit_code, 0) << testing::describe(r);
+    }
+
+    // What a pull transfers: the revision's files as the upstream lists them.
+    Json upstream_files() const {
+        return call(upstream_, "GET", "/api/v1/apps/com.acme.suite/versions/3").json().at("files");
+    }
+
+    std::string upstream_url() const {
+        std::string url = nginx_.url();
+        url.pop_back();  // the trailing '/'
+        return url;
+    }
+
+    void start_internal() {
+        internal_.reset();
+        internal_ =
+            std::make_unique<MarketServer>(FERRY_BINARY, root() / "internal",
+                                           std::vector<std::string>{"--upstream", upstream_url()});
+    }
+
+    // POST /api/v1/pulls: the job.
+    Json post_pull() const {
+        const Answer a =
+            call(*internal_, "POST", "/api/v1/pulls", internal_token_, {{"app", "com.acme.suite"}});
+        EXPECT_EQ(a.status, 202) << describe(a);
+        return a.json();
+    }
+    Json job(const std::string& id) const {
+        return call(*internal_, "GET", "/api/v1/jobs/" + id).json();
+    }
+    CommandResult pull() const {
+        return ferry({"market", "pull", "com.acme.suite", "--server", internal_->url(), "--token",
+                      internal_token_, "--json"});
+    }
+
+    // The app is nowhere in the internal market: not in the API, not under /repo/.
+    void expect_not_visible(const std::string& when) const {
+        EXPECT_EQ(call(*internal_, "GET", "/api/v1/apps/com.acme.suite").status, 404) << when;
+        EXPECT_EQ(call(*internal_, "GET", "/api/v1/apps").json().value("total", -1), 0) << when;
+        EXPECT_EQ(call(*internal_, "GET", "/repo/com.acme.suite/3/Updates.xml").status, 404)
+            << when;
+    }
+
+    MarketServer upstream_;
+    NginxServer nginx_;
+    std::string upstream_token_;
+    std::string internal_token_;
+    std::unique_ptr<MarketServer> internal_;
+};
+
+TEST_F(MarketSyncBehindNginx, PullsAskedForAtOnceAreOneJobAndFetchEachFileOnce) {
+    publish_through_nginx(4 * kRate);  // about three seconds behind nginx
+    start_internal();
+
+    const Json first = post_pull();
+    const Json second = post_pull();
+    EXPECT_EQ(second.value("id", ""), first.value("id", "")) << second.dump();
+    ASSERT_THAT(job(first.at("id").get<std::string>()).value("state", ""),
+                ::testing::AnyOf("queued", "running"))
+        << "the pull ended before it was asked for again: the test proves nothing";
+    CommandResult results[2];
+    std::thread one([&] { results[0] = pull(); });
+    std::thread two([&] { results[1] = pull(); });
+    one.join();
+    two.join();
+    for (const CommandResult& r : results) {
+        ASSERT_EQ(r.exit_code, 0) << testing::describe(r);
+        const Json finished = Json::parse(r.out);
+        EXPECT_EQ(finished.at("id"), first.at("id"));
+        EXPECT_EQ(finished.at("state"), "success");
+    }
+
+    const Json jobs = call(*internal_, "GET", "/api/v1/jobs").json().at("jobs");
+    EXPECT_EQ(jobs.size(), 1u) << jobs.dump(2);
+    for (const Json& file : upstream_files()) {
+        const std::string path = "repo/com.acme.suite/3/" + file.at("path").get<std::string>();
+        EXPECT_EQ(nginx_.requests_for(path).size(), 1u) << path << ":\n"
+                                                        << read_text(nginx_.access_log());
+    }
+}
+
+TEST_F(MarketSyncBehindNginx, APullKilledHalfWayFailsAndTheNextOneResumesIt) {
+    publish_through_nginx(16 * kRate);  // sixteen seconds behind nginx: it is killed long before
+    Json core;
+    for (const Json& file : upstream_files()) {
+        if (core.is_null() || file.at("size") > core.at("size")) {
+            core = file;
+        }
+    }
+    const fs::path part = root() / "internal" / "uploads" /
+                          ("pull-" + core.at("sha256").get<std::string>() + ".part");
+    start_internal();
+
+    const std::string id = post_pull().at("id");
+    ASSERT_TRUE(wait_until([&] { return size_or_zero(part) >= 16 * 1024; }))
+        << "the download of " << core.at("path") << " did not start";
+    EXPECT_EQ(job(id).value("state", ""), "running");
+    expect_not_visible("while the pull runs");
+    internal_->kill_hard();
+    const std::uintmax_t partial = size_or_zero(part);
+    EXPECT_LT(partial, core.at("size").get<std::uintmax_t>());
+
+    start_internal();
+    const Json killed = job(id);
+    EXPECT_EQ(killed.value("state", ""), "failed") << killed.dump();
+    EXPECT_THAT(killed.value("error", ""), HasSubstr("interrupted")) << killed.dump();
+    expect_not_visible("after the restart");
+
+    const CommandResult again = pull();
+    ASSERT_EQ(again.exit_code, 0) << testing::describe(again);
+    EXPECT_EQ(Json::parse(again.out).at("state"), "success");
+    const auto requests =
+        nginx_.requests_for("repo/com.acme.suite/3/" + core.at("path").get<std::string>());
+    ASSERT_EQ(requests.size(), 2u) << read_text(nginx_.access_log());
+    EXPECT_THAT(requests[1], HasSubstr("\" 206 ")) << "the second download continues the first";
+    EXPECT_FALSE(fs::exists(part));
+
+    const fs::path target = root() / "installation";
+    const CommandResult installed = ferry({"install", "--market", internal_->url(),
+                                           "com.acme.suite", "--root", target.string(), "-q"});
+    ASSERT_EQ(installed.exit_code, 0) << testing::describe(installed);
+    EXPECT_EQ(read_text(target / "core.bin"), random_bytes(16 * kRate, 7));
+    EXPECT_EQ(ferry({"verify", "--root", target.string(), "-q"}).exit_code, 0);
+}
+
+// An upstream that lets nobody read without a token.
+class MarketSyncPrivateUpstream : public FerryTest {
+  protected:
+    MarketSyncPrivateUpstream()
+        : upstream_(FERRY_BINARY, root() / "upstream", {"--private"}),
+          token_(create_token(FERRY_BINARY, root() / "upstream")),
+          internal_token_(create_token(FERRY_BINARY, root() / "internal")) {
+        const fs::path packages = root() / "packages";
+        make_package(packages, "com.acme.core", "1.0", {{"core.bin", random_bytes(20000, 3)}},
+                     " <Default>true</Default>\n");
+        const CommandResult r =
+            ferry({"publish", packages.string(), "--server", upstream_.url(), "--token", token_,
+                   "--app", "com.acme.suite", "--version", "3", "-q"});
+        EXPECT_EQ(r.exit_code, 0) << testing::describe(r);
+    }
+
+    MarketServer upstream_;
+    std::string token_;
+    std::string internal_token_;
+};
+
+TEST_F(MarketSyncPrivateUpstream, ItsTokenListsAndPullsTheApp) {
+    MarketServer internal(FERRY_BINARY, root() / "internal",
+                          {"--upstream", upstream_.url(), "--upstream-token", token_});
+    const CommandResult remote = ferry({"market", "remote", "--server", internal.url(), "--json"});
+    ASSERT_EQ(remote.exit_code, 0) << testing::describe(remote);
+    EXPECT_EQ(Json::parse(remote.out).at("apps").at(0).at("key"), "com.acme.suite");
+
+    const CommandResult pulled = ferry({"market", "pull", "com.acme.suite", "--server",
+                                        internal.url(), "--token", internal_token_, "--json"});
+    ASSERT_EQ(pulled.exit_code, 0) << testing::describe(pulled);
+    EXPECT_EQ(Json::parse(pulled.out).at("state"), "success");
+    // The repository's files came through the private upstream's /repo/, which needs the token.
+    EXPECT_THAT(upstream_.log(), ::testing::ContainsRegex("GET /repo/com.acme.suite/3/[^ ]+ 200"));
+
+    const fs::path target = root() / "installation";
+    const CommandResult installed = ferry(
+        {"install", "--market", internal.url(), "com.acme.suite", "--root", target.string(), "-q"});
+    ASSERT_EQ(installed.exit_code, 0) << testing::describe(installed);
+    EXPECT_EQ(read_text(target / "core.bin"), random_bytes(20000, 3));
+    for (const std::string& text :
+         {remote.out, remote.err, pulled.out, pulled.err, internal.log(), upstream_.log()}) {
+        EXPECT_THAT(text, Not(HasSubstr(token_)));
+    }
+}
+
+TEST_F(MarketSyncPrivateUpstream, AWrongTokenFailsNamingTheUpstreamAndTheCauseButNotTheToken) {
+    const std::string wrong = "ferry_wrongid_S3cr3tThatMustNotShow";
+    MarketServer internal(FERRY_BINARY, root() / "internal",
+                          {"--upstream", upstream_.url(), "--upstream-token", wrong});
+    const CommandResult remote = ferry({"market", "remote", "--server", internal.url()});
+    EXPECT_EQ(remote.exit_code, 1) << testing::describe(remote);
+    EXPECT_THAT(remote.err, HasSubstr("HTTP 502: upstream market " + upstream_.url()));
+    EXPECT_THAT(remote.err, HasSubstr("401"));
+    EXPECT_THAT(remote.err, HasSubstr("the token is not valid"));
+
+    const CommandResult pulled = ferry({"market", "pull", "com.acme.suite", "--server",
+                                        internal.url(), "--token", internal_token_, "--json"});
+    EXPECT_EQ(pulled.exit_code, 1) << testing::describe(pulled);
+    const Json failed = Json::parse(pulled.out);
+    EXPECT_EQ(failed.at("state"), "failed");
+    for (const std::string& text : {pulled.err, failed.value("error", "")}) {
+        EXPECT_THAT(text, HasSubstr(upstream_.url()));
+        EXPECT_THAT(text, HasSubstr("401"));
+        EXPECT_THAT(text, HasSubstr("the token is not valid"));
+    }
+    EXPECT_EQ(call(internal, "GET", "/api/v1/apps/com.acme.suite").status, 404);
+    for (const std::string& text :
+         {remote.out, remote.err, pulled.out, pulled.err, internal.log(), upstream_.log()}) {
+        EXPECT_THAT(text, Not(HasSubstr("S3cr3tThatMustNotShow")));
+    }
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <thread>
 
@@ -20,22 +21,52 @@ MarketServer::MarketServer(const std::filesystem::path& ferry, const std::filesy
                            const std::vector<std::string>& extra)
     : log_file_(data.string() + ".serve.log") {
     port_ = free_port();
-    std::vector<std::string> args = {ferry.string(), "serve",
-                                     "--data",       data.string(),
-                                     "--listen",     "127.0.0.1:" + std::to_string(port_)};
+    std::vector<std::string> args = {"serve", "--data", data.string(), "--listen",
+                                     "127.0.0.1:" + std::to_string(port_)};
     args.insert(args.end(), extra.begin(), extra.end());
+    if (std::find(extra.begin(), extra.end(), "--tls-cert") != extra.end()) {
+        scheme_ = "https";
+    }
+    start(ferry, args, {});
+}
+
+MarketServer::MarketServer(const std::filesystem::path& ferry, const std::vector<std::string>& args,
+                           const std::map<std::string, std::string>& env, int port,
+                           const std::filesystem::path& log_file, const std::string& scheme)
+    : log_file_(log_file), scheme_(scheme), port_(port) {
+    start(ferry, args, env);
+}
+
+void MarketServer::start(const std::filesystem::path& ferry, std::vector<std::string> args,
+                         const std::map<std::string, std::string>& env) {
+    args.insert(args.begin(), ferry.string());
     std::vector<char*> argv;
     for (auto& a : args) {
         argv.push_back(a.data());
     }
     argv.push_back(nullptr);
+    std::vector<std::string> variables;
+    for (char** e = environ; *e != nullptr; ++e) {
+        const std::string variable = *e;
+        if (env.count(variable.substr(0, variable.find('='))) == 0) {
+            variables.push_back(variable);
+        }
+    }
+    for (const auto& [name, value] : env) {
+        variables.push_back(name + "=" + value);
+    }
+    std::vector<char*> envp;
+    for (auto& v : variables) {
+        envp.push_back(v.data());
+    }
+    envp.push_back(nullptr);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 2, log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND,
                                      0644);
-    const int started = ::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
+    const int started = ::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
     if (started != 0) {
         throw std::runtime_error("cannot start " + ferry.string());

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -14,17 +15,24 @@ namespace ferry::testing {
 class MarketServer {
   public:
     // Starts `ferry serve --data data --listen 127.0.0.1:<free port>` with the extra arguments
-    // and returns once the port accepts connections.
+    // and returns once the port accepts connections. With --tls-cert among them, url() is https.
     MarketServer(const std::filesystem::path& ferry, const std::filesystem::path& data,
                  const std::vector<std::string>& extra = {});
+    // Starts `ferry serve` with exactly these arguments and these variables added to the
+    // environment, for tests of where it takes its options from (a config file, the
+    // environment); returns once port accepts connections. The log goes to log_file.
+    MarketServer(const std::filesystem::path& ferry, const std::vector<std::string>& args,
+                 const std::map<std::string, std::string>& env, int port,
+                 const std::filesystem::path& log_file, const std::string& scheme = "http");
     // SIGTERM and a bounded wait, then kill -9 if it is still there.
     ~MarketServer();
     MarketServer(const MarketServer&) = delete;
     MarketServer& operator=(const MarketServer&) = delete;
 
     int port() const { return port_; }
+    // http://127.0.0.1:<port><path>, or https:// when it serves TLS.
     std::string url(const std::string& path = "") const {
-        return "http://127.0.0.1:" + std::to_string(port_) + path;
+        return scheme_ + "://127.0.0.1:" + std::to_string(port_) + path;
     }
     // The server's stderr (its start line and request log).
     std::string log() const;
@@ -35,7 +43,11 @@ class MarketServer {
     void kill_hard();
 
   private:
+    void start(const std::filesystem::path& ferry, std::vector<std::string> args,
+               const std::map<std::string, std::string>& env);
+
     std::filesystem::path log_file_;
+    std::string scheme_ = "http";
     int port_ = 0;
     pid_t pid_ = -1;
 };
