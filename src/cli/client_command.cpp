@@ -10,6 +10,7 @@
 
 #include "cli/client_console.hpp"
 #include "cli/commands.hpp"
+#include "cli/market_options.hpp"
 #include "cli/terminal.hpp"
 #include "client/operations.hpp"
 #include "client/resolver.hpp"
@@ -91,9 +92,7 @@ ClientArgs resolve_market_app(ClientArgs args) {
     const std::string key = wanted.substr(0, at);
     // The market's API is asked with the trust the repository downloads get: a market with a
     // private CA is reached through --ca-file for both.
-    net::DownloadOptions options;
-    options.ca_file = args.ca_file;
-    net::ApiClient api(args.market, args.market_token, options);
+    net::ApiClient api(args.market, args.market_token, api_options(args.ca_file));
     const Json app = api.get("/api/v1/apps/" + key);
     const Json& majors = app.at("majors");
     if (majors.empty()) {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/market_options.hpp"
 #include "cli/terminal.hpp"
 #include "core/files.hpp"
 #include "market/catalog.hpp"
@@ -38,6 +39,7 @@ struct MarketArgs {
     bool private_reads = false;
     std::vector<std::string> upstreams;
     std::string upstream_token;
+    std::string upstream_ca_file;
     // token create
     std::string role = "publish";
     std::string description;
@@ -45,6 +47,7 @@ struct MarketArgs {
     std::string target;  // KEY[@MAJOR]
     std::string server;
     std::string token;
+    std::string ca_file;
     // all
     bool json = false;
     bool quiet = false;
@@ -124,7 +127,7 @@ int run_serve(const MarketArgs& args) {
     server::HttpServer http(options);
     std::vector<market::UpstreamMarket> upstreams;
     for (const auto& url : args.upstreams) {
-        upstreams.push_back({url, args.upstream_token});
+        upstreams.push_back({url, args.upstream_token, args.upstream_ca_file});
     }
     market::PullJobs pulls(data, *catalog, publisher, upstreams);
     server::MarketApi api(data, *catalog, publisher, &pulls, {args.private_reads});
@@ -145,7 +148,7 @@ int run_serve(const MarketArgs& args) {
 }
 
 int run_market_remote(const MarketArgs& args) {
-    net::ApiClient api(args.server, args.token);
+    net::ApiClient api(args.server, args.token, api_options(args.ca_file));
     const Json listed = api.get("/api/v1/upstream/apps");
     if (args.json) {
         std::printf("%s\n", listed.dump(2).c_str());
@@ -174,7 +177,7 @@ int run_market_remote(const MarketArgs& args) {
 }
 
 int run_market_pull(const MarketArgs& args) {
-    net::ApiClient api(args.server, args.token);
+    net::ApiClient api(args.server, args.token, api_options(args.ca_file));
     const auto at = args.target.find('@');
     Json request = {{"app", args.target.substr(0, at)}};
     if (at != std::string::npos) {
@@ -256,6 +259,11 @@ void add_market_commands(CLI::App& app, CommandAction& run) {
         ->add_option("--upstream-token", args->upstream_token,
                      "The token to send to the upstream markets")
         ->envname("FERRY_UPSTREAM_TOKEN");
+    serve
+        ->add_option("--upstream-ca-file", args->upstream_ca_file,
+                     "PEM certificates to trust for https upstream markets instead of the system's")
+        ->envname("FERRY_UPSTREAM_CA_FILE")
+        ->check(CLI::ExistingFile);
     serve->add_flag("-q,--quiet", args->quiet, "No request log");
     serve
         ->add_option("--config", args->config,
@@ -291,6 +299,7 @@ void add_market_commands(CLI::App& app, CommandAction& run) {
         ->required();
     remote->add_option("--token", args->token, "A token (for a private market)")
         ->envname("FERRY_TOKEN");
+    add_ca_file_option(*remote, args->ca_file);
     remote->add_flag("--json", args->json, "Machine-readable output");
     remote->callback([&run, args] { run = [args] { return run_market_remote(*args); }; });
     auto* pull = market_cmd->add_subcommand(
@@ -301,6 +310,7 @@ void add_market_commands(CLI::App& app, CommandAction& run) {
         ->envname("FERRY_SERVER")
         ->required();
     pull->add_option("--token", args->token, "A publish or admin token")->envname("FERRY_TOKEN");
+    add_ca_file_option(*pull, args->ca_file);
     pull->add_flag("--json", args->json, "Machine-readable output (the finished job)");
     pull->add_flag("-q,--quiet", args->quiet, "Print only errors");
     pull->callback([&run, args] { run = [args] { return run_market_pull(*args); }; });

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/market_options.hpp"
 #include "cli/terminal.hpp"
 #include "core/file_descriptor.hpp"
 #include "core/files.hpp"
@@ -33,6 +34,7 @@ struct PublishArgs {
     std::string source;
     std::string server;
     std::string token;
+    std::string ca_file;
     std::string app;
     std::string major;
     std::string name;
@@ -149,7 +151,7 @@ int run_publish(const PublishArgs& args) {
         }
     };
     core::ScratchDir scratch;
-    net::ApiClient api(args.server, args.token);
+    net::ApiClient api(args.server, args.token, api_options(args.ca_file));
     fs::path repository = source;
     std::optional<BuildCache> cache;
     if (!prebuilt && !args.no_cache) {
@@ -283,6 +285,7 @@ void add_publish_command(CLI::App& app, CommandAction& run) {
         ->required();
     publish->add_option("--server", args->server, "The market's URL")->envname("FERRY_SERVER");
     publish->add_option("--token", args->token, "A publish token")->envname("FERRY_TOKEN");
+    add_ca_file_option(*publish, args->ca_file);
     publish->add_option("--app", args->app, "The app's key")->required();
     publish->add_option("--version", args->major, "The major version (any string you choose)")
         ->required();

@@ -60,10 +60,16 @@ App app_of(const Json& json, const std::string& upstream_url) {
     return app;
 }
 
+net::DownloadOptions download_options(const UpstreamMarket& upstream) {
+    net::DownloadOptions options;
+    options.ca_file = upstream.ca_file;
+    return options;
+}
+
 // Appends the apps of one upstream, each with its majors compared with this market's.
 void list_apps_of(const UpstreamMarket& upstream, Catalog& local,
                   std::vector<UpstreamApp>& result) {
-    net::ApiClient api(upstream.url, upstream.token);
+    net::ApiClient api(upstream.url, upstream.token, download_options(upstream));
     for (const Json& listed : all_apps(api)) {
         const std::string key = listed.at("key").get<std::string>();
         UpstreamApp item;
@@ -123,7 +129,7 @@ PullResult pull_app(const DataDir& data, Publisher& publisher,
         throw PublishError(400, "this market has no upstream market (ferry serve --upstream URL)");
     }
     for (const UpstreamMarket& upstream : upstreams) {
-        net::ApiClient api(upstream.url, upstream.token);
+        net::ApiClient api(upstream.url, upstream.token, download_options(upstream));
         Json app;
         try {
             app = api.get("/api/v1/apps/" + app_key);
@@ -151,7 +157,8 @@ PullResult pull_app(const DataDir& data, Publisher& publisher,
         for (int attempt = 0;; ++attempt) {
             revision = api.get("/api/v1/apps/" + app_key + "/versions/" + result.major);
             core::ScratchDir scratch(data.uploads(), ".index-");
-            net::fetch_to_file(net::join_url(base, "Updates.xml"), scratch.path() / "Updates.xml");
+            net::fetch_to_file(net::join_url(base, "Updates.xml"), scratch.path() / "Updates.xml",
+                               download_options(upstream));
             updates_xml = core::read_file(scratch.path() / "Updates.xml");
             const auto index = formats::parse_updates_xml(
                 updates_xml, net::strip_credentials(net::join_url(base, "Updates.xml")));
@@ -174,7 +181,7 @@ PullResult pull_app(const DataDir& data, Publisher& publisher,
                 total += file.size;
             }
         }
-        net::DownloadOptions options;
+        net::DownloadOptions options = download_options(upstream);
         std::uint64_t finished = 0;
         options.progress = [&](std::uint64_t done, std::uint64_t) {
             if (progress) {

@@ -21,8 +21,9 @@
 namespace ferry::market {
 
 struct UpstreamMarket {
-    std::string url;    // "https://market.example.com"
-    std::string token;  // sent to the upstream; empty for an open one
+    std::string url;      // "https://market.example.com"
+    std::string token;    // sent to the upstream; empty for an open one
+    std::string ca_file;  // PEM certificates to trust instead of the system's; empty: the system's
 };
 
 struct UpstreamMajor {

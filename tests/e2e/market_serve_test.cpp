@@ -47,47 +47,6 @@ class MarketServe : public FerryTest {
     }
 };
 
-// Publishes the repository built from packages the way any HTTP client may (docs/API.md):
-// the missing blobs, each blob, then the revision; over TLS, trusting only cert.
-void publish_over_tls(int port, const fs::path& cert, const std::string& token,
-                      const fs::path& repository) {
-    httplib::SSLClient client("127.0.0.1", port);
-    client.set_ca_cert_path(cert.c_str());
-    client.enable_server_certificate_verification(true);
-    client.set_read_timeout(30, 0);
-    const httplib::Headers headers = {{"Authorization", "Bearer " + token}};
-    Json files = Json::array();
-    Json blobs = Json::array();
-    std::map<std::string, fs::path> contents;  // one blob for files with the same bytes
-    for (const auto& file : files_below(repository)) {
-        if (file != "Updates.xml") {
-            const std::string content = read_text(repository / file);
-            const std::string sha256 = sha256_of(content);
-            files.push_back({{"path", file}, {"sha256", sha256}, {"size", content.size()}});
-            if (contents.emplace(sha256, repository / file).second) {
-                blobs.push_back({{"sha256", sha256}, {"size", content.size()}});
-            }
-        }
-    }
-    auto missing = client.Post("/api/v1/blobs/missing", headers, Json{{"blobs", blobs}}.dump(),
-                               "application/json");
-    ASSERT_TRUE(missing) << "no answer over TLS: " << httplib::to_string(missing.error());
-    ASSERT_EQ(missing->status, 200) << missing->body;
-    EXPECT_EQ(Json::parse(missing->body).at("missing").size(), contents.size());
-    for (const auto& [sha256, file] : contents) {
-        auto put = client.Put(("/api/v1/blobs/" + sha256).c_str(), headers, read_text(file),
-                              "application/octet-stream");
-        ASSERT_TRUE(put);
-        ASSERT_EQ(put->status, 201) << put->body;
-    }
-    auto revision = client.Post(
-        "/api/v1/apps/com.test.app/versions/1/revisions", headers,
-        Json{{"updates_xml", read_text(repository / "Updates.xml")}, {"files", files}}.dump(),
-        "application/json");
-    ASSERT_TRUE(revision);
-    ASSERT_EQ(revision->status, 201) << revision->body;
-}
-
 TEST_F(MarketServe, ServesHttpsAndTheClientTrustsTheCertificateOnlyWithItsCaFile) {
     make_certificate();
     MarketServer server(FERRY_BINARY, data(),
@@ -98,8 +57,17 @@ TEST_F(MarketServe, ServesHttpsAndTheClientTrustsTheCertificateOnlyWithItsCaFile
         << server.log();
     make_package(packages(), "com.test.a", "1.0", {{"a.txt", "a over TLS\n"}},
                  " <Default>true</Default>\n");
-    make_repository(packages(), root() / "built");
-    publish_over_tls(server.port(), cert(), create_token(FERRY_BINARY, data()), root() / "built");
+    const std::string token = create_token(FERRY_BINARY, data());
+    const std::vector<std::string> publish = {
+        "publish", packages().string(), "--server",  server.url(), "--token", token,
+        "--app",   "com.test.app",      "--version", "1",          "-q"};
+    const CommandResult untrusted_publish = ferry(publish);
+    EXPECT_EQ(untrusted_publish.exit_code, 1) << testing::describe(untrusted_publish);
+    EXPECT_THAT(untrusted_publish.err, HasSubstr("certificate"));
+    std::vector<std::string> trusted = publish;
+    trusted.insert(trusted.end(), {"--ca-file", cert().string()});
+    const CommandResult published = ferry(trusted);
+    ASSERT_EQ(published.exit_code, 0) << testing::describe(published);
 
     const fs::path trusting = root() / "trusting";
     const CommandResult installed =
@@ -115,6 +83,17 @@ TEST_F(MarketServe, ServesHttpsAndTheClientTrustsTheCertificateOnlyWithItsCaFile
     EXPECT_THAT(refused.err, HasSubstr(server.url()));
     EXPECT_THAT(refused.err, HasSubstr("certificate"));
     EXPECT_FALSE(fs::exists(untrusting / "a.txt"));
+
+    // An internal market reaches the https market as its upstream with --upstream-ca-file.
+    MarketServer internal(FERRY_BINARY, root() / "internal",
+                          {"--upstream", server.url(), "--upstream-ca-file", cert().string()});
+    const CommandResult remote = ferry({"market", "remote", "--server", internal.url(), "--json"});
+    ASSERT_EQ(remote.exit_code, 0) << testing::describe(remote);
+    EXPECT_EQ(Json::parse(remote.out).at("apps").at(0).at("key"), "com.test.app") << remote.out;
+    const CommandResult pulled =
+        ferry({"market", "pull", "com.test.app", "--server", internal.url(), "--token",
+               create_token(FERRY_BINARY, root() / "internal"), "-q"});
+    EXPECT_EQ(pulled.exit_code, 0) << testing::describe(pulled);
 }
 
 TEST_F(MarketServe, AConfigFileSetsTheOptionsAndAFlagOverridesIt) {
