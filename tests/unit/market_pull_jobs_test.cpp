@@ -36,7 +36,7 @@ TEST(PullJobs, FinishedPullsDoNotKeepTheirThreads) {
     Publisher publisher(data, *catalog);
     // Nothing listens there: every pull fails at its first request.
     const std::string upstream = "http://127.0.0.1:" + std::to_string(testing::free_port());
-    PullJobs pulls(data, *catalog, publisher, {{upstream, ""}});
+    PullJobs pulls(data, *catalog, publisher, {{upstream, "", ""}});
 
     for (int i = 0; i < 6; ++i) {
         const Job started = pulls.start("com.test.app" + std::to_string(i), "1");
@@ -55,7 +55,7 @@ TEST(PullJobs, AFailedPullMayBeStartedAgainAtOnce) {
     auto catalog = open_sqlite_catalog(data.catalog_file());
     Publisher publisher(data, *catalog);
     const std::string upstream = "http://127.0.0.1:" + std::to_string(testing::free_port());
-    PullJobs pulls(data, *catalog, publisher, {{upstream, ""}});
+    PullJobs pulls(data, *catalog, publisher, {{upstream, "", ""}});
     const Job first = pulls.start("com.test.app", "1");
     ASSERT_EQ(finished_job(*catalog, first.id).state, Job::State::failed);
     // A finished pull is not reused: the target may be pulled again.
