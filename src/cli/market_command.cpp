@@ -45,9 +45,7 @@ struct MarketArgs {
     std::string description;
     // market remote, market pull
     std::string target;  // KEY[@MAJOR]
-    std::string server;
-    std::string token;
-    std::string ca_file;
+    MarketConnection market;
     // all
     bool json = false;
     bool quiet = false;
@@ -148,7 +146,7 @@ int run_serve(const MarketArgs& args) {
 }
 
 int run_market_remote(const MarketArgs& args) {
-    net::ApiClient api(args.server, args.token, api_options(args.ca_file));
+    net::ApiClient api = connect(args.market);
     const Json listed = api.get("/api/v1/upstream/apps");
     if (args.json) {
         std::printf("%s\n", listed.dump(2).c_str());
@@ -177,7 +175,7 @@ int run_market_remote(const MarketArgs& args) {
 }
 
 int run_market_pull(const MarketArgs& args) {
-    net::ApiClient api(args.server, args.token, api_options(args.ca_file));
+    net::ApiClient api = connect(args.market);
     const auto at = args.target.find('@');
     Json request = {{"app", args.target.substr(0, at)}};
     if (at != std::string::npos) {
@@ -294,23 +292,16 @@ void add_market_commands(CLI::App& app, CommandAction& run) {
     market_cmd->require_subcommand(1);
     auto* remote = market_cmd->add_subcommand(
         "remote", "List the upstream markets' apps: majors, revisions, present here, updates");
-    remote->add_option("--server", args->server, "This market's URL")
-        ->envname("FERRY_SERVER")
+    add_market_options(*remote, args->market, "This market's URL", "A token (for a private market)")
         ->required();
-    remote->add_option("--token", args->token, "A token (for a private market)")
-        ->envname("FERRY_TOKEN");
-    add_ca_file_option(*remote, args->ca_file);
     remote->add_flag("--json", args->json, "Machine-readable output");
     remote->callback([&run, args] { run = [args] { return run_market_remote(*args); }; });
     auto* pull = market_cmd->add_subcommand(
         "pull", "Copy an app version from an upstream market into this one (only what it lacks)");
     pull->add_option("APP", args->target, "KEY or KEY@MAJOR (default: the newest major)")
         ->required();
-    pull->add_option("--server", args->server, "This market's URL")
-        ->envname("FERRY_SERVER")
+    add_market_options(*pull, args->market, "This market's URL", "A publish or admin token")
         ->required();
-    pull->add_option("--token", args->token, "A publish or admin token")->envname("FERRY_TOKEN");
-    add_ca_file_option(*pull, args->ca_file);
     pull->add_flag("--json", args->json, "Machine-readable output (the finished job)");
     pull->add_flag("-q,--quiet", args->quiet, "Print only errors");
     pull->callback([&run, args] { run = [args] { return run_market_pull(*args); }; });

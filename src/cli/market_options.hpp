@@ -1,21 +1,36 @@
-// What every command that talks to a market's API shares: the CA file it trusts.
+// What every command that talks to a market's API shares: where it is (--server), the token it
+// sends (--token) and the certificates it trusts (--ca-file).
 #pragma once
 
 #include <CLI/CLI.hpp>
 
 #include <string>
 
+#include "net/api_client.hpp"
 #include "net/downloader.hpp"
 
 namespace ferry::cli {
 
-// --ca-file (or FERRY_CA_FILE): PEM certificates to trust for an https market.
-inline void add_ca_file_option(CLI::App& command, std::string& ca_file) {
+struct MarketConnection {
+    std::string server;
+    std::string token;
+    std::string ca_file;
+};
+
+// --server (FERRY_SERVER), --token (FERRY_TOKEN) and --ca-file (FERRY_CA_FILE); returns --server's
+// option.
+inline CLI::Option* add_market_options(CLI::App& command, MarketConnection& market,
+                                       const std::string& server_help,
+                                       const std::string& token_help) {
+    CLI::Option* server =
+        command.add_option("--server", market.server, server_help)->envname("FERRY_SERVER");
+    command.add_option("--token", market.token, token_help)->envname("FERRY_TOKEN");
     command
-        .add_option("--ca-file", ca_file,
+        .add_option("--ca-file", market.ca_file,
                     "PEM certificates to trust for an https market instead of the system's")
         ->envname("FERRY_CA_FILE")
         ->check(CLI::ExistingFile);
+    return server;
 }
 
 // The options of an ApiClient that trusts ca_file (the system's certificates when empty).
@@ -23,6 +38,10 @@ inline net::DownloadOptions api_options(const std::string& ca_file) {
     net::DownloadOptions options;
     options.ca_file = ca_file;
     return options;
+}
+
+inline net::ApiClient connect(const MarketConnection& market) {
+    return net::ApiClient(market.server, market.token, api_options(market.ca_file));
 }
 
 }  // namespace ferry::cli

@@ -32,9 +32,7 @@ namespace fs = std::filesystem;
 
 struct PublishArgs {
     std::string source;
-    std::string server;
-    std::string token;
-    std::string ca_file;
+    MarketConnection market;
     std::string app;
     std::string major;
     std::string name;
@@ -133,7 +131,7 @@ fs::path build_repository(const fs::path& packages, const fs::path& out) {
 }
 
 int run_publish(const PublishArgs& args) {
-    if (args.server.empty()) {
+    if (args.market.server.empty()) {
         throw Error("publish needs --server URL (or FERRY_SERVER)");
     }
     const fs::path source = args.source;
@@ -151,7 +149,7 @@ int run_publish(const PublishArgs& args) {
         }
     };
     core::ScratchDir scratch;
-    net::ApiClient api(args.server, args.token, api_options(args.ca_file));
+    net::ApiClient api = connect(args.market);
     fs::path repository = source;
     std::optional<BuildCache> cache;
     if (!prebuilt && !args.no_cache) {
@@ -283,9 +281,7 @@ void add_publish_command(CLI::App& app, CommandAction& run) {
         "publish", "Publish a packages directory (or a built repository) as a revision of an app");
     publish->add_option("SOURCE", args->source, "Packages directory or repository directory")
         ->required();
-    publish->add_option("--server", args->server, "The market's URL")->envname("FERRY_SERVER");
-    publish->add_option("--token", args->token, "A publish token")->envname("FERRY_TOKEN");
-    add_ca_file_option(*publish, args->ca_file);
+    add_market_options(*publish, args->market, "The market's URL", "A publish token");
     publish->add_option("--app", args->app, "The app's key")->required();
     publish->add_option("--version", args->major, "The major version (any string you choose)")
         ->required();

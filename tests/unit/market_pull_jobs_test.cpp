@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -29,15 +30,19 @@ Job finished_job(Catalog& catalog, const std::string& id) {
     return job.value_or(Job{});
 }
 
-TEST(PullJobs, FinishedPullsDoNotKeepTheirThreads) {
+// A market whose one upstream is a loopback port nothing listens on: every pull fails at its
+// first request.
+class PullJobsTest : public ::testing::Test {
+  protected:
     core::ScratchDir scratch;
-    DataDir data(scratch.path() / "data");
-    auto catalog = open_sqlite_catalog(data.catalog_file());
-    Publisher publisher(data, *catalog);
-    // Nothing listens there: every pull fails at its first request.
-    const std::string upstream = "http://127.0.0.1:" + std::to_string(testing::free_port());
-    PullJobs pulls(data, *catalog, publisher, {{upstream, "", ""}});
+    DataDir data{scratch.path() / "data"};
+    std::unique_ptr<Catalog> catalog = open_sqlite_catalog(data.catalog_file());
+    Publisher publisher{data, *catalog};
+    std::string upstream = "http://127.0.0.1:" + std::to_string(testing::free_port());
+    PullJobs pulls{data, *catalog, publisher, {{upstream, "", ""}}};
+};
 
+TEST_F(PullJobsTest, FinishedPullsDoNotKeepTheirThreads) {
     for (int i = 0; i < 6; ++i) {
         const Job started = pulls.start("com.test.app" + std::to_string(i), "1");
         const Job job = finished_job(*catalog, started.id);
@@ -49,13 +54,7 @@ TEST(PullJobs, FinishedPullsDoNotKeepTheirThreads) {
     }
 }
 
-TEST(PullJobs, AFailedPullMayBeStartedAgainAtOnce) {
-    core::ScratchDir scratch;
-    DataDir data(scratch.path() / "data");
-    auto catalog = open_sqlite_catalog(data.catalog_file());
-    Publisher publisher(data, *catalog);
-    const std::string upstream = "http://127.0.0.1:" + std::to_string(testing::free_port());
-    PullJobs pulls(data, *catalog, publisher, {{upstream, "", ""}});
+TEST_F(PullJobsTest, AFailedPullMayBeStartedAgainAtOnce) {
     const Job first = pulls.start("com.test.app", "1");
     ASSERT_EQ(finished_job(*catalog, first.id).state, Job::State::failed);
     // A finished pull is not reused: the target may be pulled again.
