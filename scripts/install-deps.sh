@@ -8,13 +8,14 @@ set -euo pipefail
 build_packages=(
     build-essential cmake ninja-build pkg-config
     libarchive-dev libssl-dev libcurl4-openssl-dev libpugixml-dev nlohmann-json3-dev
-    libcli11-dev libfmt-dev libsqlite3-dev libcpp-httplib-dev zlib1g-dev
+    libcli11-dev libfmt-dev libsqlite3-dev zlib1g-dev libboost-dev
 )
 # nginx serves repositories to the end-to-end tests and bench/client; they start their own
 # instances. bench/client also compares against bsdtar (libarchive-tools) and measures peak RSS
 # with /usr/bin/time (time). bench/market loads ferry serve and nginx with wrk, fills a market's
-# catalog with sqlite3 and checks responses with curl.
-test_packages=(libgtest-dev libgmock-dev p7zip-full libarchive-tools nginx util-linux openssl time
+# catalog with sqlite3 and checks responses with curl. The tests' HTTP clients and stand-in
+# servers are cpp-httplib's.
+test_packages=(libgtest-dev libgmock-dev libcpp-httplib-dev p7zip-full libarchive-tools nginx util-linux openssl time
                wrk sqlite3 curl)
 
 wanted=("${build_packages[@]}")

@@ -2,6 +2,7 @@
 // `ferry market remote|pull` (an internal market's upstream markets).
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <set>
 #include <thread>
@@ -35,7 +36,7 @@ struct MarketArgs {
     std::string listen = "127.0.0.1:8080";
     std::string tls_cert;
     std::string tls_key;
-    unsigned threads = 64;
+    unsigned threads = 16;
     bool private_reads = false;
     std::vector<std::string> upstreams;
     std::string upstream_token;
@@ -120,8 +121,6 @@ int run_serve(const MarketArgs& args) {
     options.tls_cert = args.tls_cert;
     options.tls_key = args.tls_key;
     options.threads = args.threads;
-    // Blob uploads stream to disk; the API refuses other large bodies itself.
-    options.max_body_bytes = std::uint64_t{1} << 40;
     server::HttpServer http(options);
     std::vector<market::UpstreamMarket> upstreams;
     for (const auto& url : args.upstreams) {
@@ -245,7 +244,10 @@ void add_market_commands(CLI::App& app, CommandAction& run) {
         ->check(CLI::ExistingFile);
     serve->add_option("--tls-key", args->tls_key, "PEM private key of --tls-cert")
         ->check(CLI::ExistingFile);
-    serve->add_option("--threads", args->threads, "Worker threads (concurrent connections)")
+    serve
+        ->add_option(
+            "--threads", args->threads,
+            "Worker threads for API requests (static files and idle connections need none)")
         ->capture_default_str();
     serve->add_flag("--private", args->private_reads, "Reads need a token too");
     serve

@@ -46,7 +46,7 @@ class FileCache {
 // (the file shrank).
 bool read_at(int fd, char* buffer, std::size_t length, std::uint64_t offset);
 
-// data as a gzip stream (zlib's default level, the level nginx and httplib use).
+// data as a gzip stream (zlib's default level, as nginx's gzip_comp_level 6).
 std::string gzip_compress(const std::string& data);
 
 }  // namespace ferry::server

@@ -1,20 +1,20 @@
-// The HTTP(S) server core of `ferry serve`: an httplib server bound at construction, served by
-// run() until a graceful stop(), with JSON error bodies and a request log.
+// The HTTP(S) server core of `ferry serve`: bound at construction, served by run() until a
+// graceful stop(), with JSON error bodies and a request log. Built on Boost.Beast (Asio): a few
+// network threads wait on every connection at once; handlers that may block (the catalog,
+// uploads, upstream calls) run on a pool of worker threads.
 #pragma once
 
-#include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <initializer_list>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 
-#include <httplib.h>
 #include <nlohmann/json.hpp>
+
+#include "server/http.hpp"
 
 namespace ferry::server {
 
@@ -24,9 +24,11 @@ struct ServerOptions {
     // Both or neither; with both the server speaks HTTPS only.
     std::filesystem::path tls_cert;
     std::filesystem::path tls_key;
-    // Worker threads. Every open keep-alive connection holds one while it waits for its next
-    // request, so this bounds the number of clients served at the same time.
-    unsigned threads = 64;
+    // Threads that run the handlers of the API (publish, uploads, catalog reads). Connections
+    // do not hold one while they wait; static files are served by the network threads.
+    unsigned threads = 16;
+    // Threads that wait on the connections and serve static files; 0: one per core.
+    unsigned network_threads = 0;
     std::uint64_t max_body_bytes = 64u << 20;
 };
 
@@ -35,66 +37,45 @@ class HttpServer {
     // Binds and listens on host:port (connections queue until run()); a port that cannot be
     // bound or a certificate that cannot be loaded throws ferry::Error naming it and the cause.
     explicit HttpServer(ServerOptions options);
-    // Closes the listening socket when run() never ran; a running server must be stopped and
-    // its run() returned first.
     ~HttpServer();
     HttpServer(const HttpServer&) = delete;
     HttpServer& operator=(const HttpServer&) = delete;
 
-    // Where handlers are registered, before run(). Use set_pre_routing_handler() below rather
-    // than the httplib one, which the server needs for itself.
-    httplib::Server& routes() { return *server_; }
+    // Where handlers are registered, before run().
+    Routes& routes();
 
-    // Runs before routing, for every request (authentication, say); Handled ends the request.
-    void set_pre_routing_handler(httplib::Server::HandlerWithResponse handler);
+    // Runs before routing, for every request (authentication, say).
+    void set_pre_routing_handler(PreRoutingHandler handler);
 
-    // One line per finished request: method, path (no query string, no headers), status, body
-    // bytes and duration. Called from the worker threads, so the sink must be thread-safe.
+    // One line per finished request: peer, method, path (no query string, no headers), status,
+    // body bytes and duration. Called from several threads, so the sink must be thread-safe.
     void set_request_log(std::function<void(std::string_view)> sink);
 
-    int port() const { return port_; }
+    int port() const;
     // "http://host:port" or "https://host:port".
     std::string url() const;
-    bool https() const { return https_; }
+    bool https() const;
 
-    // Serves until stop(); returns once every request in flight has been answered. Throws
-    // ferry::Error when the listening socket fails.
+    // Serves until stop() (or a signal given to stop_on_signals); returns once every request
+    // in flight has been answered, with the listening socket and every connection closed.
+    // Runs once.
     void run();
 
-    // Graceful: requests in flight are answered in full (requests arriving meanwhile get 503
-    // with Connection: close), then the listening socket is closed and run() returns. Blocks
-    // until the requests in flight are done; safe from any thread but a handler's.
-    // Idle keep-alive connections hold run() up to httplib's keep-alive timeout (5 s).
+    // Graceful: the listening socket is closed, requests in flight are answered in full
+    // (requests arriving meanwhile on open connections get 503 with Connection: close), then
+    // run() returns. Blocks until the requests in flight are done; safe from any thread but a
+    // handler's.
     void stop();
     // True from the moment stop() is called (for a health check to report the drain).
-    bool stopping() const { return stopping_; }
+    bool stopping() const;
 
-    // Makes the signals (SIGTERM, SIGINT) stop this server gracefully: the handler only sets a
-    // flag (one for the process), which the listening thread polls every 100 ms.
+    // Makes the signals (SIGTERM, SIGINT) stop this server gracefully, as stop() does.
     void stop_on_signals(std::initializer_list<int> signals);
 
+    struct Impl;
+
   private:
-    class WorkerPool;
-    friend class WorkerPool;
-
-    void on_idle();
-    void stop_listener();
-    void finish_request();
-
-    ServerOptions options_;
-    std::unique_ptr<httplib::Server> server_;
-    bool https_ = false;
-    int port_ = 0;
-
-    httplib::Server::HandlerWithResponse pre_routing_;
-    std::function<void(std::string_view)> log_sink_;
-
-    std::atomic<bool> stopping_{false};
-    std::atomic<bool> stop_on_signal_{false};
-    std::mutex mutex_;
-    std::condition_variable drained_;
-    int in_flight_ = 0;
-    bool listener_stopped_ = false;
+    std::unique_ptr<Impl> impl_;
 };
 
 // text without the spaces and tabs around it (header values, list items).
@@ -105,9 +86,9 @@ std::string_view trim_header_value(std::string_view text);
 bool none_match_hits(std::string_view if_none_match, std::string_view etag);
 
 // A JSON body with the status.
-void send_json(httplib::Response& res, int status, const nlohmann::json& body);
+void send_json(Response& res, int status, const nlohmann::json& body);
 
 // {"error": {"status": N, "message": "..."}}
-void send_error(httplib::Response& res, int status, std::string_view message);
+void send_error(Response& res, int status, std::string_view message);
 
 }  // namespace ferry::server

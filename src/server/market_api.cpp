@@ -21,8 +21,6 @@ using market::major_json;
 using market::revision_json;
 using market::Token;
 
-constexpr std::uint64_t kMaxJsonBody = 64u << 20;
-
 // Base64 as Basic authentication carries it (OpenSSL's decoder; padding bytes removed).
 std::string base64_decode(std::string_view text) {
     std::string out(text.size() / 4 * 3 + 3, '\0');
@@ -39,7 +37,7 @@ std::string base64_decode(std::string_view text) {
     return out;
 }
 
-Json parse_body(const httplib::Request& req) {
+Json parse_body(const Request& req) {
     Json json = Json::parse(req.body, nullptr, false);
     if (json.is_discarded() || !json.is_object()) {
         throw market::PublishError(400, "the request body is not a JSON object");
@@ -48,7 +46,7 @@ Json parse_body(const httplib::Request& req) {
 }
 
 // A non-negative number from the query string; a 400 naming the parameter otherwise.
-std::size_t count_param(const httplib::Request& req, const char* name) {
+std::size_t count_param(const Request& req, const char* name) {
     const std::string text = req.get_param_value(name);
     std::size_t value = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -60,9 +58,9 @@ std::size_t count_param(const httplib::Request& req, const char* name) {
 }
 
 // Wraps a handler: errors become JSON answers with the right status.
-template <typename Handler>
-httplib::Server::Handler guarded(Handler handler) {
-    return [handler](const httplib::Request& req, httplib::Response& res) {
+template <typename Fn>
+Handler guarded(Fn handler) {
+    return [handler](const Request& req, Response& res) {
         try {
             handler(req, res);
         } catch (const market::PublishError& e) {
@@ -82,7 +80,7 @@ httplib::Server::Handler guarded(Handler handler) {
 // The token of the request, when it has a valid one.
 // Bearer, or Basic with the token as the password, so that tools that only speak Basic (curl
 // -u, IFW installers, ferry's own downloads from a private market) can send one.
-std::optional<Token> MarketApi::token_of(const httplib::Request& req) const {
+std::optional<Token> MarketApi::token_of(const Request& req) const {
     const std::string header = req.get_header_value("Authorization");
     if (header.starts_with("Bearer ")) {
         return market::authenticate(catalog_, std::string_view(header).substr(7));
@@ -97,8 +95,7 @@ std::optional<Token> MarketApi::token_of(const httplib::Request& req) const {
     return std::nullopt;
 }
 
-bool MarketApi::require(const httplib::Request& req, httplib::Response& res,
-                        Token::Role role) const {
+bool MarketApi::require(const Request& req, Response& res, Token::Role role) const {
     const auto token = token_of(req);
     if (!token) {
         send_error(res, 401,
@@ -117,8 +114,7 @@ bool MarketApi::require(const httplib::Request& req, httplib::Response& res,
     return true;
 }
 
-void MarketApi::put_blob(const httplib::Request& req, httplib::Response& res,
-                         const httplib::ContentReader& content) {
+void MarketApi::put_blob(const Request& req, Response& res, const ContentReader& content) {
     try {
         if (!require(req, res, Token::Role::publish)) {
             return;
@@ -168,9 +164,8 @@ static Json job_json(const market::Job& job) {
             {"updated_at", job.updated_at}};
 }
 
-httplib::Server::Handler MarketApi::cached(httplib::Server::Handler handler) {
-    return [this, handler = guarded(std::move(handler))](const httplib::Request& req,
-                                                         httplib::Response& res) {
+Handler MarketApi::cached(Handler handler) {
+    return [this, handler = guarded(std::move(handler))](const Request& req, Response& res) {
         const std::uint64_t generation = catalog_.generation();
         auto response = cache_.find(req.target, generation);
         if (!response) {
@@ -190,9 +185,8 @@ httplib::Server::Handler MarketApi::cached(httplib::Server::Handler handler) {
     };
 }
 
-void MarketApi::install_upstream_routes(httplib::Server& routes) {
-    routes.Get("/api/v1/upstream/apps",
-               guarded([this](const httplib::Request&, httplib::Response& res) {
+void MarketApi::install_upstream_routes(Routes& routes) {
+    routes.Get("/api/v1/upstream/apps", guarded([this](const Request&, Response& res) {
                    Json apps = Json::array();
                    const auto upstreams =
                        pulls_ ? pulls_->upstreams() : std::vector<market::UpstreamMarket>{};
@@ -215,7 +209,7 @@ void MarketApi::install_upstream_routes(httplib::Server& routes) {
                }));
 
     routes.Post(
-        "/api/v1/pulls", guarded([this](const httplib::Request& req, httplib::Response& res) {
+        "/api/v1/pulls", guarded([this](const Request& req, Response& res) {
             if (!require(req, res, Token::Role::publish)) {
                 return;
             }
@@ -235,7 +229,7 @@ void MarketApi::install_upstream_routes(httplib::Server& routes) {
             send_json(res, 202, job_json(pulls_->start(key, major)));
         }));
 
-    routes.Get("/api/v1/jobs", guarded([this](const httplib::Request&, httplib::Response& res) {
+    routes.Get("/api/v1/jobs", guarded([this](const Request&, Response& res) {
                    Json jobs = Json::array();
                    for (const auto& job : catalog_.list_jobs(100)) {
                        jobs.push_back(job_json(job));
@@ -243,8 +237,7 @@ void MarketApi::install_upstream_routes(httplib::Server& routes) {
                    send_json(res, 200, {{"jobs", jobs}});
                }));
 
-    routes.Get(R"(/api/v1/jobs/([^/]+))",
-               guarded([this](const httplib::Request& req, httplib::Response& res) {
+    routes.Get(R"(/api/v1/jobs/([^/]+))", guarded([this](const Request& req, Response& res) {
                    const auto job = catalog_.find_job(std::string(req.matches[1]));
                    if (!job) {
                        send_error(res, 404,
@@ -256,16 +249,8 @@ void MarketApi::install_upstream_routes(httplib::Server& routes) {
 }
 
 void MarketApi::install(HttpServer& server) {
-    httplib::Server& routes = server.routes();
-    server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-        // Only blob uploads are streamed to disk; any other body is read into memory first.
-        if (!(req.method == "PUT" && req.path.starts_with("/api/v1/blobs/")) &&
-            req.get_header_value<uint64_t>("Content-Length") > kMaxJsonBody) {
-            send_error(
-                res, 413,
-                fmt::format("the request body is larger than the {} bytes allowed", kMaxJsonBody));
-            return httplib::Server::HandlerResponse::Handled;
-        }
+    Routes& routes = server.routes();
+    server.set_pre_routing_handler([this](const Request& req, Response& res) {
         if (options_.private_reads && (req.method == "GET" || req.method == "HEAD") &&
             !token_of(req)) {
             // "Send a token" to a client that sent one would hide that its token is wrong.
@@ -273,19 +258,19 @@ void MarketApi::install(HttpServer& server) {
                        req.has_header("Authorization")
                            ? "this market is private and the token is not valid"
                            : "this market is private: send a token");
-            return httplib::Server::HandlerResponse::Handled;
+            return true;
         }
-        return httplib::Server::HandlerResponse::Unhandled;
+        return false;
     });
     serve_static(routes, "/repo", data_.repositories());
     install_upstream_routes(routes);
 
-    routes.Get("/api/v1/health", [&server](const httplib::Request&, httplib::Response& res) {
+    routes.Get("/api/v1/health", [&server](const Request&, Response& res) {
         send_json(res, 200,
                   {{"status", server.stopping() ? "stopping" : "ok"}, {"version", FERRY_VERSION}});
     });
 
-    routes.Get("/api/v1/apps", cached([this](const httplib::Request& req, httplib::Response& res) {
+    routes.Get("/api/v1/apps", cached([this](const Request& req, Response& res) {
                    market::AppQuery query;
                    if (req.has_param("kind")) {
                        query.kind = market::parse_app_kind(req.get_param_value("kind"));
@@ -308,8 +293,7 @@ void MarketApi::install(HttpServer& server) {
                               {"limit", query.limit}});
                }));
 
-    routes.Get(R"(/api/v1/apps/([^/]+))",
-               cached([this](const httplib::Request& req, httplib::Response& res) {
+    routes.Get(R"(/api/v1/apps/([^/]+))", cached([this](const Request& req, Response& res) {
                    const std::string key = req.matches[1];
                    const auto app = catalog_.find_app(key);
                    if (!app) {
@@ -327,7 +311,7 @@ void MarketApi::install(HttpServer& server) {
 
     routes.Get(
         R"(/api/v1/apps/([^/]+)/versions/([^/]+))",
-        cached([this](const httplib::Request& req, httplib::Response& res) {
+        cached([this](const Request& req, Response& res) {
             const std::string key = req.matches[1];
             const std::string major = req.matches[2];
             const auto found = catalog_.find_major(key, major);
@@ -340,8 +324,7 @@ void MarketApi::install(HttpServer& server) {
                       revision_json(*catalog_.find_revision(key, major, found->latest_revision)));
         }));
 
-    routes.Post("/api/v1/blobs/missing",
-                guarded([this](const httplib::Request& req, httplib::Response& res) {
+    routes.Post("/api/v1/blobs/missing", guarded([this](const Request& req, Response& res) {
                     if (!require(req, res, Token::Role::publish)) {
                         return;
                     }
@@ -355,11 +338,12 @@ void MarketApi::install(HttpServer& server) {
                 }));
 
     routes.Put(R"(/api/v1/blobs/([0-9a-f]{64}))",
-               [this](const httplib::Request& req, httplib::Response& res,
-                      const httplib::ContentReader& content) { put_blob(req, res, content); });
+               [this](const Request& req, Response& res, const ContentReader& content) {
+                   put_blob(req, res, content);
+               });
 
     routes.Post(R"(/api/v1/apps/([^/]+)/versions/([^/]+)/revisions)",
-                guarded([this](const httplib::Request& req, httplib::Response& res) {
+                guarded([this](const Request& req, Response& res) {
                     if (!require(req, res, Token::Role::publish)) {
                         return;
                     }

@@ -32,16 +32,14 @@ class MarketApi {
     void install(HttpServer& server);
 
   private:
-    std::optional<market::Token> token_of(const httplib::Request& req) const;
+    std::optional<market::Token> token_of(const Request& req) const;
     // Answers 401/403 and returns false unless the request carries a token allowing the role.
-    bool require(const httplib::Request& req, httplib::Response& res,
-                 market::Token::Role role) const;
-    void put_blob(const httplib::Request& req, httplib::Response& res,
-                  const httplib::ContentReader& content);
-    void install_upstream_routes(httplib::Server& routes);
+    bool require(const Request& req, Response& res, market::Token::Role role) const;
+    void put_blob(const Request& req, Response& res, const ContentReader& content);
+    void install_upstream_routes(Routes& routes);
     // handler's 200 answers (which must depend on the catalog alone) kept in the cache while
     // the catalog is unchanged, with an ETag that If-None-Match can name for a 304.
-    httplib::Server::Handler cached(httplib::Server::Handler handler);
+    Handler cached(Handler handler);
 
     const market::DataDir& data_;
     market::Catalog& catalog_;

@@ -1,12 +1,12 @@
-// Static files for `ferry serve`. httplib 0.11 does not clamp a Range to the file size (it asks
-// the content provider for bytes past the end), so ranges are answered here and httplib's own
-// range handling is switched off per request. Every body goes out through a content provider of
-// known length, which httplib neither buffers nor compresses: small files come from FileCache
-// (gzipped there once per file version), large ones are streamed from disk.
+// Static files for `ferry serve`: safe path resolution, validators, conditional and Range
+// requests. Small files come from FileCache (gzipped there once per file version); large ones
+// are sent from the open file in pieces.
 #include "server/static_files.hpp"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,7 +17,6 @@
 #include <ctime>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string_view>
 #include <vector>
 
@@ -32,7 +31,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::size_t chunk_size = 64 * 1024;
 // Compressible files up to this size are read into memory to be gzipped; larger ones are sent
 // as they are.
 constexpr std::uint64_t max_compressed_size = 16u << 20;
@@ -128,14 +126,6 @@ std::string content_type_of(const fs::path& path) {
     return "application/octet-stream";
 }
 
-bool compressible(const std::string& content_type) {
-    return content_type == "application/xml" || content_type == "application/json";
-}
-
-bool accepts_gzip(const httplib::Request& req) {
-    return req.get_header_value("Accept-Encoding").find("gzip") != std::string::npos;
-}
-
 // "", ".", ".." and NUL components are refused before the file system is asked anything.
 bool safe_relative(std::string_view rel) {
     if (rel.empty() || rel.front() == '/' || rel.find('\0') != std::string_view::npos) {
@@ -152,33 +142,15 @@ bool safe_relative(std::string_view rel) {
     }
 }
 
-std::string regex_escape(const std::string& text) {
-    static const std::string special = R"(\^$.|?*+()[]{})";
-    std::string out;
-    for (char c : text) {
-        if (special.find(c) != std::string::npos)
-            out += '\\';
-        out += c;
-    }
-    return out;
-}
-
-struct OpenFile {
-    core::FileDescriptor fd;
-    std::vector<char> buffer;
-};
-
 class StaticHandler {
   public:
     explicit StaticHandler(fs::path root)
         : root_(std::move(root)),
+          root_fd_(std::make_shared<core::FileDescriptor>(
+              ::open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC))),
           cache_(std::make_shared<FileCache>(max_cached_file_size, max_cached_total_size)) {}
 
-    void operator()(const httplib::Request& req, httplib::Response& res) const {
-        // httplib would apply req.ranges to the response again, unclamped; ranges are answered
-        // here. The Request is httplib's own non-const object, so clearing it is well defined.
-        const_cast<httplib::Request&>(req).ranges.clear();
-
+    void operator()(const Request& req, Response& res) const {
         std::string rel = req.matches[1];
         // "dir/" names the directory, answered like "dir" (404), not as a malformed path.
         if (rel.size() > 1 && rel.back() == '/')
@@ -189,7 +161,7 @@ class StaticHandler {
         }
         auto file = open(rel);
         struct stat st {};
-        if (!file || ::fstat(file->fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (!file || ::fstat(file->get(), &st) != 0 || !S_ISREG(st.st_mode)) {
             send_error(res, 404, fmt::format("{} not found", req.path));
             return;
         }
@@ -250,7 +222,7 @@ class StaticHandler {
             return;
         }
         if (compress || cache_->holds_size(size)) {
-            auto body = cache_->get(rel, st, file->fd.get(), compress);
+            auto body = cache_->get(rel, st, file->get(), compress);
             if (!body) {
                 send_error(res, 500, fmt::format("cannot read {}", req.path));
                 return;
@@ -259,28 +231,27 @@ class StaticHandler {
                 res.set_header("Content-Encoding", "gzip");
                 length = body->size();
             }
-            res.set_content_provider(
-                static_cast<std::size_t>(length), content_type,
-                [body, first](std::size_t offset, std::size_t wanted, httplib::DataSink& sink) {
-                    return sink.write(body->data() + first + offset, wanted);
-                });
+            res.set_content(BodyPart{body, nullptr, first, length}, content_type);
             return;
         }
-        file->buffer.resize(static_cast<std::size_t>(std::min<std::uint64_t>(length, chunk_size)));
-        res.set_content_provider(
-            static_cast<std::size_t>(length), content_type,
-            [file, first](std::size_t offset, std::size_t wanted, httplib::DataSink& sink) {
-                const std::size_t n = std::min(wanted, file->buffer.size());
-                if (!read_at(file->fd.get(), file->buffer.data(), n, first + offset))
-                    return false;
-                return sink.write(file->buffer.data(), n);
-            });
+        res.set_content(BodyPart{nullptr, std::move(file), first, length}, content_type);
     }
 
   private:
     // The file under root, or nothing when it is missing or resolves (through symlinks) to a
     // place outside root.
-    std::shared_ptr<OpenFile> open(const std::string& rel) const {
+    std::shared_ptr<core::FileDescriptor> open(const std::string& rel) const {
+        // One system call resolves rel beneath root, refusing ".." and symlinks that lead out.
+        open_how how{};
+        how.flags = O_RDONLY | O_CLOEXEC;
+        how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+        const long opened = ::syscall(SYS_openat2, root_fd_->get(), rel.c_str(), &how, sizeof how);
+        if (opened >= 0)
+            return std::make_shared<core::FileDescriptor>(static_cast<int>(opened));
+        // Absolute symlinks (EXDEV) may still lead inside, and a kernel before Linux 5.6 (or a
+        // sandbox) has no openat2: the path is then resolved in full and checked.
+        if (errno != EXDEV && errno != ELOOP && errno != ENOSYS && errno != EPERM)
+            return nullptr;
         const fs::path candidate = root_ / rel;
         std::unique_ptr<char, decltype(&std::free)> real(::realpath(candidate.c_str(), nullptr),
                                                          &std::free);
@@ -296,14 +267,12 @@ class StaticHandler {
         core::FileDescriptor fd(::open(real.get(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
         if (fd.get() < 0)
             return nullptr;
-        auto file = std::make_shared<OpenFile>();
-        file->fd = std::move(fd);
-        return file;
+        return std::make_shared<core::FileDescriptor>(std::move(fd));
     }
 
     // If-Range: the range applies only to the representation the client has part of, named by
     // its strong ETag or its exact Last-Modified date.
-    static bool range_allowed(const httplib::Request& req, const std::string& strong_etag,
+    static bool range_allowed(const Request& req, const std::string& strong_etag,
                               const struct stat& st) {
         if (!req.has_header("If-Range"))
             return true;
@@ -315,12 +284,13 @@ class StaticHandler {
     }
 
     fs::path root_;
+    std::shared_ptr<const core::FileDescriptor> root_fd_;
     std::shared_ptr<FileCache> cache_;
 };
 
 }  // namespace
 
-void serve_static(httplib::Server& server, const std::string& url_prefix, const fs::path& root) {
+void serve_static(Routes& routes, const std::string& url_prefix, const fs::path& root) {
     std::error_code ec;
     fs::path real = fs::canonical(root, ec);
     if (ec) {
@@ -329,11 +299,8 @@ void serve_static(httplib::Server& server, const std::string& url_prefix, const 
     if (!fs::is_directory(real)) {
         throw Error::format("cannot serve {}: not a directory", root.string());
     }
-    std::string prefix = url_prefix;
-    while (!prefix.empty() && prefix.back() == '/')
-        prefix.pop_back();
-    // httplib routes HEAD to the GET handlers and leaves the body out itself.
-    server.Get(regex_escape(prefix) + "/(.*)", StaticHandler(std::move(real)));
+    // HEAD reaches the handler as well; the server leaves the body out.
+    routes.get_under(url_prefix, StaticHandler(std::move(real)));
 }
 
 }  // namespace ferry::server

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <string>
 
-#include <httplib.h>
+#include "server/http.hpp"
 
 namespace ferry::server {
 
@@ -13,7 +13,6 @@ namespace ferry::server {
 // top), answering with the regular file <root>/<path>. Paths with "..", ".", empty
 // components or NUL are refused with 403; missing files, directories and symlinks that lead
 // out of root are 404; error bodies are JSON. Throws ferry::Error when root does not exist.
-void serve_static(httplib::Server& server, const std::string& url_prefix,
-                  const std::filesystem::path& root);
+void serve_static(Routes& routes, const std::string& url_prefix, const std::filesystem::path& root);
 
 }  // namespace ferry::server

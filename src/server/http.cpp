@@ -1,0 +1,167 @@
+#include "server/http.hpp"
+
+#include <algorithm>
+
+namespace ferry::server {
+
+namespace {
+
+char lower(char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+std::string percent_decode(std::string_view text, bool plus_is_space) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c == '%' && i + 2 < text.size()) {
+            const int high = hex_value(text[i + 1]);
+            const int low = hex_value(text[i + 2]);
+            if (high >= 0 && low >= 0) {
+                out += static_cast<char>(high * 16 + low);
+                i += 2;
+                continue;
+            }
+        }
+        out += plus_is_space && c == '+' ? ' ' : c;
+    }
+    return out;
+}
+
+}  // namespace
+
+bool CaseInsensitiveLess::operator()(std::string_view a, std::string_view b) const {
+    return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(),
+                                        [](char x, char y) { return lower(x) < lower(y); });
+}
+
+bool Request::has_header(std::string_view name) const {
+    return headers.find(name) != headers.end();
+}
+
+std::string Request::get_header_value(std::string_view name) const {
+    auto found = headers.find(name);
+    return found == headers.end() ? std::string() : found->second;
+}
+
+bool Request::has_param(std::string_view name) const {
+    return params.find(name) != params.end();
+}
+
+std::string Request::get_param_value(std::string_view name) const {
+    auto found = params.find(name);
+    return found == params.end() ? std::string() : found->second;
+}
+
+void Response::set_header(std::string_view name, std::string value) {
+    headers.erase(std::string(name));
+    headers.emplace(std::string(name), std::move(value));
+}
+
+void Response::set_content(std::string content, std::string_view content_type) {
+    body = std::move(content);
+    part = {};
+    set_header("Content-Type", std::string(content_type));
+}
+
+void Response::set_content(BodyPart content, std::string_view content_type) {
+    body.clear();
+    part = std::move(content);
+    set_header("Content-Type", std::string(content_type));
+}
+
+std::uint64_t Response::content_length() const {
+    return part.memory || part.file ? part.length : body.size();
+}
+
+Routes::Routes() = default;
+Routes::~Routes() = default;
+
+void Routes::Get(const std::string& pattern, Handler handler) {
+    routes_.push_back(std::make_unique<Route>(Route{"GET", std::regex(pattern), "", handler}));
+}
+
+void Routes::Post(const std::string& pattern, Handler handler) {
+    routes_.push_back(std::make_unique<Route>(Route{"POST", std::regex(pattern), "", handler}));
+}
+
+void Routes::Put(const std::string& pattern, Handler handler) {
+    routes_.push_back(std::make_unique<Route>(Route{"PUT", std::regex(pattern), "", handler}));
+}
+
+void Routes::Put(const std::string& pattern, StreamingHandler handler) {
+    routes_.push_back(std::make_unique<Route>(Route{"PUT", std::regex(pattern), "", handler}));
+}
+
+void Routes::get_under(const std::string& prefix, Handler handler) {
+    std::string trimmed = prefix;
+    while (!trimmed.empty() && trimmed.back() == '/')
+        trimmed.pop_back();
+    routes_.push_back(std::make_unique<Route>(Route{"GET", {}, trimmed + "/", handler}));
+}
+
+const Routes::Route* Routes::find(Request& req) const {
+    const std::string_view method =
+        req.method == "HEAD" ? std::string_view("GET") : std::string_view(req.method);
+    for (const auto& route : routes_) {
+        if (route->method != method)
+            continue;
+        if (!route->prefix.empty()) {
+            if (req.path.starts_with(route->prefix)) {
+                req.matches = {req.path, req.path.substr(route->prefix.size())};
+                return route.get();
+            }
+            continue;
+        }
+        std::smatch match;
+        if (std::regex_match(req.path, match, route->pattern)) {
+            req.matches.assign(match.begin(), match.end());
+            return route.get();
+        }
+    }
+    return nullptr;
+}
+
+bool compressible(std::string_view content_type) {
+    return content_type == "application/xml" || content_type == "application/json";
+}
+
+bool accepts_gzip(const Request& req) {
+    return req.get_header_value("Accept-Encoding").find("gzip") != std::string::npos;
+}
+
+std::string decode_path(std::string_view text) {
+    return percent_decode(text, false);
+}
+
+Params parse_query(std::string_view query) {
+    Params params;
+    while (!query.empty()) {
+        const auto amp = query.find('&');
+        const std::string_view item = query.substr(0, amp);
+        if (!item.empty()) {
+            const auto eq = item.find('=');
+            params.emplace(percent_decode(item.substr(0, eq), true),
+                           eq == std::string_view::npos
+                               ? std::string()
+                               : percent_decode(item.substr(eq + 1), true));
+        }
+        if (amp == std::string_view::npos)
+            break;
+        query.remove_prefix(amp + 1);
+    }
+    return params;
+}
+
+}  // namespace ferry::server
