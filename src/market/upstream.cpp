@@ -162,6 +162,11 @@ std::vector<UpstreamApp> list_upstream_apps(const std::vector<UpstreamMarket>& u
     return result;
 }
 
+std::string resolve_pull_major(const std::vector<UpstreamMarket>& upstreams,
+                               const std::string& app_key, const std::string& major) {
+    return major_to_pull(find_app(upstreams, app_key, major), app_key, major);
+}
+
 PullResult pull_app(const DataDir& data, Publisher& publisher,
                     const std::vector<UpstreamMarket>& upstreams, const std::string& app_key,
                     const std::string& major,
@@ -281,10 +286,23 @@ void PullJobs::reap_finished() {
 }
 
 Job PullJobs::start(const std::string& app_key, const std::string& major) {
-    const std::string target = app_key + (major.empty() ? "" : "@" + major);
+    // "app" and "app@<its newest major>" are one pull, so the target names the major the pull
+    // fetches: the upstream is asked which that is before the target is compared with the
+    // running pulls'. The request is made without holding mutex_, so that other pulls start and
+    // record their end meanwhile.
+    std::string to_pull = major;
+    std::string failure;
+    if (to_pull.empty()) {
+        try {
+            to_pull = resolve_pull_major(upstreams_, app_key, major);
+        } catch (const std::exception& e) {
+            failure = e.what();
+        }
+    }
+    const std::string target = app_key + (to_pull.empty() ? "" : "@" + to_pull);
     std::lock_guard lock(mutex_);
     reap_finished();
-    if (auto active = active_.find(target); active != active_.end()) {
+    if (auto active = active_.find(target); failure.empty() && active != active_.end()) {
         // A job that has just recorded its end but not yet left active_ is not joined: the
         // caller saw it fail (or succeed) and asks again.
         if (auto job = catalog_.find_job(active->second);
@@ -302,11 +320,19 @@ Job PullJobs::start(const std::string& app_key, const std::string& major) {
     job.kind = "pull";
     job.target = target;
     job.state = Job::State::queued;
+    if (!failure.empty()) {
+        // The pull cannot start (no upstream has the app, or one cannot be asked): the job says
+        // why, as it does for a pull that fails later, and no thread is started for it.
+        job.state = Job::State::failed;
+        job.error = failure;
+        catalog_.save_job(job);
+        return *catalog_.find_job(job.id);
+    }
     catalog_.save_job(job);
     active_[target] = job.id;
     // run() records its end under mutex_, which this holds: the worker is in the map by then.
     workers_[job.id].thread =
-        std::thread([this, job, app_key, major] { run(job, app_key, major); });
+        std::thread([this, job, app_key, to_pull] { run(job, app_key, to_pull); });
     return *catalog_.find_job(job.id);
 }
 
