@@ -100,6 +100,52 @@ void list_apps_of(const UpstreamMarket& upstream, Catalog& local,
     }
 }
 
+// The first upstream that has the app, with its description of the app.
+struct FoundApp {
+    const UpstreamMarket* upstream = nullptr;
+    Json app;
+};
+
+FoundApp find_app(const std::vector<UpstreamMarket>& upstreams, const std::string& app_key,
+                  const std::string& major) {
+    if (!is_valid_key(app_key) || (!major.empty() && !is_valid_key(major))) {
+        throw PublishError(400,
+                           fmt::format("\"{}@{}\" is not a valid app and version", app_key, major));
+    }
+    if (upstreams.empty()) {
+        throw PublishError(400, "this market has no upstream market (ferry serve --upstream URL)");
+    }
+    for (const UpstreamMarket& upstream : upstreams) {
+        net::ApiClient api(upstream.url, upstream.token, download_options(upstream));
+        try {
+            return {&upstream, api.get("/api/v1/apps/" + app_key)};
+        } catch (const net::ApiError& e) {
+            if (e.status() != 404) {
+                throw;
+            }
+        }
+    }
+    std::vector<std::string> asked;
+    for (const auto& upstream : upstreams) {
+        asked.push_back(upstream.url);
+    }
+    throw PublishError(404, fmt::format("no upstream market has the app \"{}\" (asked {})", app_key,
+                                        fmt::join(asked, ", ")));
+}
+
+// major, or the newest major of the upstream that has the app when major is empty.
+std::string major_to_pull(const FoundApp& found, const std::string& app_key,
+                          const std::string& major) {
+    if (!major.empty()) {
+        return major;
+    }
+    if (found.app.at("majors").empty()) {
+        throw PublishError(
+            404, fmt::format("{}: {} has no published version yet", found.upstream->url, app_key));
+    }
+    return found.app.at("majors").back().at("major").get<std::string>();
+}
+
 }  // namespace
 
 std::vector<UpstreamApp> list_upstream_apps(const std::vector<UpstreamMarket>& upstreams,
@@ -116,107 +162,84 @@ std::vector<UpstreamApp> list_upstream_apps(const std::vector<UpstreamMarket>& u
     return result;
 }
 
+std::string resolve_pull_major(const std::vector<UpstreamMarket>& upstreams,
+                               const std::string& app_key, const std::string& major) {
+    return major_to_pull(find_app(upstreams, app_key, major), app_key, major);
+}
+
 PullResult pull_app(const DataDir& data, Publisher& publisher,
                     const std::vector<UpstreamMarket>& upstreams, const std::string& app_key,
                     const std::string& major,
                     const std::function<void(std::uint64_t, std::uint64_t)>& progress,
                     const std::function<bool()>& cancelled) {
-    if (!is_valid_key(app_key) || (!major.empty() && !is_valid_key(major))) {
-        throw PublishError(400,
-                           fmt::format("\"{}@{}\" is not a valid app and version", app_key, major));
+    const FoundApp found = find_app(upstreams, app_key, major);
+    const UpstreamMarket& upstream = *found.upstream;
+    const Json& app = found.app;
+    net::ApiClient api(upstream.url, upstream.token, download_options(upstream));
+    PullResult result;
+    result.upstream_url = upstream.url;
+    result.major = major_to_pull(found, app_key, major);
+    const std::string base = repository_url(upstream, app_key, result.major);
+    // The index and the file list must be of one revision: a publish upstream between the
+    // two requests is retried.
+    Json revision;
+    std::string updates_xml;
+    for (int attempt = 0;; ++attempt) {
+        revision = api.get("/api/v1/apps/" + app_key + "/versions/" + result.major);
+        core::ScratchDir scratch(data.uploads(), ".index-");
+        net::fetch_to_file(net::join_url(base, "Updates.xml"), scratch.path() / "Updates.xml",
+                           download_options(upstream));
+        updates_xml = core::read_file(scratch.path() / "Updates.xml");
+        const auto index = formats::parse_updates_xml(
+            updates_xml, net::strip_credentials(net::join_url(base, "Updates.xml")));
+        result.upstream_revision = revision.at("revision").get<int>();
+        if (index.revision && index.revision->number == result.upstream_revision) {
+            break;
+        }
+        if (attempt == 2) {
+            throw Error::format("{}: the index and the revision {} do not match", base,
+                                result.upstream_revision);
+        }
     }
-    if (upstreams.empty()) {
-        throw PublishError(400, "this market has no upstream market (ferry serve --upstream URL)");
+    const std::vector<RepositoryFile> files = files_from_json(revision.at("files"));
+    std::vector<const RepositoryFile*> missing;
+    std::set<std::string> seen;
+    std::uint64_t total = 0;
+    for (const RepositoryFile& file : files) {
+        if (!data.has_blob(file.sha256, file.size) && seen.insert(file.sha256).second) {
+            missing.push_back(&file);
+            total += file.size;
+        }
     }
-    for (const UpstreamMarket& upstream : upstreams) {
-        net::ApiClient api(upstream.url, upstream.token, download_options(upstream));
-        Json app;
-        try {
-            app = api.get("/api/v1/apps/" + app_key);
-        } catch (const net::ApiError& e) {
-            if (e.status() == 404) {
-                continue;
-            }
-            throw;
+    net::DownloadOptions options = download_options(upstream);
+    std::uint64_t finished = 0;
+    options.progress = [&](std::uint64_t done, std::uint64_t) {
+        if (progress) {
+            progress(finished + done, total);
         }
-        PullResult result;
-        result.upstream_url = upstream.url;
-        result.major = major;
-        if (result.major.empty()) {
-            if (app.at("majors").empty()) {
-                throw PublishError(
-                    404, fmt::format("{}: {} has no published version yet", upstream.url, app_key));
-            }
-            result.major = app.at("majors").back().at("major").get<std::string>();
+    };
+    net::Downloader downloader(options);
+    for (const RepositoryFile* file : missing) {
+        if (cancelled && cancelled()) {
+            throw Error::format("the pull of {}@{} was cancelled", app_key, result.major);
         }
-        const std::string base = repository_url(upstream, app_key, result.major);
-        // The index and the file list must be of one revision: a publish upstream between the
-        // two requests is retried.
-        Json revision;
-        std::string updates_xml;
-        for (int attempt = 0;; ++attempt) {
-            revision = api.get("/api/v1/apps/" + app_key + "/versions/" + result.major);
-            core::ScratchDir scratch(data.uploads(), ".index-");
-            net::fetch_to_file(net::join_url(base, "Updates.xml"), scratch.path() / "Updates.xml",
-                               download_options(upstream));
-            updates_xml = core::read_file(scratch.path() / "Updates.xml");
-            const auto index = formats::parse_updates_xml(
-                updates_xml, net::strip_credentials(net::join_url(base, "Updates.xml")));
-            result.upstream_revision = revision.at("revision").get<int>();
-            if (index.revision && index.revision->number == result.upstream_revision) {
-                break;
-            }
-            if (attempt == 2) {
-                throw Error::format("{}: the index and the revision {} do not match", base,
-                                    result.upstream_revision);
-            }
+        // Named by the blob, so that an interrupted pull resumes its .part next time.
+        const fs::path dest = data.uploads() / ("pull-" + file->sha256);
+        with_context(fmt::format("pulling {} from {}", file->path, upstream.url), [&] {
+            downloader.download(net::join_url(base, file->path), dest);
+            adopt_blob(data, dest, file->sha256, file->size);
+        });
+        finished += file->size;
+        result.files_transferred += 1;
+        result.bytes_transferred += file->size;
+        if (progress) {
+            progress(finished, total);
         }
-        const std::vector<RepositoryFile> files = files_from_json(revision.at("files"));
-        std::vector<const RepositoryFile*> missing;
-        std::set<std::string> seen;
-        std::uint64_t total = 0;
-        for (const RepositoryFile& file : files) {
-            if (!data.has_blob(file.sha256, file.size) && seen.insert(file.sha256).second) {
-                missing.push_back(&file);
-                total += file.size;
-            }
-        }
-        net::DownloadOptions options = download_options(upstream);
-        std::uint64_t finished = 0;
-        options.progress = [&](std::uint64_t done, std::uint64_t) {
-            if (progress) {
-                progress(finished + done, total);
-            }
-        };
-        net::Downloader downloader(options);
-        for (const RepositoryFile* file : missing) {
-            if (cancelled && cancelled()) {
-                throw Error::format("the pull of {}@{} was cancelled", app_key, result.major);
-            }
-            // Named by the blob, so that an interrupted pull resumes its .part next time.
-            const fs::path dest = data.uploads() / ("pull-" + file->sha256);
-            with_context(fmt::format("pulling {} from {}", file->path, upstream.url), [&] {
-                downloader.download(net::join_url(base, file->path), dest);
-                adopt_blob(data, dest, file->sha256, file->size);
-            });
-            finished += file->size;
-            result.files_transferred += 1;
-            result.bytes_transferred += file->size;
-            if (progress) {
-                progress(finished, total);
-            }
-        }
-        result.published = publisher.publish(
-            {app_of(app, upstream.url), result.major, updates_xml, files,
-             fmt::format("pulled from {} (revision {})", upstream.url, result.upstream_revision)});
-        return result;
     }
-    std::vector<std::string> asked;
-    for (const auto& upstream : upstreams) {
-        asked.push_back(upstream.url);
-    }
-    throw PublishError(404, fmt::format("no upstream market has the app \"{}\" (asked {})", app_key,
-                                        fmt::join(asked, ", ")));
+    result.published = publisher.publish(
+        {app_of(app, upstream.url), result.major, updates_xml, files,
+         fmt::format("pulled from {} (revision {})", upstream.url, result.upstream_revision)});
+    return result;
 }
 
 PullJobs::PullJobs(const DataDir& data, Catalog& catalog, Publisher& publisher,
@@ -263,10 +286,23 @@ void PullJobs::reap_finished() {
 }
 
 Job PullJobs::start(const std::string& app_key, const std::string& major) {
-    const std::string target = app_key + (major.empty() ? "" : "@" + major);
+    // "app" and "app@<its newest major>" are one pull, so the target names the major the pull
+    // fetches: the upstream is asked which that is before the target is compared with the
+    // running pulls'. The request is made without holding mutex_, so that other pulls start and
+    // record their end meanwhile.
+    std::string to_pull = major;
+    std::string failure;
+    if (to_pull.empty()) {
+        try {
+            to_pull = resolve_pull_major(upstreams_, app_key, major);
+        } catch (const std::exception& e) {
+            failure = e.what();
+        }
+    }
+    const std::string target = app_key + (to_pull.empty() ? "" : "@" + to_pull);
     std::lock_guard lock(mutex_);
     reap_finished();
-    if (auto active = active_.find(target); active != active_.end()) {
+    if (auto active = active_.find(target); failure.empty() && active != active_.end()) {
         // A job that has just recorded its end but not yet left active_ is not joined: the
         // caller saw it fail (or succeed) and asks again.
         if (auto job = catalog_.find_job(active->second);
@@ -284,11 +320,19 @@ Job PullJobs::start(const std::string& app_key, const std::string& major) {
     job.kind = "pull";
     job.target = target;
     job.state = Job::State::queued;
+    if (!failure.empty()) {
+        // The pull cannot start (no upstream has the app, or one cannot be asked): the job says
+        // why, as it does for a pull that fails later, and no thread is started for it.
+        job.state = Job::State::failed;
+        job.error = failure;
+        catalog_.save_job(job);
+        return *catalog_.find_job(job.id);
+    }
     catalog_.save_job(job);
     active_[target] = job.id;
     // run() records its end under mutex_, which this holds: the worker is in the map by then.
     workers_[job.id].thread =
-        std::thread([this, job, app_key, major] { run(job, app_key, major); });
+        std::thread([this, job, app_key, to_pull] { run(job, app_key, to_pull); });
     return *catalog_.find_job(job.id);
 }
 

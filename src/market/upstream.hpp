@@ -62,9 +62,16 @@ PullResult pull_app(const DataDir& data, Publisher& publisher,
                     const std::function<void(std::uint64_t, std::uint64_t)>& progress = {},
                     const std::function<bool()>& cancelled = {});
 
+// The major that pull_app(upstreams, app_key, major) copies: major itself, or the newest major
+// of the first upstream that has the app (one request to each upstream asked). Throws as
+// pull_app does when no upstream has the app or one cannot be asked.
+std::string resolve_pull_major(const std::vector<UpstreamMarket>& upstreams,
+                               const std::string& app_key, const std::string& major);
+
 // Runs pulls as jobs on background threads, recorded in the catalog with their state and
-// progress. A pull of a target that is already queued or running is that job (the work is
-// done once).
+// progress. A job's target names the major it copies ("app@3"), so a pull of the newest major
+// and a pull naming that major are one target. A pull of a target that is already queued or
+// running is that job (the work is done once).
 class PullJobs {
   public:
     PullJobs(const DataDir& data, Catalog& catalog, Publisher& publisher,
@@ -74,6 +81,8 @@ class PullJobs {
     PullJobs(const PullJobs&) = delete;
     PullJobs& operator=(const PullJobs&) = delete;
 
+    // With major empty, first asks the upstreams for the app's newest major (without blocking
+    // other pulls); when that fails the job returned has failed already, with the reason.
     Job start(const std::string& app_key, const std::string& major);
     const std::vector<UpstreamMarket>& upstreams() const { return upstreams_; }
 
