@@ -27,7 +27,9 @@ int hex_value(char c) {
     return -1;
 }
 
-std::string percent_decode(std::string_view text) {
+}  // namespace
+
+std::string percent_decode(std::string_view text, bool plus_is_space) {
     std::string out;
     out.reserve(text.size());
     for (std::size_t i = 0; i < text.size(); ++i) {
@@ -40,12 +42,10 @@ std::string percent_decode(std::string_view text) {
                 continue;
             }
         }
-        out += text[i];
+        out += plus_is_space && text[i] == '+' ? ' ' : text[i];
     }
     return out;
 }
-
-}  // namespace
 
 std::string resolve_url(std::string_view base_document_url, std::string_view reference) {
     UrlHandle url(curl_url(), &curl_url_cleanup);

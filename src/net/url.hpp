@@ -32,4 +32,7 @@ std::string join_url(std::string_view base, std::string_view relative);
 
 bool is_url(std::string_view text);
 
+// %XX sequences decoded (others left as they are); '+' becomes a space in query strings.
+std::string percent_decode(std::string_view text, bool plus_is_space = false);
+
 }  // namespace ferry::net

@@ -1,5 +1,7 @@
 #include "server/http.hpp"
 
+#include "net/url.hpp"
+
 #include <algorithm>
 
 namespace ferry::server {
@@ -8,35 +10,6 @@ namespace {
 
 char lower(char c) {
     return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-std::string percent_decode(std::string_view text, bool plus_is_space) {
-    std::string out;
-    out.reserve(text.size());
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const char c = text[i];
-        if (c == '%' && i + 2 < text.size()) {
-            const int high = hex_value(text[i + 1]);
-            const int low = hex_value(text[i + 2]);
-            if (high >= 0 && low >= 0) {
-                out += static_cast<char>(high * 16 + low);
-                i += 2;
-                continue;
-            }
-        }
-        out += plus_is_space && c == '+' ? ' ' : c;
-    }
-    return out;
 }
 
 }  // namespace
@@ -141,10 +114,6 @@ bool accepts_gzip(const Request& req) {
     return req.get_header_value("Accept-Encoding").find("gzip") != std::string::npos;
 }
 
-std::string decode_path(std::string_view text) {
-    return percent_decode(text, false);
-}
-
 Params parse_query(std::string_view query) {
     Params params;
     while (!query.empty()) {
@@ -152,10 +121,10 @@ Params parse_query(std::string_view query) {
         const std::string_view item = query.substr(0, amp);
         if (!item.empty()) {
             const auto eq = item.find('=');
-            params.emplace(percent_decode(item.substr(0, eq), true),
+            params.emplace(net::percent_decode(item.substr(0, eq), true),
                            eq == std::string_view::npos
                                ? std::string()
-                               : percent_decode(item.substr(eq + 1), true));
+                               : net::percent_decode(item.substr(eq + 1), true));
         }
         if (amp == std::string_view::npos)
             break;

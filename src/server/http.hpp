@@ -114,8 +114,6 @@ bool compressible(std::string_view content_type);
 // Whether the client takes a gzip-encoded body.
 bool accepts_gzip(const Request& req);
 
-// Percent-decoding of a path ("%2F" included); '+' stays '+'.
-std::string decode_path(std::string_view text);
 // A query string into its parameters; "a=1&b" gives a="1", b="".
 Params parse_query(std::string_view query);
 

@@ -34,6 +34,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include "core/error.hpp"
+#include "net/url.hpp"
 #include "server/file_cache.hpp"
 
 namespace ferry::server {
@@ -239,7 +240,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
             req_.headers.emplace(std::string(field.name_string()), std::string(field.value()));
         }
         const auto query = req_.target.find('?');
-        req_.path = decode_path(std::string_view(req_.target).substr(0, query));
+        req_.path = net::percent_decode(std::string_view(req_.target).substr(0, query));
         if (query != std::string::npos)
             req_.params = parse_query(std::string_view(req_.target).substr(query + 1));
         close_after_ = !message.keep_alive() || ++served_ >= max_requests_per_connection;

@@ -90,11 +90,11 @@ class PullJobsFromAnUpstream : public ::testing::Test {
     PullJobsFromAnUpstream() {
         publish_upstream("2");
         files_of_3_ = publish_upstream("3");
-        // Registered before the market's routes: httplib answers with the first route that
-        // matches, and the market's own routes serve the rest of /repo/.
+        // Registered before the market's routes: the first route that matches answers, and the
+        // market's own routes serve the rest of /repo/.
         server_->routes().Get(
             R"(/repo/com\.test\.app/3/(?!Updates\.xml$)(.+))",
-            [this](const httplib::Request& req, httplib::Response& res) {
+            [this](const server::Request& req, server::Response& res) {
                 const std::string path = req.matches[1];
                 {
                     std::unique_lock lock(gate_mutex_);
