@@ -292,13 +292,13 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                     std::get<Handler>(route_->handler)(req_, res_);
                 }
             }
+            compress();
         } catch (const std::exception& e) {
             res_ = Response{};
             send_error(res_, 500, e.what());
         }
         if (!parser_->is_done())
             close_after_ = true;  // the rest of an unread body is not worth reading
-        compress();
         if (on_worker) {
             asio::post(stream_.get_executor(),
                        [self = this->shared_from_this()] { self->write(); });
