@@ -11,14 +11,32 @@
 
 namespace ferry {
 
+// What kind of failure an error is, so that a server can answer it with the right status and a
+// command can tell the user's mistake from the machine's. One place maps kinds to HTTP statuses.
+enum class ErrorKind {
+    invalid_input,  // the input named in the message is wrong: a file, an argument, a request
+    not_found,      // the thing asked for does not exist
+    conflict,       // the input is valid but clashes with what is already there
+    upstream,       // another server failed or answered wrongly
+    storage,        // the local disk or database failed (full, read-only, permissions)
+    internal,       // a bug: nothing the user did explains it
+};
+
 class Error : public std::runtime_error {
   public:
-    explicit Error(std::string message) : std::runtime_error(std::move(message)) {}
+    explicit Error(std::string message, ErrorKind kind = ErrorKind::invalid_input)
+        : std::runtime_error(std::move(message)), kind_(kind) {}
 
     template <typename... Args>
     static Error format(fmt::format_string<Args...> f, Args&&... args) {
         return Error(fmt::format(f, std::forward<Args>(args)...));
     }
+    template <typename... Args>
+    static Error format(ErrorKind kind, fmt::format_string<Args...> f, Args&&... args) {
+        return Error(fmt::format(f, std::forward<Args>(args)...), kind);
+    }
+
+    ErrorKind kind() const { return kind_; }
 
     // Adds an outer step ("while generating repository out/"), innermost first.
     void add_context(std::string step) { context_.push_back(std::move(step)); }
@@ -28,6 +46,7 @@ class Error : public std::runtime_error {
     std::string describe() const;
 
   private:
+    ErrorKind kind_;
     std::vector<std::string> context_;
 };
 
@@ -42,7 +61,7 @@ decltype(auto) with_context(const std::string& step, Fn&& fn) {
     } catch (const std::bad_alloc&) {
         throw;
     } catch (const std::exception& e) {
-        Error wrapped(e.what());
+        Error wrapped(e.what(), ErrorKind::internal);
         wrapped.add_context(step);
         throw wrapped;
     }
