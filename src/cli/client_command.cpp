@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/client_console.hpp"
+#include "cli/command_errors.hpp"
 #include "cli/commands.hpp"
 #include "cli/market_options.hpp"
 #include "cli/terminal.hpp"
@@ -84,7 +85,8 @@ int report_result(const ClientArgs& args, Console& console, const client::Sessio
 // version (its newest when none is named); that repository joins the target's settings.
 ClientArgs resolve_market_app(ClientArgs args) {
     if (args.names.empty()) {
-        throw Error("--market needs the app to install: ferry install --market URL APP[@MAJOR]");
+        throw UsageError(
+            "--market needs the app to install: ferry install --market URL APP[@MAJOR]");
     }
     const std::string wanted = args.names.front();
     args.names.erase(args.names.begin());
@@ -200,11 +202,12 @@ int run_check(const ClientArgs& args) {
         for (const auto& repository : indexes.repositories) {
             offered += repository.index.packages.size();
         }
-        console.say(
-            fmt::format("read {} repositories ({} components, {} bytes transferred) in {:.1f} ms; "
-                        "components.xml ({} components) in {:.1f} ms; decided in {:.1f} ms",
-                        indexes.repositories.size(), offered, indexes.bytes_transferred, read_ms,
-                        installed.components.size(), installed_ms, decided_ms));
+        console.say(fmt::format(
+            "read {} ({}, {} transferred) in {:.1f} ms; "
+            "components.xml ({}) in {:.1f} ms; decided in {:.1f} ms",
+            count_of(indexes.repositories.size(), "repository", "repositories"),
+            count_of(offered, "component"), count_of(indexes.bytes_transferred, "byte"), read_ms,
+            count_of(installed.components.size(), "component"), installed_ms, decided_ms));
     }
     if (args.xml) {
         // IFW's check-updates output, for integrators that parse it.
@@ -312,8 +315,8 @@ class SearchPattern {
         if (status != 0) {
             char cause[256];
             ::regerror(status, &regex_, cause, sizeof cause);
-            throw Error::format("search pattern \"{}\" is not a valid regular expression: {}",
-                                pattern, cause);
+            throw UsageError(fmt::format(
+                "search pattern \"{}\" is not a valid regular expression: {}", pattern, cause));
         }
     }
     ~SearchPattern() { ::regfree(&regex_); }
@@ -392,11 +395,11 @@ int run_verify(const ClientArgs& args) {
             console.say(
                 fmt::format("{}: installed by another tool; no file record to check", name));
         }
-        console.say(fmt::format("{}: {} ({} components, {} files checked)", root_hint(session),
-                                result.problems.empty()
-                                    ? std::string("OK")
-                                    : fmt::format("{} problems", result.problems.size()),
-                                result.checked.size(), result.files));
+        console.say(fmt::format(
+            "{}: {} ({}, {} checked)", root_hint(session),
+            result.problems.empty() ? std::string("OK")
+                                    : count_of(result.problems.size(), "problem"),
+            count_of(result.checked.size(), "component"), count_of(result.files, "file")));
     }
     return result.problems.empty() ? ExitCode::kSuccess : ExitCode::kFailure;
 }

@@ -9,6 +9,9 @@
 
 #include <fmt/format.h>
 
+#include "cli/command_errors.hpp"
+#include "net/url.hpp"
+
 namespace ferry::cli {
 
 namespace {
@@ -139,7 +142,8 @@ void add_network(CLI::App* cmd, ClientArgs& args) {
                     "A repository URL to add to the target's settings (repeatable); "
                     "user:password@ in it is stored apart, readable by the owner only")
         // One URL per --repo, so that `--repo URL COMPONENT` leaves COMPONENT to the positional.
-        ->allow_extra_args(false);
+        ->allow_extra_args(false)
+        ->check(parsed_by(net::repository_url));
     cmd->add_option("--ca-file", args.ca_file,
                     "PEM certificates to trust for https repositories instead of the system's")
         ->envname("FERRY_CA_FILE");

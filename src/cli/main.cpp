@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/command_errors.hpp"
 #include "cli/commands.hpp"
 #include "cli/terminal.hpp"
 #include "client/operations.hpp"
@@ -34,21 +35,43 @@ int main(int argc, char** argv) {
     add_market_commands(app, run);
     add_publish_command(app, run);
 
+    if (const auto typed = unknown_command(app, args)) {
+        const auto nearest = nearest_command(app, *typed);
+        print_error(
+            "ferry",
+            fmt::format(
+                "unknown command \"{}\"{}; `ferry --help` lists the commands", *typed,
+                nearest ? fmt::format(" (did you mean \"{}\"?)", *nearest) : std::string()));
+        return kExitUsage;
+    }
     try {
         std::vector<std::string> reversed(args.rbegin(), args.rend() - 1);
         app.parse(std::move(reversed));
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? kExitOk : kExitUsage;
     }
+    const bool json = json_requested(app);
     try {
         return run ? run() : kExitOk;
     } catch (const ferry::client::OperationError& e) {
-        print_error("ferry", e.describe());
+        report_failure(e, json);
         return e.exit_code();
+    } catch (const UsageError& e) {
+        report_failure(e, json);
+        return kExitUsage;
     } catch (const ferry::Error& e) {
-        print_error("ferry", e.describe());
+        report_failure(e, json);
+    } catch (const std::bad_alloc&) {
+        report_failure(ferry::Error("out of memory", ferry::ErrorKind::storage), json);
     } catch (const std::exception& e) {
-        print_error("ferry", e.what());
+        // Only a bug gets here: every expected failure is a ferry::Error naming its input.
+        const ferry::Error error = ferry::as_error(e);
+        report_failure(
+            error.kind() == ferry::ErrorKind::internal
+                ? ferry::Error("internal error (a bug in ferry): " + std::string(error.what()),
+                               ferry::ErrorKind::internal)
+                : error,
+            json);
     }
     return kExitFailure;
 }

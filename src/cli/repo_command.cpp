@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/terminal.hpp"
 #include "core/error.hpp"
 #include "net/downloader.hpp"
 #include "net/url.hpp"
@@ -35,14 +36,17 @@ int run_verify(const VerifyArgs& args) {
                                 .dump(2)
                                 .c_str());
     } else if (report.ok()) {
-        std::printf("%s: OK (%zu components, %zu files checked)\n", shown.c_str(),
-                    report.components, report.files_checked);
+        std::printf("%s: OK (%s, %s checked)\n", shown.c_str(),
+                    count_of(report.components, "component").c_str(),
+                    count_of(report.files_checked, "file").c_str());
     } else {
         for (const auto& p : report.problems) {
             std::printf("%s: %s\n", p.file.c_str(), p.message.c_str());
         }
-        std::printf("%s: %zu problems (%zu components, %zu files checked)\n", shown.c_str(),
-                    report.problems.size(), report.components, report.files_checked);
+        std::printf("%s: %s (%s, %s checked)\n", shown.c_str(),
+                    count_of(report.problems.size(), "problem").c_str(),
+                    count_of(report.components, "component").c_str(),
+                    count_of(report.files_checked, "file").c_str());
     }
     return report.ok() ? kExitOk : kExitFailure;
 }

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "archive/archive.hpp"
+#include "cli/command_errors.hpp"
 #include "cli/commands.hpp"
 #include "cli/terminal.hpp"
 #include "repo/generator.hpp"
@@ -69,17 +70,22 @@ void print_text(const repo::GenerateReport& report, bool verbose) {
         breakdown +=
             fmt::format("{}{} {}", breakdown.empty() ? "" : ", ", count, repo::to_string(action));
     }
-    std::printf("Repository %s: %zu components (%s), %s written\n",
-                report.repository.string().c_str(), report.components.size(), breakdown.c_str(),
+    std::printf("Repository %s: %s (%s), %s written\n", report.repository.string().c_str(),
+                count_of(report.components.size(), "component").c_str(), breakdown.c_str(),
                 human_bytes(report.bytes_written).c_str());
     if (!report.removed_files.empty()) {
-        std::printf("Removed %zu files of versions older than --keep allows\n",
-                    report.removed_files.size());
+        std::printf("Removed %s of versions older than --keep allows\n",
+                    count_of(report.removed_files.size(), "file").c_str());
     }
 }
 
 int run_repogen(RepogenArgs& args) {
     auto& options = args.options;
+    if (args.packages.empty() && args.repositories.empty()) {
+        throw UsageError(
+            "repogen needs something to publish: -p/--packages DIR (IFW's packages layout), "
+            "or --repository DIR");
+    }
     for (const auto& p : args.packages) {
         options.packages.emplace_back(p);
     }
@@ -152,9 +158,11 @@ void add_repogen_command(CLI::App& app, CommandAction& run) {
                   "Only per-component metadata archives");
     cmd->add_option("--af,--archive-format", args->format,
                     "Data archive format: 7z, zip, tar, tar.gz, tar.bz2, tar.xz, tar.zst")
-        ->default_str("7z");
+        ->default_str("7z")
+        ->check(parsed_by(archive::parse_archive_format));
     cmd->add_option("--ac,--compression", args->level, "Compression level: 0, 1, 3, 5, 7, 9")
-        ->default_str("5");
+        ->default_str("5")
+        ->check(parsed_by(archive::parse_compression_level));
     cmd->add_flag("--ignore-translations", o.ignore_translations,
                   "Do not ship translation files in the metadata");
     cmd->add_flag("--ignore-invalid-packages", o.ignore_invalid_packages,

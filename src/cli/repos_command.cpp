@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "cli/client_console.hpp"
+#include "cli/command_errors.hpp"
 #include "cli/commands.hpp"
 #include "net/url.hpp"
 
@@ -81,8 +82,11 @@ void add_repos_command(CLI::App& app, CommandAction& run) {
     repos_list->callback([&run, args] { run = [args] { return run_repos_list(*args); }; });
     auto* repos_add = repos->add_subcommand("add", "Add a repository (or change its settings)");
     add_common(repos_add, *args, false);
-    repos_add->add_option("URL", args->url, "Repository URL (file://, http://, https://)")
-        ->required();
+    repos_add
+        ->add_option("URL", args->url,
+                     "Repository URL (http://, https://, file:///PATH) or absolute path")
+        ->required()
+        ->check(parsed_by(net::repository_url));
     repos_add->add_option("--priority", args->priority,
                           "Higher wins when two repositories offer one version");
     repos_add->add_option("--name", args->display_name, "A name to show");

@@ -44,6 +44,14 @@ void ProgressLine::finish() {
     }
 }
 
+std::string count_of(std::uint64_t count, std::string_view singular, std::string_view plural) {
+    if (count == 1) {
+        return "1 " + std::string(singular);
+    }
+    return std::to_string(count) + " " +
+           (plural.empty() ? std::string(singular) + "s" : std::string(plural));
+}
+
 void print_error(std::string_view command, std::string_view message) {
     std::fprintf(stderr, "%.*s: error: %.*s\n", static_cast<int>(command.size()), command.data(),
                  static_cast<int>(message.size()), message.data());

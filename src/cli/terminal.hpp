@@ -13,6 +13,9 @@ bool stderr_is_terminal();
 
 std::string human_bytes(std::uint64_t bytes);
 
+// "1 component", "2 components"; irregular plurals are given ("repository", "repositories").
+std::string count_of(std::uint64_t count, std::string_view singular, std::string_view plural = {});
+
 class ProgressLine {
   public:
     explicit ProgressLine(bool enabled) : enabled_(enabled) {}

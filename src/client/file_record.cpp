@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "core/hash.hpp"
+#include "core/json_error.hpp"
 
 namespace ferry::client {
 
@@ -150,7 +151,8 @@ FileRecord parse_file_record(std::string_view json_text, std::string_view source
         sort_unique(record.files);
         return record;
     } catch (const Json::exception& e) {
-        throw Error::format("{}: not a valid file record: {}", source_name, e.what());
+        throw Error::format("{}: not a valid file record: {}", source_name,
+                            core::json_error_text(e));
     }
 }
 

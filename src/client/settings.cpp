@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "core/files.hpp"
+#include "core/json_error.hpp"
 #include "net/url.hpp"
 
 namespace ferry::client {
@@ -33,7 +34,7 @@ void read_json(const fs::path& path, Fn&& use) {
     try {
         use(nlohmann::json::parse(text));
     } catch (const nlohmann::json::exception& e) {
-        throw Error::format("{}: malformed: {}", path.string(), e.what());
+        throw Error::format("{}: malformed: {}", path.string(), core::json_error_text(e));
     }
 }
 

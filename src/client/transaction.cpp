@@ -19,6 +19,7 @@
 #include "core/error.hpp"
 #include "core/file_descriptor.hpp"
 #include "core/files.hpp"
+#include "core/json_error.hpp"
 
 namespace ferry::client {
 
@@ -100,7 +101,8 @@ Journal parse_journal(const std::string& text, const fs::path& path) {
         }
         return journal;
     } catch (const Json::exception& e) {
-        throw Error::format("{}: the transaction journal is damaged: {}", path.string(), e.what());
+        throw Error::format("{}: the transaction journal is damaged: {}", path.string(),
+                            core::json_error_text(e));
     } catch (Error& e) {
         throw Error::format("{}: the transaction journal is damaged: {}", path.string(), e.what());
     }

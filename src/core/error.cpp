@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "core/json_error.hpp"
+
 namespace ferry {
 
 std::string Error::describe() const {
@@ -11,6 +13,13 @@ std::string Error::describe() const {
         text += step;
     }
     return text;
+}
+
+Error as_error(const std::exception& e) {
+    if (const auto* json = dynamic_cast<const nlohmann::json::exception*>(&e)) {
+        return Error(core::json_error_text(*json), ErrorKind::invalid_input);
+    }
+    return Error(e.what(), ErrorKind::internal);
 }
 
 std::string errno_text(int error_number) {

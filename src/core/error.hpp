@@ -50,6 +50,10 @@ class Error : public std::runtime_error {
     std::vector<std::string> context_;
 };
 
+// A foreign exception as an Error a user can read: a JSON parser's complaint about its input
+// is invalid input, without the parser's internal codes; anything else is internal.
+Error as_error(const std::exception& e);
+
 // Runs fn; an Error escaping it gains the context step. Other exceptions become Errors.
 template <typename Fn>
 decltype(auto) with_context(const std::string& step, Fn&& fn) {
@@ -61,7 +65,7 @@ decltype(auto) with_context(const std::string& step, Fn&& fn) {
     } catch (const std::bad_alloc&) {
         throw;
     } catch (const std::exception& e) {
-        Error wrapped(e.what(), ErrorKind::internal);
+        Error wrapped = as_error(e);
         wrapped.add_context(step);
         throw wrapped;
     }

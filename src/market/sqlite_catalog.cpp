@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_error.hpp"
 #include "market/catalog.hpp"
 #include "market/sqlite_catalog_internal.hpp"
 #include "market/sqlite_db.hpp"
@@ -116,7 +117,7 @@ class SqliteCatalog final : public Catalog {
         } catch (const Error& e) {
             throw Error::format("{}: {}: {}", db_.file().string(), row, e.what());
         } catch (const nlohmann::json::exception& e) {
-            throw Error::format("{}: {}: {}", db_.file().string(), row, e.what());
+            throw Error::format("{}: {}: {}", db_.file().string(), row, core::json_error_text(e));
         }
     }
 

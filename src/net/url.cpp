@@ -4,6 +4,7 @@
 
 #include <curl/curl.h>
 
+#include <cctype>
 #include <memory>
 
 #include "core/error.hpp"
@@ -104,6 +105,39 @@ std::string strip_credentials(std::string_view url) {
         return std::string(url);
     }
     return std::string(url.substr(0, authority_start)) + std::string(url.substr(at + 1));
+}
+
+std::string repository_url(std::string_view text) {
+    const std::string shown = strip_credentials(text);
+    if (text.empty()) {
+        throw Error("the repository URL is empty");
+    }
+    if (text.front() == '/') {
+        return "file://" + std::string(text);
+    }
+    const auto scheme_end = text.find("://");
+    if (scheme_end == std::string_view::npos) {
+        throw Error::format(
+            "\"{}\" is neither a URL nor an absolute path; give http://, https://, file:///PATH "
+            "or /PATH",
+            shown);
+    }
+    std::string scheme(text.substr(0, scheme_end));
+    for (char& c : scheme) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    if (scheme != "http" && scheme != "https" && scheme != "file") {
+        throw Error::format(
+            "{}: ferry reads repositories over http://, https:// and file://, not {}://", shown,
+            scheme);
+    }
+    if (scheme == "file") {
+        const std::string_view rest = text.substr(scheme_end + 3);
+        if (!rest.starts_with('/') && !rest.starts_with("localhost/")) {
+            throw Error::format("{}: a file:// URL needs an absolute path (file:///PATH)", shown);
+        }
+    }
+    return std::string(text);
 }
 
 bool is_url(std::string_view text) {

@@ -32,6 +32,12 @@ std::string join_url(std::string_view base, std::string_view relative);
 
 bool is_url(std::string_view text);
 
+// A repository location as a user types it, made into the URL ferry stores and fetches: http://,
+// https:// and file:// URLs are taken (credentials kept), an absolute path becomes a file://
+// URL. Other schemes, relative paths (which would mean something else from another directory)
+// and file:// URLs naming a host are refused with a message saying what to give instead.
+std::string repository_url(std::string_view text);
+
 // %XX sequences decoded (others left as they are); '+' becomes a space in query strings.
 std::string percent_decode(std::string_view text, bool plus_is_space = false);
 

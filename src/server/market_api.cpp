@@ -6,6 +6,7 @@
 #include <charconv>
 #include <optional>
 
+#include "core/json_error.hpp"
 #include "market/json.hpp"
 #include "market/tokens.hpp"
 #include "server/static_files.hpp"
@@ -68,7 +69,8 @@ Handler guarded(Fn handler) {
         } catch (const market::ConflictError& e) {
             send_error(res, 409, e.what());
         } catch (const Json::exception& e) {
-            send_error(res, 400, std::string("the request body is malformed: ") + e.what());
+            send_error(res, 400,
+                       std::string("the request body is malformed: ") + core::json_error_text(e));
         } catch (const Error& e) {
             send_error(res, 400, e.what());
         }
