@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -170,7 +171,13 @@ std::vector<FileProblem> verify_record(const std::filesystem::path& root,
     const core::ConfinedDir target(root);
     for (const auto& file : record.files) {
         const core::RelativePath path = installable_path(file.path);
-        const auto st = target.status(path);
+        std::optional<struct stat> st;
+        try {
+            st = target.status(path);
+        } catch (const Error& e) {
+            report(file, FileProblem::Kind::wrong_type, e.what());  // a symlink on the way
+            continue;
+        }
         if (!st) {
             report(file, FileProblem::Kind::missing, errno_text(ENOENT));
             continue;

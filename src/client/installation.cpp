@@ -176,9 +176,8 @@ std::optional<formats::InstalledComponent> Installation::rollback_entry(
         return std::nullopt;
     }
     auto kept = formats::parse_components_xml(*text, entry.string());
-    if (kept.components.size() != 1) {
-        throw Error::format("{}: expected one component, found {}", entry.string(),
-                            kept.components.size());
+    if (kept.components.size() != 1 || kept.components.front().name != component) {
+        throw Error::format("{}: should describe {} alone", entry.string(), component);
     }
     return kept.components.front();
 }
@@ -186,10 +185,16 @@ std::optional<formats::InstalledComponent> Installation::rollback_entry(
 std::vector<std::string> Installation::rollback_names() const {
     std::vector<std::string> names;
     std::error_code ec;
-    for (const auto& dir : fs::directory_iterator(paths_.rollback(), ec)) {
-        if (fs::exists(kept_entry(dir.path()))) {
-            names.push_back(dir.path().filename().string());
+    for (fs::directory_iterator it(paths_.rollback(), ec), end; !ec && it != end;
+         it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (rollback_entry(name)) {
+            names.push_back(name);
         }
+    }
+    if (ec) {
+        throw Error::format(ErrorKind::storage, "{}: cannot read the kept versions: {}",
+                            paths_.rollback().string(), ec.message());
     }
     std::sort(names.begin(), names.end());
     return names;

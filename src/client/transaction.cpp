@@ -194,6 +194,12 @@ class Owners {
         }
     }
 
+    // The component owning path other than self, if any.
+    const std::string* other_than(const std::string& path, const std::string& self) const {
+        auto it = owners_.find(path);
+        return it != owners_.end() && it->second.name != self ? &it->second.name : nullptr;
+    }
+
   private:
     struct Owner {
         std::string name;
@@ -220,13 +226,6 @@ class Owners {
     }
 
     std::map<std::string, Owner> owners_;
-
-  public:
-    // The component owning path other than self, if any.
-    const std::string* other_than(const std::string& path, const std::string& self) const {
-        auto it = owners_.find(path);
-        return it != owners_.end() && it->second.name != self ? &it->second.name : nullptr;
-    }
 };
 
 // Works out the journal entry of one change from the records and what is on disk now. Files in

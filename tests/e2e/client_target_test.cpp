@@ -126,7 +126,7 @@ TEST_F(TargetOwner, AUsersFileInTheWayIsKeptUnlessOverwriteIsAsked) {
     EXPECT_EQ(read_text(target() / "README.txt"), "my own notes\n");
     EXPECT_FALSE(fs::exists(target() / "x.txt"));
 
-    r = run_ferry("install", {"--overwrite", "com.x"});
+    r = run_ferry("install", {"--repo", repo_url(), "--overwrite", "com.x"});
     EXPECT_EQ(r.exit_code, 0) << describe(r);
     EXPECT_EQ(read_text(target() / "README.txt"), "the component's readme\n");
     expect_verifies(target());
