@@ -154,7 +154,7 @@ int run_remove(const ClientArgs& args) {
 int run_rollback(const ClientArgs& args) {
     Console console(args);
     client::Session session = open_session(args, console, false);
-    const auto result = client::rollback(session, args.names);
+    const auto result = client::rollback(session, args.names, args.overwrite);
     return report_result(args, console, session, result, "nothing to roll back");
 }
 
@@ -473,6 +473,7 @@ void add_client_commands(CLI::App& app, CommandAction& run) {
     add_common(rollback, *args, true);
     rollback->add_option("COMPONENT", args->names,
                          "Components to roll back (default: every one with a kept version)");
+    rollback->add_flag("--overwrite", args->overwrite, kOverwriteHelp);
 
     auto* verify = command("verify", nullptr,
                            "Check the installed files against what was installed", run_verify);

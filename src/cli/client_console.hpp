@@ -29,7 +29,7 @@ struct ClientArgs {
     bool verbose = false;
     bool all = false;
     bool accept_licenses = false;
-    bool overwrite = false;  // install, update: replace files in the way that nobody installed
+    bool overwrite = false;  // install, update, rollback: replace files nobody installed
     // repos
     std::string url;
     int priority = 0;

@@ -470,7 +470,8 @@ OperationResult remove(Session& session, const std::vector<std::string>& names) 
     return result;
 }
 
-OperationResult rollback(Session& session, const std::vector<std::string>& names) {
+OperationResult rollback(Session& session, const std::vector<std::string>& names,
+                         bool overwrite) {
     OperationResult result;
     const Installation& installation = session.installation();
     const std::vector<std::string> kept = installation.rollback_names();
@@ -496,8 +497,8 @@ OperationResult rollback(Session& session, const std::vector<std::string>& names
         const auto* current = state.find(name);
         result.changes.push_back({ComponentChange::Kind::rollback, name,
                                   current ? current->version : "", entry->version, "requested"});
-        changes.push_back(
-            {ComponentChange::Kind::rollback, name, kept_files(copy), std::move(record), *entry});
+        changes.push_back({ComponentChange::Kind::rollback, name, kept_files(copy),
+                           std::move(record), *entry, overwrite});
         auto existing = std::find_if(state.components.begin(), state.components.end(),
                                      [&](const auto& c) { return c.name == name; });
         if (existing != state.components.end()) {

@@ -78,8 +78,9 @@ OperationResult update(Session& session, const std::vector<std::string>& names,
 OperationResult remove(Session& session, const std::vector<std::string>& names);
 
 // Puts back the kept previous version of the named components (every component with one when
-// empty); the version replaced becomes the kept one.
-OperationResult rollback(Session& session, const std::vector<std::string>& names);
+// empty); the version replaced becomes the kept one. overwrite: as for install.
+OperationResult rollback(Session& session, const std::vector<std::string>& names,
+                         bool overwrite = false);
 
 // The components' files compared with their records; components without a record (installed by
 // another tool) are listed apart.
