@@ -180,6 +180,7 @@ class Owners {
         }
         for (const auto& [name, record] : records) {
             for (const auto& file : record.files) {
+                recorded_.insert(file.path);
                 if (changing.count(name) == 0 || file.type == InstalledFile::Type::directory) {
                     owners_.emplace(file.path, Owner{name, file.type, true});
                 }
@@ -193,6 +194,9 @@ class Owners {
             }
         }
     }
+
+    // Whether some installed component's record has path (a file nobody installed has none).
+    bool recorded(const std::string& path) const { return recorded_.count(path) != 0; }
 
     // The component owning path other than self, if any.
     const std::string* other_than(const std::string& path, const std::string& self) const {
@@ -226,6 +230,7 @@ class Owners {
     }
 
     std::map<std::string, Owner> owners_;
+    std::set<std::string> recorded_;
 };
 
 // Works out the journal entry of one change from the records and what is on disk now. Files in
@@ -280,7 +285,11 @@ JournalChange plan_change(const ConfinedDir& target, const ComponentChange& chan
                                         "{}: {} is a directory where {} installs a file",
                                         change.name, target.show(at), file.path);
                 }
-                if (owners.other_than(file.path, change.name) == nullptr) {
+                // A component installed by another tool has no record: what its update replaces
+                // is taken to be its own.
+                const bool installed_elsewhere =
+                    !old_record && change.kind == ComponentChange::Kind::update;
+                if (!owners.recorded(file.path) && !installed_elsewhere) {
                     unowned.push_back(file.path);
                 }
                 planned.move_out.push_back(at);  // replaced (--overwrite), or refused below
