@@ -26,18 +26,21 @@ class TargetOwner : public ClientFaults {
 TEST_F(TargetOwner, AnArchiveCannotWriteFerrysState) {
     write_text(beside_target() / "SENTINEL", "keep me\n");
     set_package("com.victim", "1.0", {{"victim.txt", "victim\n"}});
-    // A record for the victim that names a file beside the target.
-    set_package("com.evil", "1.0",
-                {{"evil.txt", "evil\n"},
-                 {".ferry/files/com.victim.json",
-                  R"({"component": "com.victim", "version": "1.0", "files": [)"
-                  R"({"path": "../SENTINEL", "type": "file", "size": 8, "sha256": ""}]})"}});
+    // A prebuilt archive holding a record for the victim that names a file beside the target.
+    set_package("com.evil", "1.0", {{"evil.txt", "evil\n"}});
+    const fs::path payload = root() / "payload";
+    write_text(payload / ".ferry/files/com.victim.json",
+               R"({"component": "com.victim", "version": "1.0", "files": [)"
+               R"({"path": "../SENTINEL", "type": "file", "size": 8, "sha256": ""}]})");
+    auto tar = run({"/usr/bin/tar", "-cf", (packages() / "com.evil/data/payload.tar").string(),
+                    "-C", payload.string(), ".ferry/files/com.victim.json"});
+    ASSERT_EQ(tar.exit_code, 0) << describe(tar);
     publish();
 
     auto r = run_ferry("install", {"--repo", repo_url(), "com.victim", "com.evil"});
     EXPECT_EQ(r.exit_code, 1) << describe(r);
     EXPECT_THAT(r.err, HasSubstr("com.evil"));
-    EXPECT_THAT(r.err, HasSubstr("content.7z"));
+    EXPECT_THAT(r.err, HasSubstr("payload.tar"));
     EXPECT_THAT(r.err, HasSubstr("\".ferry/files/com.victim.json\""));
     EXPECT_FALSE(fs::exists(target() / "components.xml")) << "nothing was installed";
 
