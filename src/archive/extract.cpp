@@ -18,6 +18,7 @@
 #include "core/error.hpp"
 #include "core/file_descriptor.hpp"
 #include "core/hash.hpp"
+#include "core/relative_path.hpp"
 
 namespace ferry::archive {
 
@@ -137,23 +138,11 @@ class EntryChecker {
 
   private:
     std::string clean_name(std::string_view name, std::string_view what) const {
-        if (name.front() == '/') {
-            fail(fmt::format("absolute {} \"{}\"", what, name));
+        core::CleanedPath cleaned = core::clean_relative_path(name);
+        if (!cleaned.problem.empty()) {
+            fail(fmt::format("{} \"{}\" {}", what, name, cleaned.problem));
         }
-        std::string clean;
-        for (std::size_t start = 0; start <= name.size();) {
-            std::size_t end = std::min(name.find('/', start), name.size());
-            std::string_view part = name.substr(start, end - start);
-            if (part == "..") {
-                fail(fmt::format("{} \"{}\" has a '..' component", what, name));
-            }
-            if (!part.empty() && part != ".") {
-                clean += clean.empty() ? "" : "/";
-                clean += part;
-            }
-            start = end + 1;
-        }
-        return clean;
+        return std::move(cleaned.clean);
     }
 
     // Resolved lexically from the link's own directory, the target must stay inside the target

@@ -25,6 +25,9 @@ namespace {
 using Json = nlohmann::json;
 using client::ExitCode;
 
+constexpr const char* kOverwriteHelp =
+    "Replace files in the way that no installed component owns (refused otherwise)";
+
 int report_result(const ClientArgs& args, Console& console, const client::Session& session,
                   const client::OperationResult& result, std::string_view nothing) {
     if (args.json) {
@@ -130,14 +133,16 @@ int run_install(const ClientArgs& given) {
     const ClientArgs args = given.market.empty() ? given : resolve_market_app(given);
     Console console(args);
     client::Session session = open_session(args, console, true);
-    const auto result = client::install(session, {args.names, args.accept_licenses});
+    const auto result =
+        client::install(session, {args.names, args.accept_licenses, args.overwrite});
     return report_result(args, console, session, result, "nothing to install");
 }
 
 int run_update(const ClientArgs& args) {
     Console console(args);
     client::Session session = open_session(args, console, false);
-    const auto result = client::update(session, args.names, args.accept_licenses);
+    const auto result =
+        client::update(session, args.names, args.accept_licenses, args.overwrite);
     return report_result(args, console, session, result, "everything is up to date");
 }
 
@@ -151,7 +156,7 @@ int run_remove(const ClientArgs& args) {
 int run_rollback(const ClientArgs& args) {
     Console console(args);
     client::Session session = open_session(args, console, false);
-    const auto result = client::rollback(session, args.names);
+    const auto result = client::rollback(session, args.names, args.overwrite);
     return report_result(args, console, session, result, "nothing to roll back");
 }
 
@@ -432,6 +437,7 @@ void add_client_commands(CLI::App& app, CommandAction& run) {
         ->envname("FERRY_TOKEN");
     install->add_flag("--accept-licenses", args->accept_licenses,
                       "Accept the licences of the components (copied into <root>/Licenses)");
+    install->add_flag("--overwrite", args->overwrite, kOverwriteHelp);
 
     auto* update = command("update", "up", "Update all or the named components", run_update);
     add_common(update, *args, true);
@@ -439,6 +445,7 @@ void add_client_commands(CLI::App& app, CommandAction& run) {
     update->add_option("COMPONENT", args->names, "Components to update (default: all)");
     update->add_flag("--accept-licenses", args->accept_licenses,
                      "Accept the licences of components the update installs");
+    update->add_flag("--overwrite", args->overwrite, kOverwriteHelp);
 
     auto* check = command("check-updates", "ch", "Show the available updates", run_check);
     add_common(check, *args, true);
@@ -469,6 +476,7 @@ void add_client_commands(CLI::App& app, CommandAction& run) {
     add_common(rollback, *args, true);
     rollback->add_option("COMPONENT", args->names,
                          "Components to roll back (default: every one with a kept version)");
+    rollback->add_flag("--overwrite", args->overwrite, kOverwriteHelp);
 
     auto* verify = command("verify", nullptr,
                            "Check the installed files against what was installed", run_verify);

@@ -29,6 +29,7 @@ struct ClientArgs {
     bool verbose = false;
     bool all = false;
     bool accept_licenses = false;
+    bool overwrite = false;  // install, update, rollback: replace files nobody installed
     // repos
     std::string url;
     int priority = 0;

@@ -5,9 +5,12 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
+#include "client/installation.hpp"
+#include "core/confined_dir.hpp"
 #include "core/error.hpp"
 #include "core/hash.hpp"
 #include "core/json_error.hpp"
@@ -137,10 +140,13 @@ FileRecord parse_file_record(std::string_view json_text, std::string_view source
         Json json = Json::parse(json_text);
         FileRecord record;
         record.component = json.at("component").get<std::string>();
+        check_component_name(record.component);
         record.version = json.at("version").get<std::string>();
         for (const Json& item : json.at("files")) {
             InstalledFile file;
             file.path = item.at("path").get<std::string>();
+            // Removing the component deletes what its record names: only its own files.
+            installable_path(file.path);
             file.type = parse_type(item.at("type").get<std::string>(), source_name);
             file.size = item.value("size", std::uint64_t{0});
             file.sha256 = item.value("sha256", "");
@@ -153,6 +159,8 @@ FileRecord parse_file_record(std::string_view json_text, std::string_view source
     } catch (const Json::exception& e) {
         throw Error::format("{}: not a valid file record: {}", source_name,
                             core::json_error_text(e));
+    } catch (const Error& e) {
+        throw Error::format("{}: not a valid file record: {}", source_name, e.what());
     }
 }
 
@@ -162,49 +170,55 @@ std::vector<FileProblem> verify_record(const std::filesystem::path& root,
     auto report = [&](const InstalledFile& file, FileProblem::Kind kind, std::string detail) {
         problems.push_back({record.component, file.path, kind, std::move(detail)});
     };
+    const core::ConfinedDir target(root);
     for (const auto& file : record.files) {
-        const std::filesystem::path path = root / file.path;
-        struct stat st {};
-        if (::lstat(path.c_str(), &st) != 0) {
-            report(file, FileProblem::Kind::missing, errno_text(errno));
+        const core::RelativePath path = installable_path(file.path);
+        std::optional<struct stat> st;
+        try {
+            st = target.status(path);
+        } catch (const Error& e) {
+            report(file, FileProblem::Kind::wrong_type, e.what());  // a symlink on the way
+            continue;
+        }
+        if (!st) {
+            report(file, FileProblem::Kind::missing, errno_text(ENOENT));
             continue;
         }
         switch (file.type) {
             case InstalledFile::Type::directory:
-                if (!S_ISDIR(st.st_mode)) {
+                if (!S_ISDIR(st->st_mode)) {
                     report(file, FileProblem::Kind::wrong_type, "no longer a directory");
                 }
                 break;
             case InstalledFile::Type::symlink: {
-                if (!S_ISLNK(st.st_mode)) {
+                if (!S_ISLNK(st->st_mode)) {
                     report(file, FileProblem::Kind::wrong_type, "no longer a symlink");
                     break;
                 }
-                std::error_code ec;
-                std::string target = std::filesystem::read_symlink(path, ec).string();
-                if (target != file.link) {
+                const std::string link = target.read_link(path);
+                if (link != file.link) {
                     report(file, FileProblem::Kind::modified,
-                           fmt::format("points to \"{}\", installed as \"{}\"", target, file.link));
+                           fmt::format("points to \"{}\", installed as \"{}\"", link, file.link));
                 }
                 break;
             }
             case InstalledFile::Type::file: {
-                if (!S_ISREG(st.st_mode)) {
+                if (!S_ISREG(st->st_mode)) {
                     report(file, FileProblem::Kind::wrong_type, "no longer a regular file");
                     break;
                 }
-                if (static_cast<std::uint64_t>(st.st_size) != file.size) {
+                if (static_cast<std::uint64_t>(st->st_size) != file.size) {
                     report(file, FileProblem::Kind::modified,
-                           fmt::format("size {}, installed with {}", st.st_size, file.size));
+                           fmt::format("size {}, installed with {}", st->st_size, file.size));
                     break;
                 }
-                if (((st.st_mode & 0100) != 0) != file.executable) {
+                if (((st->st_mode & 0100) != 0) != file.executable) {
                     report(file, FileProblem::Kind::modified,
                            file.executable ? "no longer executable" : "now executable");
                     break;
                 }
                 core::Hasher sha256(core::HashKind::sha256);
-                core::hash_file(path, {&sha256});
+                core::hash_file(target.open_for_reading(path).get(), target.show(path), {&sha256});
                 if (sha256.hex_digest() != file.sha256) {
                     report(file, FileProblem::Kind::modified, "content changed");
                 }

@@ -13,6 +13,46 @@
 
 namespace ferry::client {
 
+namespace {
+
+// Whether path is a directory (following symlinks: the root may be one); false when nothing is
+// there. Any other failure, a permission denied above all, is an error and not "absent".
+bool is_directory_or_absent(const fs::path& path) {
+    std::error_code ec;
+    const fs::file_status status = fs::status(path, ec);
+    if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory) {
+        throw Error::format(ErrorKind::storage, "{}: cannot inspect: {}", path.string(),
+                            ec.message());
+    }
+    return fs::is_directory(status);
+}
+
+}  // namespace
+
+bool is_reserved(const core::RelativePath& path) {
+    const std::string_view first = path.first();
+    for (std::string_view reserved : kReservedNames) {
+        if (first == reserved) {
+            return true;
+        }
+    }
+    return false;
+}
+
+core::RelativePath installable_path(std::string_view text) {
+    core::RelativePath path = core::RelativePath::parse(text);
+    if (is_reserved(path)) {
+        throw Error::format("the path \"{}\" is the installation's own ({} holds ferry's state and "
+                            "{} IFW's); no component may install it",
+                            text, kStateDirName, kComponentsXmlName);
+    }
+    return path;
+}
+
+void check_component_name(std::string_view name) {
+    core::check_file_name(name, "component name");
+}
+
 fs::path TargetPaths::record(std::string_view component) const {
     return records() / (std::string(component) + ".json");
 }
@@ -48,7 +88,7 @@ TargetLock::TargetLock(const TargetPaths& paths)
 
 Installation Installation::open(const fs::path& root, bool create) {
     std::error_code ec;
-    if (!fs::is_directory(root, ec)) {
+    if (!is_directory_or_absent(root)) {
         if (!create) {
             throw Error::format("{}: no installation here (the directory does not exist)",
                                 root.string());
@@ -65,8 +105,8 @@ Installation Installation::open(const fs::path& root, bool create) {
         installation.paths_.root = installation.paths_.root.parent_path();
     }
     const TargetPaths& paths = installation.paths_;
-    if (!fs::is_directory(paths.state(), ec)) {
-        if (!create && !fs::exists(paths.components_xml(), ec)) {
+    if (!is_directory_or_absent(paths.state())) {
+        if (!create && !core::read_file_if_exists(paths.components_xml())) {
             throw Error::format("{}: no installation here (neither components.xml nor .ferry/)",
                                 root.string());
         }
@@ -95,34 +135,49 @@ Installation Installation::open(const fs::path& root, bool create) {
 }
 
 formats::InstalledComponents Installation::components() const {
-    std::error_code ec;
-    if (!fs::exists(paths_.components_xml(), ec)) {
+    const std::string path = paths_.components_xml().string();
+    const auto text = core::read_file_if_exists(paths_.components_xml());
+    if (!text) {
         return {};
     }
-    const std::string path = paths_.components_xml().string();
-    return formats::parse_components_xml(core::read_file(paths_.components_xml()), path);
+    formats::InstalledComponents installed = formats::parse_components_xml(*text, path);
+    // Each name becomes a file name in the state directory (records, rollback copies).
+    for (const auto& component : installed.components) {
+        try {
+            check_component_name(component.name);
+        } catch (const Error& e) {
+            throw Error::format("{}: {}", path, e.what());
+        }
+    }
+    return installed;
 }
 
 std::optional<FileRecord> Installation::record(std::string_view component) const {
+    check_component_name(component);
     const fs::path path = paths_.record(component);
-    std::error_code ec;
-    if (!fs::exists(path, ec)) {
+    const auto text = core::read_file_if_exists(path);
+    if (!text) {
         return std::nullopt;
     }
-    return parse_file_record(core::read_file(path), path.string());
+    FileRecord record = parse_file_record(*text, path.string());
+    if (record.component != component) {
+        throw Error::format("{}: the record is of \"{}\", not of \"{}\"", path.string(),
+                            record.component, component);
+    }
+    return record;
 }
 
 std::optional<formats::InstalledComponent> Installation::rollback_entry(
     std::string_view component) const {
+    check_component_name(component);
     const fs::path entry = kept_entry(paths_.rollback_of(component));
-    std::error_code ec;
-    if (!fs::exists(entry, ec)) {
+    const auto text = core::read_file_if_exists(entry);
+    if (!text) {
         return std::nullopt;
     }
-    auto kept = formats::parse_components_xml(core::read_file(entry), entry.string());
-    if (kept.components.size() != 1) {
-        throw Error::format("{}: expected one component, found {}", entry.string(),
-                            kept.components.size());
+    auto kept = formats::parse_components_xml(*text, entry.string());
+    if (kept.components.size() != 1 || kept.components.front().name != component) {
+        throw Error::format("{}: should describe {} alone", entry.string(), component);
     }
     return kept.components.front();
 }
@@ -130,10 +185,16 @@ std::optional<formats::InstalledComponent> Installation::rollback_entry(
 std::vector<std::string> Installation::rollback_names() const {
     std::vector<std::string> names;
     std::error_code ec;
-    for (const auto& dir : fs::directory_iterator(paths_.rollback(), ec)) {
-        if (fs::exists(kept_entry(dir.path()))) {
-            names.push_back(dir.path().filename().string());
+    for (fs::directory_iterator it(paths_.rollback(), ec), end; !ec && it != end;
+         it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (rollback_entry(name)) {
+            names.push_back(name);
         }
+    }
+    if (ec) {
+        throw Error::format(ErrorKind::storage, "{}: cannot read the kept versions: {}",
+                            paths_.rollback().string(), ec.message());
     }
     std::sort(names.begin(), names.end());
     return names;

@@ -12,18 +12,35 @@
 
 #include "client/file_record.hpp"
 #include "core/file_descriptor.hpp"
+#include "core/relative_path.hpp"
 #include "formats/components_xml.hpp"
 
 namespace ferry::client {
 
 namespace fs = std::filesystem;
 
+// The names at the top of a target that are the installation's own: ferry's state and IFW's
+// components.xml. No component may install them or anything below them, so that no archive,
+// record or journal can rewrite the state that decides what ferry deletes.
+inline constexpr std::string_view kStateDirName = ".ferry";
+inline constexpr std::string_view kComponentsXmlName = "components.xml";
+inline constexpr std::string_view kReservedNames[] = {kStateDirName, kComponentsXmlName};
+
+bool is_reserved(const core::RelativePath& path);
+
+// A path a component may own, from outside input (an archive entry, a record, the journal):
+// clean, relative, without '..' and outside the reserved names. Otherwise an error quoting it.
+core::RelativePath installable_path(std::string_view text);
+
+// A component name, which becomes a file name in the state directory: throws unless it is one.
+void check_component_name(std::string_view name);
+
 // Where everything lives below a target directory.
 struct TargetPaths {
     fs::path root;
 
-    fs::path components_xml() const { return root / "components.xml"; }
-    fs::path state() const { return root / ".ferry"; }
+    fs::path components_xml() const { return root / kComponentsXmlName; }
+    fs::path state() const { return root / kStateDirName; }
     fs::path lock() const { return state() / "lock"; }
     fs::path journal() const { return state() / "journal.json"; }
     fs::path records() const { return state() / "files"; }

@@ -23,15 +23,6 @@ std::string today() {
     return core::default_release_date();
 }
 
-// A component name becomes a file name in the state directory: it must be one.
-void check_component_name(const std::string& name) {
-    if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos ||
-        name.find('\0') != std::string::npos) {
-        throw Error::format("the component name \"{}\" cannot be installed (not a file name)",
-                            name);
-    }
-}
-
 std::string title_of(const formats::ComponentDescription& component) {
     for (const auto& text : component.display_names) {
         if (text.lang.empty()) {
@@ -101,6 +92,20 @@ class StagingArea {
     fs::path dir_;
 };
 
+// An archive may write only the component's own files, never the installation's (ferry's state,
+// components.xml): those decide what later commands delete.
+void refuse_reserved_entries(const std::string& component, const fs::path& archive,
+                             const std::vector<archive::ExtractedEntry>& entries) {
+    for (const auto& entry : entries) {
+        if (is_reserved(core::RelativePath::parse(entry.path))) {
+            throw Error::format(
+                "{}: {}: entry \"{}\": {}/ and {} are the installation's own files; an archive "
+                "may not write them",
+                component, archive.string(), entry.path, kStateDirName, kComponentsXmlName);
+        }
+    }
+}
+
 void stop_if_cancelled(const Reporter& reporter) {
     if (reporter.cancelled && reporter.cancelled()) {
         throw OperationError(kCanceled, "cancelled; nothing was changed");
@@ -140,6 +145,7 @@ std::vector<StagedComponent> stage(Session& session, const StagingArea& area,
             std::vector<archive::ExtractedEntry> entries;
             for (const fs::path& archive_path : files.archives) {
                 auto extracted = archive::extract_archive(archive_path, item.source);
+                refuse_reserved_entries(c.name, archive_path, extracted);
                 entries.insert(entries.end(), extracted.begin(), extracted.end());
             }
             item.record = record_extraction(c.name, c.version, entries);
@@ -189,7 +195,8 @@ std::vector<StagedComponent> stage(Session& session, const StagingArea& area,
 // Applies staged installs and updates plus removals as one transaction, and fills the result.
 void apply(Session& session, std::vector<StagedComponent> staged,
            const std::vector<std::string>& removals,
-           const std::map<std::string, std::string>& reasons, OperationResult& result) {
+           const std::map<std::string, std::string>& reasons, bool overwrite,
+           OperationResult& result) {
     const Installation& installation = session.installation();
     formats::InstalledComponents state = installation.components();
     if (state.application_name.empty()) {
@@ -214,7 +221,7 @@ void apply(Session& session, std::vector<StagedComponent> staged,
         const auto kind = previous ? ComponentChange::Kind::update : ComponentChange::Kind::install;
         result.changes.push_back({kind, name, previous ? previous->version : "", entry.version,
                                   reasons.count(name) ? reasons.at(name) : ""});
-        changes.push_back({kind, name, item.source, item.record, entry});
+        changes.push_back({kind, name, item.source, item.record, entry, overwrite});
     }
     formats::InstalledComponents new_state{state.application_name, state.application_version, {}};
     std::set<std::string> dropped(removals.begin(), removals.end());
@@ -332,12 +339,13 @@ OperationResult install(Session& session, const InstallOptions& options) {
     }
     require_licences_accepted(session, components, options.accept_licenses);
     StagingArea area(session.installation().paths());
-    apply(session, stage(session, area, components, result), plan.remove, reasons, result);
+    apply(session, stage(session, area, components, result), plan.remove, reasons,
+          options.overwrite, result);
     return result;
 }
 
 OperationResult update(Session& session, const std::vector<std::string>& names,
-                       bool accept_licenses) {
+                       bool accept_licenses, bool overwrite) {
     OperationResult result;
     const formats::InstalledComponents& installed = session.installed();
     for (const auto& name : names) {
@@ -396,7 +404,7 @@ OperationResult update(Session& session, const std::vector<std::string>& names,
     }
     require_licences_accepted(session, components, accept_licenses);
     StagingArea area(session.installation().paths());
-    apply(session, stage(session, area, components, result), {}, reasons, result);
+    apply(session, stage(session, area, components, result), {}, reasons, overwrite, result);
     return result;
 }
 
@@ -458,11 +466,12 @@ OperationResult remove(Session& session, const std::vector<std::string>& names) 
                 "{} was not installed by ferry: its entry is removed, its files are left", name));
         }
     }
-    apply(session, {}, order, reasons, result);
+    apply(session, {}, order, reasons, false, result);
     return result;
 }
 
-OperationResult rollback(Session& session, const std::vector<std::string>& names) {
+OperationResult rollback(Session& session, const std::vector<std::string>& names,
+                         bool overwrite) {
     OperationResult result;
     const Installation& installation = session.installation();
     const std::vector<std::string> kept = installation.rollback_names();
@@ -488,8 +497,8 @@ OperationResult rollback(Session& session, const std::vector<std::string>& names
         const auto* current = state.find(name);
         result.changes.push_back({ComponentChange::Kind::rollback, name,
                                   current ? current->version : "", entry->version, "requested"});
-        changes.push_back(
-            {ComponentChange::Kind::rollback, name, kept_files(copy), std::move(record), *entry});
+        changes.push_back({ComponentChange::Kind::rollback, name, kept_files(copy),
+                           std::move(record), *entry, overwrite});
         auto existing = std::find_if(state.components.begin(), state.components.end(),
                                      [&](const auto& c) { return c.name == name; });
         if (existing != state.components.end()) {

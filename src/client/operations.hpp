@@ -61,23 +61,26 @@ struct OperationResult {
 struct InstallOptions {
     std::vector<std::string> names;  // empty: the default set
     bool accept_licenses = false;
+    // Files in the way that no installed component owns are replaced (else refused, named).
+    bool overwrite = false;
 };
 
 OperationResult install(Session& session, const InstallOptions& options);
 
 // Updates the named components (all with updates when empty). While an essential or forced
 // update is pending, only those are applied and the result's exit code is kEssentialUpdated
-// when other updates wait.
+// when other updates wait. overwrite: as for install.
 OperationResult update(Session& session, const std::vector<std::string>& names,
-                       bool accept_licenses = false);
+                       bool accept_licenses = false, bool overwrite = false);
 
 // Removes the named components and, as IFW does, the installed components that depend on them
 // or that were installed only for them (AutoDependOn).
 OperationResult remove(Session& session, const std::vector<std::string>& names);
 
 // Puts back the kept previous version of the named components (every component with one when
-// empty); the version replaced becomes the kept one.
-OperationResult rollback(Session& session, const std::vector<std::string>& names);
+// empty); the version replaced becomes the kept one. overwrite: as for install.
+OperationResult rollback(Session& session, const std::vector<std::string>& names,
+                         bool overwrite = false);
 
 // The components' files compared with their records; components without a record (installed by
 // another tool) are listed apart.

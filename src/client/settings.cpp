@@ -23,16 +23,16 @@ constexpr const char* kSettingsFile = "settings.json";
 constexpr const char* kCredentialsFile = "credentials.json";
 constexpr std::uint64_t kMaxSettingsBytes = 16u << 20;
 
-// Hands the parsed file to use; a missing file holds nothing. Every failure names the file.
+// Hands the parsed file to use; a missing file holds nothing, an unreadable one is an error.
+// Every failure names the file.
 template <typename Fn>
 void read_json(const fs::path& path, Fn&& use) {
-    std::error_code ec;
-    if (!fs::exists(path, ec)) {
+    const auto text = core::read_file_if_exists(path, kMaxSettingsBytes);
+    if (!text) {
         return;
     }
-    const std::string text = core::read_file(path, kMaxSettingsBytes);
     try {
-        use(nlohmann::json::parse(text));
+        use(nlohmann::json::parse(*text));
     } catch (const nlohmann::json::exception& e) {
         throw Error::format("{}: malformed: {}", path.string(), core::json_error_text(e));
     }

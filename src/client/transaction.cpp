@@ -14,137 +14,18 @@
 #include <map>
 #include <set>
 
-#include <nlohmann/json.hpp>
-
+#include "client/journal.hpp"
+#include "core/confined_dir.hpp"
 #include "core/error.hpp"
 #include "core/file_descriptor.hpp"
 #include "core/files.hpp"
-#include "core/json_error.hpp"
 
 namespace ferry::client {
 
 namespace {
 
-using Json = nlohmann::json;
-
-// One change as the journal keeps it: every path is relative (to the target root for target
-// paths, to the state directory for source and backup), so that recovery needs nothing else.
-struct JournalChange {
-    ComponentChange::Kind kind = ComponentChange::Kind::install;
-    std::string name;
-    std::string source;  // directory of the new files, relative to the state directory
-    std::string backup;  // directory the old files move to, relative to the state directory
-    bool keep = false;   // the backup becomes the component's rollback copy
-    std::vector<std::string> move_out;     // old files and symlinks (and displaced ones)
-    std::vector<std::string> create_dirs;  // directories that did not exist, parents first
-    std::vector<std::string> move_in;      // new files and symlinks
-    std::vector<std::string> remove_dirs;  // old directories no longer used, deepest first
-};
-
-struct Journal {
-    std::string id;  // the staging directory's name
-    bool committed = false;
-    std::vector<JournalChange> changes;
-};
-
-ComponentChange::Kind parse_kind(const std::string& text) {
-    for (auto kind : {ComponentChange::Kind::install, ComponentChange::Kind::update,
-                      ComponentChange::Kind::remove, ComponentChange::Kind::rollback}) {
-        if (text == to_string(kind)) {
-            return kind;
-        }
-    }
-    throw Error::format("unknown change \"{}\"", text);
-}
-
-std::string write_journal(const Journal& journal) {
-    Json changes = Json::array();
-    for (const auto& change : journal.changes) {
-        changes.push_back({{"kind", to_string(change.kind)},
-                           {"name", change.name},
-                           {"source", change.source},
-                           {"backup", change.backup},
-                           {"keep", change.keep},
-                           {"move_out", change.move_out},
-                           {"create_dirs", change.create_dirs},
-                           {"move_in", change.move_in},
-                           {"remove_dirs", change.remove_dirs}});
-    }
-    Json json = {{"id", journal.id},
-                 {"state", journal.committed ? "committed" : "applying"},
-                 {"changes", std::move(changes)}};
-    return json.dump(1) + "\n";
-}
-
-Journal parse_journal(const std::string& text, const fs::path& path) {
-    try {
-        Json json = Json::parse(text);
-        Journal journal;
-        journal.id = json.at("id").get<std::string>();
-        const std::string state = json.at("state").get<std::string>();
-        if (state != "applying" && state != "committed") {
-            throw Error::format("unknown state \"{}\"", state);
-        }
-        journal.committed = state == "committed";
-        for (const Json& item : json.at("changes")) {
-            JournalChange change;
-            change.kind = parse_kind(item.at("kind").get<std::string>());
-            change.name = item.at("name").get<std::string>();
-            change.source = item.at("source").get<std::string>();
-            change.backup = item.at("backup").get<std::string>();
-            change.keep = item.at("keep").get<bool>();
-            change.move_out = item.at("move_out").get<std::vector<std::string>>();
-            change.create_dirs = item.at("create_dirs").get<std::vector<std::string>>();
-            change.move_in = item.at("move_in").get<std::vector<std::string>>();
-            change.remove_dirs = item.at("remove_dirs").get<std::vector<std::string>>();
-            journal.changes.push_back(std::move(change));
-        }
-        return journal;
-    } catch (const Json::exception& e) {
-        throw Error::format("{}: the transaction journal is damaged: {}", path.string(),
-                            core::json_error_text(e));
-    } catch (Error& e) {
-        throw Error::format("{}: the transaction journal is damaged: {}", path.string(), e.what());
-    }
-}
-
-bool lexists(const fs::path& path) {
-    struct stat st {};
-    return ::lstat(path.c_str(), &st) == 0;
-}
-
-bool is_directory_no_follow(const fs::path& path) {
-    struct stat st {};
-    return ::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-void make_parents(const fs::path& path) {
-    std::error_code ec;
-    fs::create_directories(path.parent_path(), ec);
-    if (ec) {
-        throw Error::format("{}: cannot create: {}", path.parent_path().string(), ec.message());
-    }
-}
-
-void move(const fs::path& from, const fs::path& to) {
-    if (::rename(from.c_str(), to.c_str()) != 0) {
-        throw Error::format("cannot move {} to {}: {}", from.string(), to.string(),
-                            errno_text(errno));
-    }
-}
-
-// rmdir that only removes empty directories and ignores the rest.
-void remove_if_empty(const fs::path& dir) {
-    ::rmdir(dir.c_str());
-}
-
-void remove_tree(const fs::path& path) {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-    if (ec) {
-        throw Error::format("{}: cannot remove: {}", path.string(), ec.message());
-    }
-}
+using core::ConfinedDir;
+using core::RelativePath;
 
 void sync_file_system(const fs::path& path) {
     core::FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -153,14 +34,25 @@ void sync_file_system(const fs::path& path) {
     }
 }
 
-std::vector<std::string> parents_first(std::vector<std::string> dirs) {
+std::vector<RelativePath> parents_first(std::vector<RelativePath> dirs) {
     std::sort(dirs.begin(), dirs.end());
     return dirs;
 }
 
-std::vector<std::string> deepest_first(std::vector<std::string> dirs) {
+std::vector<RelativePath> deepest_first(std::vector<RelativePath> dirs) {
     std::sort(dirs.rbegin(), dirs.rend());
     return dirs;
+}
+
+// The state's files as paths beneath the root, for moves that must not follow symlinks.
+RelativePath state_file(std::string_view relative) {
+    return RelativePath::parse(kStateDirName) / RelativePath::parse(relative);
+}
+RelativePath record_file(std::string_view component) {
+    return state_file("files") / (std::string(component) + ".json");
+}
+RelativePath staging_of(const Journal& journal) {
+    return state_path("staging/" + journal.id);
 }
 
 // The transaction files the staging directory holds besides the new component files.
@@ -171,73 +63,78 @@ fs::path staged_record(const fs::path& staging, std::string_view name) {
     return staging / "records" / (std::string(name) + ".json");
 }
 
-void undo(const TargetPaths& paths, const Journal& journal) {
-    const fs::path state = paths.state();
+// Moves from to to, creating to's missing parents.
+void move_into(const ConfinedDir& target, const RelativePath& from, const RelativePath& to) {
+    if (to.has_parent()) {
+        target.create_directories(to.parent());
+    }
+    target.rename(from, to);
+}
+
+void undo(const ConfinedDir& target, const TargetPaths& paths, const Journal& journal) {
     for (auto change = journal.changes.rbegin(); change != journal.changes.rend(); ++change) {
         for (auto path = change->move_in.rbegin(); path != change->move_in.rend(); ++path) {
-            const fs::path staged = state / change->source / *path;
-            if (!lexists(staged) && lexists(paths.root / *path)) {
-                make_parents(staged);
-                move(paths.root / *path, staged);
+            const RelativePath staged = state_path(change->source) / *path;
+            if (!target.exists(staged) && target.exists(*path)) {
+                move_into(target, *path, staged);
                 crash_point("undo: move a new file back");
             }
         }
     }
     for (const auto& change : journal.changes) {
         for (const auto& dir : deepest_first(change.create_dirs)) {
-            remove_if_empty(paths.root / dir);
+            target.remove_if_empty(dir);
         }
     }
     for (const auto& change : journal.changes) {
         for (const auto& path : change.move_out) {
-            const fs::path saved = state / change.backup / "files" / path;
-            if (lexists(saved)) {
-                make_parents(paths.root / path);
-                move(saved, paths.root / path);
+            const RelativePath saved = state_path(change.backup) / "files" / path;
+            if (target.exists(saved)) {
+                move_into(target, saved, path);
                 crash_point("undo: restore an old file");
             }
         }
     }
-    remove_tree(paths.staging() / journal.id);
+    target.remove_all(staging_of(journal));
     std::error_code ec;
     fs::remove(paths.journal(), ec);
 }
 
-void finish(const TargetPaths& paths, const Journal& journal) {
-    const fs::path staging = paths.staging() / journal.id;
+void finish(const ConfinedDir& target, const TargetPaths& paths, const Journal& journal) {
+    const RelativePath staging = staging_of(journal);
     for (const auto& change : journal.changes) {
-        const fs::path staged = staged_record(staging, change.name);
+        const RelativePath staged = staging / "records" / (change.name + ".json");
         if (change.kind == ComponentChange::Kind::remove) {
-            std::error_code ec;
-            fs::remove(paths.record(change.name), ec);
-        } else if (lexists(staged)) {
-            move(staged, paths.record(change.name));
+            target.remove_all(record_file(change.name));
+        } else if (target.exists(staged)) {
+            target.rename(staged, record_file(change.name));
         }
         crash_point("finish: record");
     }
-    if (lexists(staged_components_xml(staging))) {
-        move(staged_components_xml(staging), paths.components_xml());
+    const RelativePath components_xml = RelativePath::parse(kComponentsXmlName);
+    if (target.exists(staging / components_xml)) {
+        target.rename(staging / components_xml, components_xml);
         crash_point("finish: components.xml");
     }
     for (const auto& change : journal.changes) {
-        const fs::path kept = paths.rollback_of(change.name);
-        const fs::path backup = paths.state() / change.backup;
-        if (change.keep && lexists(backup)) {
-            remove_tree(kept);
+        const RelativePath kept = state_file("rollback") / change.name;
+        const RelativePath backup = state_path(change.backup);
+        if (change.keep && target.exists(backup)) {
+            target.remove_all(kept);
             crash_point("finish: drop the older rollback copy");
-            move(backup, kept);
+            target.rename(backup, kept);
             crash_point("finish: keep the rollback copy");
         } else if (change.kind == ComponentChange::Kind::remove) {
-            remove_tree(kept);
+            target.remove_all(kept);
         }
     }
     for (const auto& change : journal.changes) {
         for (const auto& dir : change.remove_dirs) {
-            remove_if_empty(paths.root / dir);
+            target.remove_if_empty(dir);
         }
     }
     sync_file_system(paths.root);
-    remove_tree(staging);
+    target.remove_all(staging);
     crash_point("finish: staging removed");
     std::error_code ec;
     fs::remove(paths.journal(), ec);
@@ -249,14 +146,19 @@ void save_journal(const TargetPaths& paths, const Journal& journal) {
 
 std::map<std::string, FileRecord> all_records(const Installation& installation) {
     std::map<std::string, FileRecord> records;
+    const fs::path dir = installation.paths().records();
     std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(installation.paths().records(), ec)) {
-        if (entry.path().extension() == ".json") {
-            const std::string name = entry.path().stem().string();
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        if (it->path().extension() == ".json") {
+            const std::string name = it->path().stem().string();
             if (auto record = installation.record(name)) {
                 records.emplace(name, std::move(*record));
             }
         }
+    }
+    if (ec) {
+        throw Error::format(ErrorKind::storage, "{}: cannot read the file records: {}",
+                            dir.string(), ec.message());
     }
     return records;
 }
@@ -265,11 +167,78 @@ std::string relative_to_state(const TargetPaths& paths, const fs::path& path) {
     return path.lexically_relative(paths.state()).string();
 }
 
-// Works out the journal entry of one change from the records and what is on disk now.
-JournalChange plan_change(const TargetPaths& paths, const ComponentChange& change,
-                          const std::optional<FileRecord>& old_record,
-                          const std::map<std::string, std::string>& owners,
-                          const fs::path& staging) {
+// Who owns which path: the installed components outside this transaction, and the new files of
+// the changes. Two changes installing one path, or a change taking an installed component's
+// file, are refused with both names.
+class Owners {
+  public:
+    Owners(const std::map<std::string, FileRecord>& records,
+           const std::vector<ComponentChange>& changes) {
+        std::set<std::string> changing;
+        for (const auto& change : changes) {
+            changing.insert(change.name);
+        }
+        for (const auto& [name, record] : records) {
+            for (const auto& file : record.files) {
+                recorded_.insert(file.path);
+                if (changing.count(name) == 0 || file.type == InstalledFile::Type::directory) {
+                    owners_.emplace(file.path, Owner{name, file.type, true});
+                }
+            }
+        }
+        for (const auto& change : changes) {
+            if (change.new_record) {
+                for (const auto& file : change.new_record->files) {
+                    claim(change.name, file);
+                }
+            }
+        }
+    }
+
+    // Whether some installed component's record has path (a file nobody installed has none).
+    bool recorded(const std::string& path) const { return recorded_.count(path) != 0; }
+
+    // The component owning path other than self, if any.
+    const std::string* other_than(const std::string& path, const std::string& self) const {
+        auto it = owners_.find(path);
+        return it != owners_.end() && it->second.name != self ? &it->second.name : nullptr;
+    }
+
+  private:
+    struct Owner {
+        std::string name;
+        InstalledFile::Type type;
+        bool installed;
+    };
+
+    void claim(const std::string& component, const InstalledFile& file) {
+        auto [it, added] = owners_.emplace(file.path, Owner{component, file.type, false});
+        const Owner& owner = it->second;
+        const bool shared_directory = owner.type == InstalledFile::Type::directory &&
+                                      file.type == InstalledFile::Type::directory;
+        if (added || owner.name == component || shared_directory) {
+            return;
+        }
+        if (owner.installed) {
+            throw Error::format(ErrorKind::conflict,
+                                "{}: {} belongs to the installed component {}", component,
+                                file.path, owner.name);
+        }
+        throw Error::format(ErrorKind::conflict,
+                            "{} and {} both install {}; a path can belong to one component only",
+                            owner.name, component, file.path);
+    }
+
+    std::map<std::string, Owner> owners_;
+    std::set<std::string> recorded_;
+};
+
+// Works out the journal entry of one change from the records and what is on disk now. Files in
+// the way that no component installed are added to unowned.
+JournalChange plan_change(const ConfinedDir& target, const ComponentChange& change,
+                          const std::optional<FileRecord>& old_record, const Owners& owners,
+                          const TargetPaths& paths, const fs::path& staging,
+                          std::vector<std::string>& unowned) {
     JournalChange planned;
     planned.kind = change.kind;
     planned.name = change.name;
@@ -287,55 +256,59 @@ JournalChange plan_change(const TargetPaths& paths, const ComponentChange& chang
                 old_dirs.insert(file.path);
             } else {
                 old_paths.insert(file.path);
-                planned.move_out.push_back(file.path);
+                planned.move_out.push_back(installable_path(file.path));
             }
         }
     }
     std::set<std::string> new_dirs;
     if (change.new_record) {
         for (const auto& file : change.new_record->files) {
-            auto owner = owners.find(file.path);
-            const bool owned_by_other = owner != owners.end() && owner->second != change.name;
-            const fs::path at = paths.root / file.path;
+            const RelativePath at = installable_path(file.path);
+            const auto existing = target.status(at);
             if (file.type == InstalledFile::Type::directory) {
                 new_dirs.insert(file.path);
-                if (is_directory_no_follow(at)) {
+                if (existing && S_ISDIR(existing->st_mode)) {
                     continue;
                 }
-                if (lexists(at) && old_paths.count(file.path) == 0) {
-                    throw Error::format("{}: {} is in the way of the directory {} installs",
-                                        change.name, at.string(), file.path);
+                if (existing && old_paths.count(file.path) == 0) {
+                    throw Error::format(ErrorKind::conflict,
+                                        "{}: {} is in the way of the directory {} installs",
+                                        change.name, target.show(at), file.path);
                 }
-                planned.create_dirs.push_back(file.path);  // an old file there moves out first
+                planned.create_dirs.push_back(at);  // an old file there moves out first
                 continue;
             }
-            if (owned_by_other) {
-                throw Error::format("{}: {} belongs to the installed component {}", change.name,
-                                    file.path, owner->second);
-            }
-            planned.move_in.push_back(file.path);
-            if (old_paths.count(file.path) == 0 && lexists(at)) {
-                if (is_directory_no_follow(at)) {
-                    throw Error::format("{}: {} is a directory where {} installs a file",
-                                        change.name, at.string(), file.path);
+            planned.move_in.push_back(at);
+            if (old_paths.count(file.path) == 0 && existing) {
+                if (S_ISDIR(existing->st_mode)) {
+                    throw Error::format(ErrorKind::conflict,
+                                        "{}: {} is a directory where {} installs a file",
+                                        change.name, target.show(at), file.path);
                 }
-                planned.move_out.push_back(file.path);  // a file nobody installed: kept aside
+                // A component installed by another tool has no record: what its update replaces
+                // is taken to be its own.
+                const bool installed_elsewhere =
+                    !old_record && change.kind == ComponentChange::Kind::update;
+                if (!owners.recorded(file.path) && !installed_elsewhere) {
+                    unowned.push_back(file.path);
+                }
+                planned.move_out.push_back(at);  // replaced (--overwrite), or refused below
             }
         }
     }
     planned.create_dirs = parents_first(planned.create_dirs);
     for (const auto& dir : old_dirs) {
-        auto owner = owners.find(dir);
-        if (new_dirs.count(dir) == 0 && (owner == owners.end() || owner->second == change.name)) {
-            planned.remove_dirs.push_back(dir);
+        const std::string* owner = owners.other_than(dir, change.name);
+        if (new_dirs.count(dir) == 0 && owner == nullptr) {
+            planned.remove_dirs.push_back(installable_path(dir));
         }
     }
     planned.remove_dirs = deepest_first(planned.remove_dirs);
     return planned;
 }
 
-void apply(const TargetPaths& paths, const Journal& journal, const TransactionObserver& observer) {
-    const fs::path state = paths.state();
+void apply(const ConfinedDir& target, const Journal& journal,
+           const TransactionObserver& observer) {
     std::size_t total = 0;
     for (const auto& change : journal.changes) {
         total += change.move_out.size() + change.move_in.size();
@@ -350,31 +323,23 @@ void apply(const TargetPaths& paths, const Journal& journal, const TransactionOb
     };
     for (const auto& change : journal.changes) {
         for (const auto& path : change.move_out) {
-            if (lexists(paths.root / path)) {
-                const fs::path saved = state / change.backup / "files" / path;
-                make_parents(saved);
-                move(paths.root / path, saved);
+            if (target.exists(path)) {
+                move_into(target, path, state_path(change.backup) / "files" / path);
             }
             step("move an old file aside");
         }
     }
     for (const auto& change : journal.changes) {
         for (const auto& dir : change.create_dirs) {
-            std::error_code ec;
-            fs::create_directory(paths.root / dir, ec);
-            if (ec) {
-                throw Error::format("{}: cannot create: {}", (paths.root / dir).string(),
-                                    ec.message());
-            }
+            target.create_directory(dir);
         }
     }
     for (const auto& change : journal.changes) {
         for (const auto& path : change.move_in) {
-            const fs::path at = paths.root / path;
-            if (is_directory_no_follow(at)) {
-                remove_if_empty(at);  // an old directory that a file replaces
+            if (target.is_directory(path)) {
+                target.remove_if_empty(path);  // an old directory that a file replaces
             }
-            move(state / change.source / path, at);
+            target.rename(state_path(change.source) / path, path);
             step("move a new file in");
         }
     }
@@ -423,26 +388,26 @@ void run_transaction(const Installation& installation, std::vector<ComponentChan
     Journal journal;
     journal.id = staging.filename().string();
     try {
-        // Who owns what outside this transaction: a change may not take another's files.
+        const ConfinedDir target(paths.root);
         std::map<std::string, FileRecord> records = all_records(installation);
-        std::set<std::string> changing;
-        for (const auto& change : changes) {
-            changing.insert(change.name);
-        }
-        std::map<std::string, std::string> owners;
-        for (const auto& [name, record] : records) {
-            for (const auto& file : record.files) {
-                if (changing.count(name) == 0 || file.type == InstalledFile::Type::directory) {
-                    owners.emplace(file.path, name);
-                }
-            }
-        }
+        const Owners owners(records, changes);
         fs::create_directories(staging / "records");
         for (const auto& change : changes) {
             auto old_record = records.count(change.name) != 0
                                   ? std::optional<FileRecord>(records.at(change.name))
                                   : std::nullopt;
-            JournalChange planned = plan_change(paths, change, old_record, owners, staging);
+            std::vector<std::string> unowned;
+            JournalChange planned =
+                plan_change(target, change, old_record, owners, paths, staging, unowned);
+            if (!unowned.empty() && !change.overwrite) {
+                throw Error::format(
+                    ErrorKind::conflict,
+                    "{}: {} in {} {} in the way and no installed component owns {}; move {} "
+                    "away, or run again with --overwrite to replace {}",
+                    change.name, fmt::join(unowned, ", "), paths.root.string(),
+                    unowned.size() == 1 ? "is" : "are", unowned.size() == 1 ? "it" : "them",
+                    unowned.size() == 1 ? "it" : "them", unowned.size() == 1 ? "it" : "them");
+            }
             if (change.new_record) {
                 core::write_file_atomic(staged_record(staging, change.name),
                                         write_file_record(*change.new_record));
@@ -474,15 +439,16 @@ void run_transaction(const Installation& installation, std::vector<ComponentChan
         throw;
     }
     crash_point("journal written");
+    const ConfinedDir target(paths.root);
     try {
-        apply(paths, journal, observer);
+        apply(target, journal, observer);
         sync_file_system(paths.root);
         crash_point("before commit");
         journal.committed = true;
         save_journal(paths, journal);
     } catch (Error& e) {
         try {
-            undo(paths, journal);
+            undo(target, paths, journal);
         } catch (const Error& undo_error) {
             e.add_context(fmt::format(
                 "and putting the old files back failed too ({}); the next ferry command on {} "
@@ -495,20 +461,21 @@ void run_transaction(const Installation& installation, std::vector<ComponentChan
     }
     crash_point("committed");
     with_context("finishing the applied changes (the next ferry command will finish them)",
-                 [&] { finish(paths, journal); });
+                 [&] { finish(target, paths, journal); });
 }
 
 Recovery recover(const Installation& installation) {
     const TargetPaths& paths = installation.paths();
+    const ConfinedDir target(paths.root);
     Recovery result = Recovery::nothing;
-    if (lexists(paths.journal())) {
-        const Journal journal = parse_journal(core::read_file(paths.journal()), paths.journal());
+    if (const auto text = core::read_file_if_exists(paths.journal())) {
+        const Journal journal = parse_journal(*text, paths.journal());
         with_context(
             fmt::format("recovering the interrupted transaction of {}", paths.root.string()), [&] {
                 if (journal.committed) {
-                    finish(paths, journal);
+                    finish(target, paths, journal);
                 } else {
-                    undo(paths, journal);
+                    undo(target, paths, journal);
                 }
             });
         result = journal.committed ? Recovery::completed : Recovery::rolled_back;
@@ -516,7 +483,7 @@ Recovery recover(const Installation& installation) {
     // Staging left by a process that died before its journal was written.
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(paths.staging(), ec)) {
-        remove_tree(entry.path());
+        target.remove_all(state_file("staging") / entry.path().filename().string());
     }
     return result;
 }

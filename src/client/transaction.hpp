@@ -26,6 +26,9 @@ struct ComponentChange {
     fs::path source;                       // install, update, rollback: the new files
     std::optional<FileRecord> new_record;  // install, update, rollback
     std::optional<formats::InstalledComponent> new_entry;  // install, update, rollback
+    // A file in the way of a new one that no installed component owns (a user's file) is
+    // replaced when set; otherwise the transaction is refused, naming such files.
+    bool overwrite = false;
 };
 
 // Calls at the transaction's steps; a test sets FERRY_CRASH_AT=N to have the process killed

@@ -27,9 +27,21 @@ std::string random_suffix() {
 }  // namespace
 
 std::string read_file(const fs::path& path, std::uint64_t max_bytes) {
+    auto content = read_file_if_exists(path, max_bytes);
+    if (!content) {
+        throw Error::format("{}: cannot open for reading: {}", path.string(), errno_text(ENOENT));
+    }
+    return std::move(*content);
+}
+
+std::optional<std::string> read_file_if_exists(const fs::path& path, std::uint64_t max_bytes) {
     FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.get() < 0) {
-        throw Error::format("{}: cannot open for reading: {}", path.string(), errno_text(errno));
+        if (errno == ENOENT) {
+            return std::nullopt;
+        }
+        throw Error::format(ErrorKind::storage, "{}: cannot open for reading: {}", path.string(),
+                            errno_text(errno));
     }
     std::string content;
     char buffer[65536];
@@ -39,7 +51,8 @@ std::string read_file(const fs::path& path, std::uint64_t max_bytes) {
             if (errno == EINTR) {
                 continue;
             }
-            throw Error::format("{}: read error: {}", path.string(), errno_text(errno));
+            throw Error::format(ErrorKind::storage, "{}: read error: {}", path.string(),
+                                errno_text(errno));
         }
         if (n == 0) {
             break;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,11 @@ namespace fs = std::filesystem;
 
 // Reads a whole (small) file; refuses files larger than max_bytes. Errors name the path.
 std::string read_file(const fs::path& path, std::uint64_t max_bytes = 64u << 20);
+
+// Like read_file, but a file that does not exist is nullopt. Any other failure (a permission
+// denied above all) is an error: an unreadable state file never reads as an absent one.
+std::optional<std::string> read_file_if_exists(const fs::path& path,
+                                               std::uint64_t max_bytes = 64u << 20);
 
 // Replaces path with content atomically: a reader sees the old file or the new one, never a
 // mix, and a crash leaves no partial file at path. The temporary file is created with mode (less

@@ -1,12 +1,15 @@
 #include "core/hash.hpp"
 
+#include <fcntl.h>
 #include <openssl/evp.h>
+#include <unistd.h>
 
 #include <array>
 #include <cerrno>
 #include <cstdio>
 
 #include "core/error.hpp"
+#include "core/file_descriptor.hpp"
 
 namespace ferry::core {
 
@@ -62,23 +65,33 @@ std::string sha256_hex(std::string_view data) {
 }
 
 std::uint64_t hash_file(const std::filesystem::path& path, std::initializer_list<Hasher*> hashers) {
-    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
-                                                         &std::fclose);
-    if (!file) {
-        throw Error::format("{}: cannot open for reading: {}", path.string(), errno_text(errno));
+    FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) {
+        throw Error::format(ErrorKind::storage, "{}: cannot open for reading: {}", path.string(),
+                            errno_text(errno));
     }
+    return hash_file(fd.get(), path.string(), hashers);
+}
+
+std::uint64_t hash_file(int fd, std::string_view name, std::initializer_list<Hasher*> hashers) {
     std::uint64_t size = 0;
     std::array<char, 1 << 16> buffer{};
-    while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), file.get())) {
-        for (Hasher* hasher : hashers) {
-            hasher->update(buffer.data(), n);
+    while (true) {
+        const ssize_t n = ::read(fd, buffer.data(), buffer.size());
+        if (n < 0 && errno == EINTR) {
+            continue;
         }
-        size += n;
+        if (n < 0) {
+            throw Error::format(ErrorKind::storage, "{}: read error: {}", name, errno_text(errno));
+        }
+        if (n == 0) {
+            return size;
+        }
+        for (Hasher* hasher : hashers) {
+            hasher->update(buffer.data(), static_cast<std::size_t>(n));
+        }
+        size += static_cast<std::uint64_t>(n);
     }
-    if (std::ferror(file.get())) {
-        throw Error::format("{}: read error: {}", path.string(), errno_text(errno));
-    }
-    return size;
 }
 
 FileDigest digest_file(const std::filesystem::path& path) {

@@ -44,6 +44,8 @@ FileDigest digest_file(const std::filesystem::path& path);
 
 // Feeds the file's content, streamed, into every given hasher; returns its size.
 std::uint64_t hash_file(const std::filesystem::path& path, std::initializer_list<Hasher*> hashers);
+// The same over an open file descriptor (read to its end); name is for messages.
+std::uint64_t hash_file(int fd, std::string_view name, std::initializer_list<Hasher*> hashers);
 
 bool is_hex_digest(std::string_view text, std::size_t length);
 

@@ -47,12 +47,14 @@ class ClientTransaction : public ::testing::Test {
         return {kind, name, source, record, entry};
     }
 
-    void install(const std::string& name, const std::string& version, const Files& files) {
+    void install(const std::string& name, const std::string& version, const Files& files,
+                 bool overwrite = false) {
         auto state = installation_.components();
         const bool installed = state.find(name) != nullptr;
         ComponentChange change =
             stage(name, version, files,
                   installed ? ComponentChange::Kind::update : ComponentChange::Kind::install);
+        change.overwrite = overwrite;
         std::erase_if(state.components, [&](const auto& c) { return c.name == name; });
         state.components.push_back(*change.new_entry);
         // The staging area of the new files is the caller's to remove, as the operations do.
@@ -153,6 +155,69 @@ TEST_F(ClientTransaction, AComponentCannotTakeAnotherComponentsFile) {
     }
     EXPECT_EQ(user_files(), before);
     EXPECT_TRUE(fs::is_empty(installation_.paths().staging()));
+}
+
+TEST_F(ClientTransaction, AFileNobodyInstalledIsKeptUnlessOverwriteIsAsked) {
+    write_text(root() / "README.txt", "the user's notes");
+    const std::string message =
+        testing::error_of([&] { install("com.a", "1.0", {{"README.txt", "a's readme"}}); });
+    EXPECT_NE(message.find("README.txt"), std::string::npos) << message;
+    EXPECT_NE(message.find("--overwrite"), std::string::npos) << message;
+    EXPECT_EQ(user_files(), (Files{{"README.txt", "the user's notes"}}));
+    EXPECT_EQ(installation_.components().find("com.a"), nullptr);
+
+    install("com.a", "1.0", {{"README.txt", "a's readme"}}, true);
+    EXPECT_EQ(user_files(), (Files{{"README.txt", "a's readme"}}));
+    EXPECT_TRUE(verify_all().empty());
+}
+
+TEST_F(ClientTransaction, TwoComponentsOfOneTransactionCannotShareAFile) {
+    ComponentChange a = stage("com.a", "1.0", {{"share/same.txt", "a"}}, ComponentChange::Kind::install);
+    ComponentChange b = stage("com.b", "1.0", {{"share/same.txt", "b"}}, ComponentChange::Kind::install);
+    auto state = installation_.components();
+    state.components = {*a.new_entry, *b.new_entry};
+    const std::string message =
+        testing::error_of([&] { run_transaction(installation_, {a, b}, state); });
+    EXPECT_NE(message.find("com.a and com.b both install share/same.txt"), std::string::npos)
+        << message;
+    EXPECT_TRUE(user_files().empty());
+    EXPECT_FALSE(fs::exists(installation_.paths().components_xml()));
+}
+
+TEST_F(ClientTransaction, ARecordNamingAPathOutsideIsRefused) {
+    install("com.a", "1.0", {{"a.txt", "a"}});
+    write_text(root().parent_path() / "SENTINEL", "keep me");
+    for (const char* path : {"../SENTINEL", "/etc/hostname", ".ferry/journal.json",
+                             "components.xml"}) {
+        write_text(installation_.paths().record("com.a"),
+                   std::string("{\"component\": \"com.a\", \"version\": \"1.0\", \"files\": "
+                               "[{\"path\": \"") +
+                       path + "\", \"type\": \"file\", \"size\": 1, \"sha256\": \"\"}]}");
+        const std::string message = testing::error_of([&] { installation_.record("com.a"); });
+        EXPECT_NE(message.find("files/com.a.json"), std::string::npos) << message;
+        EXPECT_NE(message.find(path), std::string::npos) << message;
+    }
+    EXPECT_EQ(read_text(root().parent_path() / "SENTINEL"), "keep me");
+}
+
+TEST_F(ClientTransaction, AJournalNamingAPathOutsideIsRefusedBeforeAnythingMoves) {
+    write_text(root().parent_path() / "VICTIM", "keep me");
+    write_text(root() / "mine.txt", "mine");
+    const std::string entry =
+        "{\"id\": \"tx\", \"state\": \"applying\", \"changes\": [{\"kind\": \"install\", "
+        "\"name\": \"com.a\", \"source\": \"staging/tx/com.a\", \"backup\": "
+        "\"staging/tx/com.a.old\", \"keep\": false, \"create_dirs\": [], \"remove_dirs\": [], ";
+    for (const std::string lists : {"\"move_out\": [\"../VICTIM\"], \"move_in\": []",
+                                     "\"move_out\": [], \"move_in\": [\"../VICTIM\"]",
+                                     "\"move_out\": [\"mine.txt\"], \"move_in\": [\"components.xml\"]"}) {
+        write_text(installation_.paths().journal(), entry + lists + "}]}");
+        const std::string message = testing::error_of([&] { recover(installation_); });
+        EXPECT_NE(message.find("journal.json: the transaction journal is damaged"),
+                  std::string::npos)
+            << message;
+    }
+    EXPECT_EQ(read_text(root().parent_path() / "VICTIM"), "keep me");
+    EXPECT_EQ(read_text(root() / "mine.txt"), "mine");
 }
 
 TEST_F(ClientTransaction, AFailureHalfwayPutsEveryFileBack) {
