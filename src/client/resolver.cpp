@@ -51,7 +51,12 @@ std::string describe_chain(const std::vector<std::string_view>& path) {
 class Resolver {
   public:
     Resolver(const MergedComponents& remote, const formats::InstalledComponents& installed)
-        : remote_(remote), installed_(installed) {}
+        : remote_(remote) {
+        installed_.reserve(installed.components.size());
+        for (const formats::InstalledComponent& component : installed.components) {
+            installed_.emplace(component.name, &component);
+        }
+    }
 
     void request(const std::string& name) {
         const RemoteComponent* r = remote_.find(name);
@@ -73,7 +78,7 @@ class Resolver {
             throw Error::format("cannot install \"{}\": it is installed only automatically with {}",
                                 name, join(c.auto_depend_on, ", "));
         }
-        if (installed_.find(name) != nullptr) {
+        if (installed(name) != nullptr) {
             plan_.already_installed.push_back(name);
             return;
         }
@@ -83,7 +88,7 @@ class Resolver {
     void add_defaults(bool default_set) {
         for (const RemoteComponent& r : remote_.components) {
             const formats::ComponentDescription& c = r.update.component;
-            if (installed_.find(c.name) != nullptr) {
+            if (installed(c.name) != nullptr) {
                 continue;
             }
             if (c.forced_installation) {
@@ -109,7 +114,7 @@ class Resolver {
         for (const RemoteComponent& r : remote_.components) {
             const formats::ComponentDescription& c = r.update.component;
             if (c.auto_depend_on.empty() || planned_.contains(c.name) ||
-                installed_.find(c.name) != nullptr) {
+                installed(c.name) != nullptr) {
                 continue;
             }
             AutoCandidate& candidate = candidates_.emplace_back(AutoCandidate{&r, 0});
@@ -138,7 +143,7 @@ class Resolver {
         std::set<std::string> removed;
         for (const PlannedComponent& p : plan_.install) {
             for (const std::string& replaced : remote_.find(p.name)->update.component.replaces) {
-                if (installed_.find(replaced) != nullptr) {
+                if (installed(replaced) != nullptr) {
                     removed.insert(replaced);
                 }
             }
@@ -165,6 +170,11 @@ class Resolver {
         core::Dependency condition;
     };
 
+    const formats::InstalledComponent* installed(std::string_view name) const {
+        auto found = installed_.find(name);
+        return found != installed_.end() ? found->second : nullptr;
+    }
+
     // The name as the remote components own it, so that string_views of it stay valid; a name
     // no repository has can never be planned and needs no entry of its own.
     std::string_view remote_name(const std::string& name) const {
@@ -188,7 +198,7 @@ class Resolver {
 
     // Installed or planned in a version that meets the dependency.
     bool is_present(const core::Dependency& dependency) const {
-        if (const formats::InstalledComponent* local = installed_.find(dependency.name);
+        if (const formats::InstalledComponent* local = installed(dependency.name);
             local != nullptr && core::satisfies(dependency, local->version)) {
             return true;
         }
@@ -262,13 +272,13 @@ class Resolver {
             return nullptr;
         }
         const RemoteComponent* r = remote_.find(dependency.name);
-        const formats::InstalledComponent* local = installed_.find(dependency.name);
+        const formats::InstalledComponent* local = installed(dependency.name);
         if (r == nullptr && local == nullptr) {
             // As in IFW, a component that Replaces a name stands in for it: a dependency on a
             // component no repository offers any more is met by its replacement.
             if (const RemoteComponent* replacement = replacement_of(dependency.name)) {
-                return installed_.find(replacement->update.component.name) == nullptr ? replacement
-                                                                                      : nullptr;
+                return installed(replacement->update.component.name) == nullptr ? replacement
+                                                                                : nullptr;
             }
         }
         if (r == nullptr || planned_.contains(dependency.name) ||
@@ -302,7 +312,8 @@ class Resolver {
     }
 
     const MergedComponents& remote_;
-    const formats::InstalledComponents& installed_;
+    // components.xml's list by name (its own find is a scan).
+    std::unordered_map<std::string_view, const formats::InstalledComponent*> installed_;
     InstallPlan plan_;
     std::set<std::string, std::less<>> planned_;
     std::vector<Frame> stack_;
