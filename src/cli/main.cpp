@@ -9,6 +9,7 @@
 #include "cli/terminal.hpp"
 #include "client/operations.hpp"
 #include "core/error.hpp"
+#include "net/downloader.hpp"
 
 int main(int argc, char** argv) {
     using namespace ferry::cli;
@@ -45,6 +46,12 @@ int main(int argc, char** argv) {
     } catch (const ferry::client::OperationError& e) {
         print_error("ferry", e.describe());
         return e.exit_code();
+    } catch (const ferry::net::Cancelled& e) {
+        // Ctrl-C or SIGTERM cut a download: nothing was changed, and the next run continues
+        // the download from its .part.
+        print_error("ferry", std::string("cancelled; nothing was changed (") + e.what() +
+                                 "; the next run continues the download)");
+        return ferry::client::kCanceled;
     } catch (const ferry::Error& e) {
         print_error("ferry", e.describe());
     } catch (const std::exception& e) {
