@@ -28,6 +28,8 @@ TEST_F(ClientFaults, EndlessUpdatesXmlIsCutAtTheBound) {
     EXPECT_THAT(r.err, HasSubstr(index + ": larger than the 2097152 bytes allowed "
                                          "(FERRY_MAX_INDEX_SIZE raises the bound)"));
     // The documented default.
+    r = ferry({"repos", "add", "--root", target().string(), server.url("repo")});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
     r = ferry({"check-updates", "--root", target().string()});
     EXPECT_EQ(r.exit_code, 1) << describe(r);
     EXPECT_THAT(r.err, HasSubstr(index + ": larger than the 67108864 bytes allowed"));
