@@ -59,6 +59,7 @@ TEST(Text, XmlValuesAreReadPrintable) {
         "<?xml version=\"1.0\"?>\n<Updates>\n <ApplicationName>{AnyApplication}</ApplicationName>\n"
         " <ApplicationVersion>1.0</ApplicationVersion>\n <Checksum>false</Checksum>\n"
         " <PackageUpdate>\n  <Name>a</Name>\n  <Version>1.0</Version>\n"
+        "  <ReleaseDate>2026-01-01</ReleaseDate>\n"
         "  <DisplayName>Ti&#27;]0;x&#7;tle</DisplayName>\n"
         "  <Description>one\x1b[2Jtwo\nthree</Description>\n"
         " </PackageUpdate>\n"
