@@ -15,6 +15,7 @@
 #include "cli/terminal.hpp"
 #include "client/operations.hpp"
 #include "client/resolver.hpp"
+#include "core/text.hpp"
 #include "net/api_client.hpp"
 #include "net/url.hpp"
 
@@ -71,10 +72,10 @@ int report_result(const ClientArgs& args, Console& console, const client::Sessio
         for (const auto& name : result.scripts_skipped) {
             names += (names.empty() ? "" : ", ") + name;
         }
-        std::fprintf(stderr,
-                     "ferry: note: ferry does not run IFW component scripts or operations; these "
-                     "components were installed from their archives without them: %s\n",
-                     names.c_str());
+        print_line(stderr,
+                   "ferry: note: ferry does not run IFW component scripts or operations; these "
+                   "components were installed from their archives without them: " +
+                       names);
     }
     if (result.exit_code == ExitCode::kEssentialUpdated) {
         console.say(fmt::format(
@@ -162,7 +163,7 @@ int run_rollback(const ClientArgs& args) {
 
 std::string xml_escape(std::string_view text) {
     std::string out;
-    for (char c : text) {
+    for (char c : core::printable_text(text)) {
         switch (c) {
             case '&':
                 out += "&amp;";
@@ -213,6 +214,14 @@ int run_check(const ClientArgs& args) {
             count_of(indexes.repositories.size(), "repository", "repositories"),
             count_of(offered, "component"), count_of(indexes.bytes_transferred, "byte"), read_ms,
             count_of(installed.components.size(), "component"), installed_ms, decided_ms));
+        // Why each installed component is or is not offered (check-updates -v).
+        for (const auto& component : installed.components) {
+            const auto* offered = remote.find(component.name);
+            console.say(fmt::format("{} {}: {}", component.name, component.version,
+                                    offered != nullptr
+                                        ? client::explain_update(component, offered->update)
+                                        : std::string("not offered: no repository has it")));
+        }
     }
     if (args.xml) {
         // IFW's check-updates output, for integrators that parse it.
@@ -261,13 +270,14 @@ int run_check(const ClientArgs& args) {
         console.say("There are currently no updates available.");
     } else {
         for (const auto& update : check.updates) {
-            std::printf("%s %s -> %s%s\n", update.name.c_str(),
-                        update.installed_version.empty() ? "(not installed)"
-                                                         : update.installed_version.c_str(),
-                        update.new_version.c_str(),
-                        update.essential       ? " (essential)"
-                        : update.forced_update ? " (forced)"
-                                               : "");
+            print_line(stdout,
+                       fmt::format("{} {} -> {}{}", update.name,
+                                   update.installed_version.empty() ? "(not installed)"
+                                                                    : update.installed_version,
+                                   update.new_version,
+                                   update.essential       ? " (essential)"
+                                   : update.forced_update ? " (forced)"
+                                                          : ""));
         }
         if (check.mandatory_pending) {
             console.say(
@@ -298,8 +308,8 @@ int run_list(const ClientArgs& args) {
                             {"size", component.size},
                             {"virtual", component.is_virtual}});
         } else {
-            std::printf("%s %s  %s\n", component.name.c_str(), component.version.c_str(),
-                        component.title.c_str());
+            print_line(stdout, fmt::format("{} {}  {}", component.name, component.version,
+                                           component.title));
         }
     }
     if (args.json) {
@@ -360,8 +370,8 @@ int run_search(const ClientArgs& args) {
                              {"installed_version", local ? local->version : ""},
                              {"repository", net::strip_credentials(component.repository_url)}});
         } else {
-            std::printf("%s %s  %s%s\n", c.name.c_str(), c.version.c_str(), title.c_str(),
-                        local ? (" [installed " + local->version + "]").c_str() : "");
+            print_line(stdout, fmt::format("{} {}  {}{}", c.name, c.version, title,
+                                           local ? " [installed " + local->version + "]" : ""));
         }
     }
     if (args.json) {
@@ -392,9 +402,8 @@ int run_verify(const ClientArgs& args) {
                     {"problems", problems}});
     } else {
         for (const auto& problem : result.problems) {
-            std::printf("%s: %s: %s (%s)\n", problem.component.c_str(), problem.path.c_str(),
-                        std::string(client::to_string(problem.kind)).c_str(),
-                        problem.detail.c_str());
+            print_line(stdout, fmt::format("{}: {}: {} ({})", problem.component, problem.path,
+                                           client::to_string(problem.kind), problem.detail));
         }
         for (const auto& name : result.unrecorded) {
             console.say(

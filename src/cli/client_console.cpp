@@ -48,6 +48,46 @@ void apply_timeout_from_environment(net::DownloadOptions& download) {
     download.low_speed_seconds = seconds;
 }
 
+// A size in bytes, with an optional K, M or G (binary multiples): "64M".
+std::uint64_t size_from_environment(const char* name, std::uint64_t fallback) {
+    const char* value = std::getenv(name);
+    if (value == nullptr || *value == '\0') {
+        return fallback;
+    }
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long long number = std::strtoull(value, &end, 10);
+    int shift = 0;
+    switch (*end) {
+        case 'K':
+            shift = 10;
+            break;
+        case 'M':
+            shift = 20;
+            break;
+        case 'G':
+            shift = 30;
+            break;
+        default:
+            break;
+    }
+    if (shift != 0) {
+        ++end;
+    }
+    if (errno != 0 || end == value || *end != '\0' || value[0] == '-' || number == 0 ||
+        number > (UINT64_MAX >> shift)) {
+        throw Error::format(
+            "{}=\"{}\" is not a size (a positive number of bytes, or with K, M or G: 64M)", name,
+            value);
+    }
+    return static_cast<std::uint64_t>(number) << shift;
+}
+
+void apply_limits_from_environment(client::RemoteLimits& limits) {
+    limits.index_bytes = size_from_environment("FERRY_MAX_INDEX_SIZE", limits.index_bytes);
+    limits.metadata_bytes = size_from_environment("FERRY_MAX_METADATA_SIZE", limits.metadata_bytes);
+}
+
 }  // namespace
 
 client::Reporter Console::reporter() {
@@ -60,7 +100,7 @@ client::Reporter Console::reporter() {
     };
     reporter.warning = [this](std::string_view text) {
         progress_.finish();
-        std::fprintf(stderr, "ferry: %.*s\n", static_cast<int>(text.size()), text.data());
+        print_line(stderr, fmt::format("ferry: {}", text));
     };
     reporter.progress = [this](std::string_view label, std::uint64_t done, std::uint64_t total) {
         show(label, done, total);
@@ -76,7 +116,7 @@ client::Reporter Console::reporter() {
 void Console::say(std::string_view text) {
     if (!args_.quiet) {
         progress_.finish();
-        std::fprintf(stderr, "%.*s\n", static_cast<int>(text.size()), text.data());
+        print_line(stderr, text);
     }
 }
 
@@ -109,6 +149,9 @@ client::Session open_session(const ClientArgs& args, Console& console, bool crea
     catch_cancel();
     client::SessionOptions options;
     apply_timeout_from_environment(options.download);
+    apply_limits_from_environment(options.limits);
+    // Downloads stop within a second of Ctrl-C, keeping their .part for the next run.
+    options.download.cancelled = [] { return cancel_requested.load(); };
     options.root = args.root;
     options.create = create;
     options.add_repositories = args.repositories;

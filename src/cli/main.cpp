@@ -10,6 +10,7 @@
 #include "cli/terminal.hpp"
 #include "client/operations.hpp"
 #include "core/error.hpp"
+#include "net/downloader.hpp"
 
 int main(int argc, char** argv) {
     using namespace ferry::cli;
@@ -59,6 +60,13 @@ int main(int argc, char** argv) {
     } catch (const UsageError& e) {
         report_failure(e, json);
         return kExitUsage;
+    } catch (const ferry::net::Cancelled& e) {
+        // Ctrl-C or SIGTERM cut a download: nothing was changed, and the next run continues
+        // the download from its .part.
+        report_failure(ferry::Error(std::string("cancelled; nothing was changed (") + e.what() +
+                                    "; the next run continues the download)"),
+                       json);
+        return ferry::client::kCanceled;
     } catch (const ferry::Error& e) {
         report_failure(e, json);
     } catch (const std::bad_alloc&) {

@@ -27,11 +27,12 @@ int run_repos_list(const ClientArgs& args) {
                             {"enabled", repository.enabled},
                             {"credentials", has_credentials}});
         } else {
-            std::printf(
-                "%s  priority %d%s%s%s\n", repository.url.c_str(), repository.priority,
-                repository.enabled ? "" : "  (disabled)",
-                has_credentials ? "  (with credentials)" : "",
-                repository.display_name.empty() ? "" : ("  " + repository.display_name).c_str());
+            print_line(
+                stdout,
+                fmt::format("{}  priority {}{}{}{}", repository.url, repository.priority,
+                            repository.enabled ? "" : "  (disabled)",
+                            has_credentials ? "  (with credentials)" : "",
+                            repository.display_name.empty() ? "" : "  " + repository.display_name));
         }
     }
     if (args.json) {

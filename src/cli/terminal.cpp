@@ -5,6 +5,8 @@
 
 #include <cstdio>
 
+#include "core/text.hpp"
+
 namespace ferry::cli {
 
 bool stderr_is_terminal() {
@@ -52,9 +54,14 @@ std::string count_of(std::uint64_t count, std::string_view singular, std::string
            (plural.empty() ? std::string(singular) + "s" : std::string(plural));
 }
 
+void print_line(std::FILE* stream, std::string_view text) {
+    const std::string shown = core::printable_text(text);
+    std::fwrite(shown.data(), 1, shown.size(), stream);
+    std::fputc('\n', stream);
+}
+
 void print_error(std::string_view command, std::string_view message) {
-    std::fprintf(stderr, "%.*s: error: %.*s\n", static_cast<int>(command.size()), command.data(),
-                 static_cast<int>(message.size()), message.data());
+    print_line(stderr, fmt::format("{}: error: {}", command, message));
 }
 
 }  // namespace ferry::cli

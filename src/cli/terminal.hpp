@@ -1,9 +1,11 @@
 // Terminal output for commands: a self-updating progress line on a terminal (nothing when
-// stderr is not one), byte sizes for people, and the error line every command prints.
+// stderr is not one), byte sizes for people, lines of text with control characters replaced,
+// and the error line every command prints.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <string_view>
 
@@ -29,6 +31,10 @@ class ProgressLine {
     bool drawn_ = false;
     std::chrono::steady_clock::time_point last_{};
 };
+
+// Writes one line of text for people, through core::printable_text: names, titles and messages
+// that came from a repository or a server cannot drive the terminal.
+void print_line(std::FILE* stream, std::string_view text);
 
 void print_error(std::string_view command, std::string_view message);
 

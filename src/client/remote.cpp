@@ -30,6 +30,17 @@ namespace {
 constexpr std::uint64_t kMaxSidecarBytes = 4096;
 const archive::ExtractLimits kMetaLimits{256u << 20, 100'000};
 
+// The environment variables that set RemoteLimits in the CLI, named when a bound is hit.
+constexpr std::string_view kIndexLimitSetting = "FERRY_MAX_INDEX_SIZE";
+constexpr std::string_view kMetadataLimitSetting = "FERRY_MAX_METADATA_SIZE";
+
+net::DownloadOptions bounded(net::DownloadOptions options, std::uint64_t max_bytes,
+                             std::string_view setting) {
+    options.max_bytes = std::min(options.max_bytes, max_bytes);
+    options.max_bytes_setting = setting;
+    return options;
+}
+
 // What the index promises about one file; every check that has something to go by is made.
 struct Expected {
     std::string sidecar_sha1;                        // from the .sha1 sidecar
@@ -140,7 +151,8 @@ void fetch_metadata(const std::vector<const RemoteComponent*>& components,
         if (!scratch) {
             fs::create_directories(meta_root);
             scratch = std::make_unique<core::ScratchDir>(meta_root, ".fetch-");
-            downloader = std::make_unique<net::Downloader>(options.download);
+            downloader = std::make_unique<net::Downloader>(
+                bounded(options.download, options.limits.metadata_bytes, kMetadataLimitSetting));
         }
         const RemoteRepository& repository = repository_of(repositories, component);
         const std::string shown = net::strip_credentials(repository.url);
@@ -216,7 +228,8 @@ struct ArchiveJob {
 
 FetchedIndexes fetch_indexes(Settings& settings, const RemoteOptions& options) {
     FetchedIndexes fetched;
-    net::Downloader downloader(options.download);
+    net::Downloader downloader(
+        bounded(options.download, options.limits.index_bytes, kIndexLimitSetting));
     std::map<std::string, formats::RepositoryIndex> indexes;
     // Credentials that RepositoryUpdate actions give the repositories they add, by URL.
     std::map<std::string, RepositorySetting> from_actions;
@@ -369,8 +382,8 @@ std::vector<DownloadedComponent> download_components(
             sidecar_jobs.push_back(i);
         }
     }
-    const auto sidecar_outcomes =
-        net::download_all(sidecars, options.concurrency, options.download);
+    const auto sidecar_outcomes = net::download_all(
+        sidecars, options.concurrency, bounded(options.download, kMaxSidecarBytes, {}));
     for (std::size_t s = 0; s < sidecars.size(); ++s) {
         ArchiveJob& job = jobs[sidecar_jobs[s]];
         const net::RequestOutcome& outcome = sidecar_outcomes[s];
@@ -423,11 +436,14 @@ std::vector<DownloadedComponent> download_components(
         std::vector<net::Request> requests;
         for (std::size_t i : pending) {
             fs::create_directories(jobs[i].dest.parent_path());
+            const formats::ArchiveRecord* record = jobs[i].expected.record;
             requests.push_back(
-                {jobs[i].url, jobs[i].dest, [&, i](std::uint64_t bytes, std::uint64_t) {
+                {jobs[i].url, jobs[i].dest,
+                 [&, i](std::uint64_t bytes, std::uint64_t) {
                      done[i] = bytes;
                      report();
-                 }});
+                 },
+                 record != nullptr && record->size != 0 ? record->size : UINT64_MAX});
         }
         const auto outcomes = net::download_all(requests, options.concurrency, options.download);
         std::vector<std::size_t> again;

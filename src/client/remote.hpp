@@ -15,10 +15,19 @@
 
 namespace ferry::client {
 
+// What a repository may send for its index and its metadata, so that a server that sends
+// without end cannot grow the client (in memory or on disk) without bound. Data archives are
+// bounded by the size the index records for them, when it records one.
+struct RemoteLimits {
+    std::uint64_t index_bytes = std::uint64_t{64} << 20;      // Updates.xml, 64 MiB
+    std::uint64_t metadata_bytes = std::uint64_t{256} << 20;  // a meta.7z or united metadata
+};
+
 struct RemoteOptions {
     std::filesystem::path cache_dir;     // conditional-fetch cache of Updates.xml files
     std::filesystem::path download_dir;  // archives (and their .part files while downloading)
     net::DownloadOptions download;
+    RemoteLimits limits;
     int concurrency = 4;
 };
 
@@ -33,7 +42,8 @@ struct FetchedIndexes {
 // RepositoryUpdate actions of the indexes (client::follow_repository_actions) and applies the
 // result to settings.repositories (new ones enabled, priority 0, credentials from the action),
 // fetching the indexes of repositories that were added. A repository that cannot be fetched or
-// parsed is an error naming its URL (never its credentials) and the cause.
+// parsed, or whose index is larger than options.limits.index_bytes, is an error naming its URL
+// (never its credentials) and the cause.
 FetchedIndexes fetch_indexes(Settings& settings, const RemoteOptions& options);
 
 // What download_components produced for one component: its data archives on disk, checked, in
@@ -54,9 +64,10 @@ struct DownloadedComponent {
 // repository URL (without credentials), the component and the archive, e.g.
 //   "http://h/repo: component com.acme.editor: archive 1.2.0content.7z: SHA-1 is 3f.., the
 //    sidecar says 9a.."
-// Metadata is fetched only for components that need it: the united archive (<MetadataName>,
-// checked against the root <SHA1>) when the index names one, else <Name>/<Version>meta.7z
-// (checked against the package's <SHA1>), and extracted (archive::extract_archive) into
+// Metadata is fetched only for components that need it (at most options.limits.metadata_bytes
+// each): the united archive (<MetadataName>, checked against the root <SHA1>) when the index
+// names one, else <Name>/<Version>meta.7z (checked against the package's <SHA1>), and
+// extracted (archive::extract_archive) into
 // options.download_dir/meta/<Name>/. progress(done, total) reports the bytes of all data
 // archives together (total from UpdateFile CompressedSize or FerryArchive sizes).
 std::vector<DownloadedComponent> download_components(

@@ -45,6 +45,7 @@ RemoteOptions Session::remote_options() const {
     remote.cache_dir = installation_.paths().cache();
     remote.download_dir = installation_.paths().downloads();
     remote.download = options_.download;
+    remote.limits = options_.limits;
     remote.concurrency = options_.concurrency;
     return remote;
 }

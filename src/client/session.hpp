@@ -36,6 +36,7 @@ struct SessionOptions {
     bool create = false;  // install may create the target; other commands need one
     std::vector<std::string> add_repositories;  // --repo: added to the settings
     net::DownloadOptions download;
+    RemoteLimits limits;
     int concurrency = 4;
     Reporter reporter;
 };

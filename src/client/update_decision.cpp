@@ -69,21 +69,55 @@ MergedComponents merge_repositories(const std::vector<RemoteRepository>& reposit
 UpdateReason update_reason(const formats::InstalledComponent& installed,
                            const formats::PackageUpdate& remote) {
     const formats::ComponentDescription& c = remote.component;
-    UpdateReason reason = UpdateReason::none;
-    if (!c.content_sha1.empty()) {
-        if (c.content_sha1 != installed.content_sha1) {
-            reason = UpdateReason::content_changed;
-        }
-    } else if (core::compare_versions(c.version, installed.version) > 0) {
-        reason = UpdateReason::newer_version;
+    if (core::compare_versions(c.version, installed.version) > 0) {
+        return UpdateReason::newer_version;
     }
-    // IFW's guard against offering an update that is already installed: the installation was
-    // updated after the package was released. YYYY-MM-DD compares correctly as text.
-    if (reason != UpdateReason::none && formats::is_iso_date(installed.last_update_date) &&
-        formats::is_iso_date(c.release_date) && installed.last_update_date > c.release_date) {
-        reason = UpdateReason::none;
+    if (!c.content_sha1.empty() && c.content_sha1 != installed.content_sha1) {
+        return UpdateReason::content_changed;
     }
-    return reason;
+    return UpdateReason::none;
+}
+
+std::string explain_update(const formats::InstalledComponent& installed,
+                           const formats::PackageUpdate& remote) {
+    const formats::ComponentDescription& c = remote.component;
+    const int order = core::compare_versions(c.version, installed.version);
+    const std::string_view relation = order > 0    ? "greater than"
+                                      : order == 0 ? "the same as"
+                                                   : "less than";
+    std::string text;
+    switch (update_reason(installed, remote)) {
+        case UpdateReason::newer_version:
+            text = fmt::format(
+                "offered: the repository's version {} is greater than the "
+                "installed {}",
+                c.version, installed.version);
+            break;
+        case UpdateReason::content_changed:
+            text = fmt::format(
+                "offered: the repository's ContentSha1 {} differs from the "
+                "installed {} (version {}, {} the installed {})",
+                c.content_sha1, installed.content_sha1.empty() ? "(none)" : installed.content_sha1,
+                c.version, relation, installed.version);
+            break;
+        default:
+            text = fmt::format("not offered: the repository's version {} is {} the installed {}",
+                               c.version, relation, installed.version);
+            if (!c.content_sha1.empty()) {
+                text += " and its ContentSha1 is the same";
+            }
+            return text;
+    }
+    // IFW's maintenance tool hides such an update (its code, not its documentation); saying so
+    // explains why an IFW installation of the same repository would show nothing.
+    if (formats::is_iso_date(installed.last_update_date) && formats::is_iso_date(c.release_date) &&
+        installed.last_update_date > c.release_date) {
+        text += fmt::format(
+            "; its ReleaseDate {} is before the installed LastUpdateDate {}, so IFW's "
+            "maintenance tool would not offer it",
+            c.release_date, installed.last_update_date);
+    }
+    return text;
 }
 
 UpdateCheck check_updates(const formats::InstalledComponents& installed,

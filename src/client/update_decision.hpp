@@ -48,17 +48,24 @@ MergedComponents merge_repositories(const std::vector<RemoteRepository>& reposit
 enum class UpdateReason {
     none,
     content_changed,  // the remote ContentSha1 differs from the installed one
-    newer_version,    // no remote ContentSha1, and the remote version is greater
+    newer_version,    // the remote version is greater
     new_essential,    // an Essential component that is not installed yet
 };
 
-// Why the remote package updates the installed component, as IFW decides it:
-// - a remote ContentSha1 that is non-empty decides alone: it differs from the installed one
-//   (even when the version is lower or the same) or there is no update;
-// - without a remote ContentSha1, the remote version must compare greater;
-// - either way there is no update when the installed LastUpdateDate is later than the remote
-//   ReleaseDate (both YYYY-MM-DD; the check is left out when either date is missing).
+// Why the remote package updates the installed component, by the rule IFW documents ("if the
+// online version number is greater than the local one, the installer displays it"):
+// - a remote version that compares greater (core::compare_versions) is an update;
+// - so is a remote ContentSha1 that is non-empty and differs from the installed one (even when
+//   the version is lower or the same);
+// - dates play no part. IFW's own code also hides an update whose ReleaseDate is before the
+//   installed LastUpdateDate, so a publisher who raises Version and forgets ReleaseDate ships
+//   an update nobody sees; ferry offers it (explain_update says IFW would not).
 UpdateReason update_reason(const formats::InstalledComponent& installed,
+                           const formats::PackageUpdate& remote);
+
+// The decision in words, for check-updates -v: "offered: ..." or "not offered: ...", with the
+// versions, ContentSha1 and dates it rests on.
+std::string explain_update(const formats::InstalledComponent& installed,
                            const formats::PackageUpdate& remote);
 
 inline bool needs_update(const formats::InstalledComponent& installed,

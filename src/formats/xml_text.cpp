@@ -5,7 +5,43 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/text.hpp"
+
 namespace ferry::formats {
+
+namespace {
+
+// Every text and attribute value of the document through core::printable_text: pugixml takes
+// raw control characters and references such as "&#27;" alike, and no value read from a file
+// may carry one (they would reach a terminal, and XML 1.0 cannot write them back). A loop,
+// not a recursion: the nesting depth is the file's to choose.
+void make_printable(pugi::xml_document& document) {
+    pugi::xml_node node = document.first_child();
+    while (node) {
+        if (node.type() == pugi::node_pcdata || node.type() == pugi::node_cdata) {
+            if (!core::is_printable_text(node.value())) {
+                node.set_value(core::printable_text(node.value()).c_str());
+            }
+        }
+        for (pugi::xml_attribute attribute : node.attributes()) {
+            if (!core::is_printable_text(attribute.value())) {
+                attribute.set_value(core::printable_text(attribute.value()).c_str());
+            }
+        }
+        if (node.first_child()) {
+            node = node.first_child();
+            continue;
+        }
+        while (node && !node.next_sibling()) {
+            node = node.parent();
+        }
+        if (node) {
+            node = node.next_sibling();
+        }
+    }
+}
+
+}  // namespace
 
 XmlSource::XmlSource(std::string_view text, std::string_view source_name)
     : source_name_(source_name), text_(text) {
@@ -18,6 +54,7 @@ XmlSource::XmlSource(std::string_view text, std::string_view source_name)
         throw located_error(source_name_, line_of_offset(result.offset),
                             std::string("malformed XML: ") + result.description());
     }
+    make_printable(document_);
 }
 
 int XmlSource::line_of_offset(std::ptrdiff_t offset) const {

@@ -20,7 +20,9 @@ namespace ferry::formats {
 // XmlSource) when an error needs one.
 class XmlSource {
   public:
-    // Parses text; malformed XML throws "<source_name>:<line>: malformed XML: <cause>".
+    // Parses text; malformed XML throws "<source_name>:<line>: malformed XML: <cause>". Every
+    // text and attribute value is made printable (core::printable_text): a control character
+    // other than tab and newline, however the file writes it, is read as U+FFFD.
     XmlSource(std::string_view text, std::string_view source_name);
 
     const pugi::xml_document& document() const { return document_; }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -80,9 +81,16 @@ bool missing(const Attempt& attempt) {
 std::string describe(const std::string& shown, const Attempt& attempt, const Target& target,
                      const DownloadOptions& options) {
     if (target.too_large || attempt.code == CURLE_FILESIZE_EXCEEDED) {
-        return fmt::format("{}: larger than the {} bytes allowed", shown, options.max_bytes);
+        std::string message =
+            fmt::format("{}: larger than the {} bytes allowed", shown, target.limit);
+        if (!options.max_bytes_setting.empty()) {
+            message += fmt::format(" ({} raises the bound)", options.max_bytes_setting);
+        }
+        return message;
     }
-    switch (attempt.code) {
+    // An error page cut short still means what its status says.
+    const CURLcode code = target.discard ? CURLE_OK : attempt.code;
+    switch (code) {
         case CURLE_OK:
             if (attempt.status == 401) {
                 return fmt::format(
@@ -122,6 +130,7 @@ struct Downloader::Impl {
     // are used up.
     void retry_or_throw(const std::string& shown, const Attempt& attempt, const Target& target,
                         int attempts);
+    void throw_if_cancelled(const std::string& shown) const;
 };
 
 Attempt Downloader::Impl::perform(const SplitUrl& url, Target& target, curl_slist* headers) {
@@ -158,18 +167,19 @@ Attempt Downloader::Impl::perform(const SplitUrl& url, Target& target, curl_slis
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, &on_progress);
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, &target);
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    target.cancelled = &options.cancelled;
     if (headers != nullptr) {
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
     }
     const std::string range = std::to_string(target.offset) + "-";
     if (target.offset > 0) {
         curl_easy_setopt(c, CURLOPT_RANGE, range.c_str());
-    } else if (options.max_bytes != UINT64_MAX) {
+    } else if (target.limit != UINT64_MAX) {
         // Refuses early when Content-Length already says too much; the body callback checks
         // the bytes themselves either way.
         curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
                          static_cast<curl_off_t>(std::min<std::uint64_t>(
-                             options.max_bytes, static_cast<std::uint64_t>(INT64_MAX))));
+                             target.limit, static_cast<std::uint64_t>(INT64_MAX))));
     }
     Attempt attempt;
     attempt.code = curl_easy_perform(c);
@@ -188,18 +198,35 @@ Attempt Downloader::Impl::perform(const SplitUrl& url, Target& target, curl_slis
     return attempt;
 }
 
+void Downloader::Impl::throw_if_cancelled(const std::string& shown) const {
+    if (options.cancelled && options.cancelled()) {
+        throw Cancelled(fmt::format("{}: download cancelled", shown));
+    }
+}
+
 void Downloader::Impl::retry_or_throw(const std::string& shown, const Attempt& attempt,
                                       const Target& target, int attempts) {
+    if (target.cancelled_now) {
+        throw Cancelled(fmt::format("{}: download cancelled", shown));
+    }
     const Failure failure{static_cast<int>(attempt.code), attempt.status};
     if (target.too_large || !is_retryable(failure) || attempts >= options.retry.max_attempts) {
         auto message = describe(shown, attempt, target, options);
         if (attempts > 1) {
             message += fmt::format(" (gave up after {} attempts)", attempts);
         }
-        throw Error(message);
+        throw Error(message, ErrorKind::upstream);
     }
     std::uniform_real_distribution<double> unit(0.0, 1.0);
-    std::this_thread::sleep_for(retry_delay(attempts - 1, options.retry, unit(random)));
+    // The pause is cut short by a cancellation, in steps small enough to feel immediate.
+    const auto until =
+        std::chrono::steady_clock::now() + retry_delay(attempts - 1, options.retry, unit(random));
+    while (std::chrono::steady_clock::now() < until) {
+        throw_if_cancelled(shown);
+        std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+            std::chrono::milliseconds(50), until - std::chrono::steady_clock::now()));
+    }
+    throw_if_cancelled(shown);
 }
 
 Downloader::Downloader(DownloadOptions options) : impl_(std::make_unique<Impl>()) {
@@ -207,14 +234,16 @@ Downloader::Downloader(DownloadOptions options) : impl_(std::make_unique<Impl>()
     impl_->options = std::move(options);
     impl_->curl.reset(curl_easy_init());
     if (!impl_->curl) {
-        throw Error("cannot start a libcurl transfer handle");
+        throw Error("cannot start a libcurl transfer handle", ErrorKind::internal);
     }
 }
 
 Downloader::~Downloader() = default;
 
-DownloadResult Downloader::download(const std::string& url, const fs::path& dest) {
+DownloadResult Downloader::download(const std::string& url, const fs::path& dest,
+                                    std::uint64_t max_bytes) {
     const auto split = split_credentials(url);
+    impl_->throw_if_cancelled(split.url);
     fs::path part = dest;
     part += ".part";
     // The ETag of the response that wrote the .part: sent as If-Range, so that a file changed
@@ -245,13 +274,13 @@ DownloadResult Downloader::download(const std::string& url, const fs::path& dest
         }
         FilePtr file(std::fopen(part.c_str(), existing > 0 ? "ab" : "wb"), &std::fclose);
         if (!file) {
-            throw Error::format("{}: cannot create {}: {}", split.url, part.string(),
-                                errno_text(errno));
+            throw Error::format(ErrorKind::storage, "{}: cannot create {}: {}", split.url,
+                                part.string(), errno_text(errno));
         }
         Target target;
         target.file = file.get();
         target.offset = existing;
-        target.limit = impl_->options.max_bytes;
+        target.limit = std::min(impl_->options.max_bytes, max_bytes);
         target.progress = &impl_->options.progress;
         const Attempt attempt = impl_->perform(split, target, headers.get());
         result.bytes_transferred += target.received;
@@ -265,7 +294,7 @@ DownloadResult Downloader::download(const std::string& url, const fs::path& dest
         if (target.write_failed) {
             // The cause ("No space left on device", "File too large") is what the user acts on.
             throw Error::format(
-                "{}: cannot write {}: {}", split.url, part.string(),
+                ErrorKind::storage, "{}: cannot write {}: {}", split.url, part.string(),
                 target.write_errno != 0 ? std::strerror(target.write_errno) : "write error");
         }
         if (target.decided && !target.discard && target.etag != validator) {
@@ -280,8 +309,8 @@ DownloadResult Downloader::download(const std::string& url, const fs::path& dest
             result.resumed = attempt.status == 206;
             fs::rename(part, dest, ec);
             if (ec) {
-                throw Error::format("{}: cannot rename {} to {}: {}", split.url, part.string(),
-                                    dest.string(), ec.message());
+                throw Error::format(ErrorKind::storage, "{}: cannot rename {} to {}: {}", split.url,
+                                    part.string(), dest.string(), ec.message());
             }
             fs::remove(validator_path, ec);
             result.size = fs::file_size(dest, ec);
@@ -334,6 +363,7 @@ CachedBody Downloader::fetch_cached(const std::string& url, const fs::path& cach
         headers.add("If-Modified-Since: " + last_modified);
     }
     CachedBody out;
+    impl_->throw_if_cancelled(split.url);
     for (int attempts = 0;;) {
         std::string body;
         Target target;
@@ -363,7 +393,8 @@ CachedBody Downloader::fetch_cached(const std::string& url, const fs::path& cach
                     fs::remove(body_path, ec);
                 } else {
                     if (fs::create_directories(cache_dir, ec); ec) {
-                        throw Error::format("{}: cannot create the cache directory {}: {}",
+                        throw Error::format(ErrorKind::storage,
+                                            "{}: cannot create the cache directory {}: {}",
                                             split.url, cache_dir.string(), ec.message());
                     }
                     core::write_file_atomic(body_path, out.body);
@@ -388,6 +419,9 @@ std::vector<RequestOutcome> download_all(const std::vector<Request>& requests, i
                                          const DownloadOptions& options) {
     std::vector<RequestOutcome> outcomes(requests.size());
     std::atomic<std::size_t> next{0};
+    std::atomic<bool> cancelled{false};
+    std::mutex cancel_mutex;
+    std::string cancel_message;
     auto worker = [&] {
         // One handle per worker (connection reuse); its progress goes to the current request.
         const Request* current = nullptr;
@@ -400,13 +434,18 @@ std::vector<RequestOutcome> download_all(const std::vector<Request>& requests, i
             }
         };
         std::unique_ptr<Downloader> downloader;
-        for (std::size_t i = next++; i < requests.size(); i = next++) {
+        for (std::size_t i = next++; i < requests.size() && !cancelled; i = next++) {
             current = &requests[i];
             try {
                 if (!downloader) {
                     downloader = std::make_unique<Downloader>(worker_options);
                 }
-                outcomes[i].result = downloader->download(requests[i].url, requests[i].dest);
+                outcomes[i].result =
+                    downloader->download(requests[i].url, requests[i].dest, requests[i].max_bytes);
+            } catch (const Cancelled& e) {
+                cancelled = true;
+                std::lock_guard lock(cancel_mutex);
+                cancel_message = e.what();
             } catch (const std::exception& e) {
                 outcomes[i].error = e.what();
             }
@@ -421,6 +460,9 @@ std::vector<RequestOutcome> download_all(const std::vector<Request>& requests, i
     worker();
     // Joined before outcomes is returned: the workers write into it.
     threads.clear();
+    if (cancelled) {
+        throw Cancelled(cancel_message);
+    }
     return outcomes;
 }
 

@@ -9,11 +9,19 @@
 #include <string>
 #include <vector>
 
+#include "core/error.hpp"
 #include "net/backoff.hpp"
 
 namespace ferry::net {
 
 enum class FetchStatus { ok, not_found };
+
+// Thrown when DownloadOptions::cancelled said stop: the transfer was cut within a second and a
+// download's .part is kept, so that the next call continues it.
+class Cancelled : public Error {
+  public:
+    explicit Cancelled(std::string message) : Error(std::move(message)) {}
+};
 
 struct DownloadOptions {
     long connect_timeout_seconds = 15;
@@ -22,6 +30,8 @@ struct DownloadOptions {
     long timeout_seconds = 0;  // whole transfer; 0 means no limit
     long max_redirects = 5;
     std::uint64_t max_bytes = UINT64_MAX;  // per download, resumed bytes included
+    // How a user raises max_bytes, named when a download exceeds it ("FERRY_MAX_INDEX_SIZE").
+    std::string max_bytes_setting;
     RetryPolicy retry;
     // A PEM file of CA certificates to trust instead of the system's (a private repository's
     // own CA); empty uses the system's.
@@ -29,6 +39,9 @@ struct DownloadOptions {
     // Called with bytes done (of the whole file, resumed part included) and the total (0 when
     // the server does not say). Called from the thread doing the transfer.
     std::function<void(std::uint64_t done, std::uint64_t total)> progress;
+    // Asked while a transfer runs (at least once a second, also while it stalls) and between
+    // retries; true cuts the transfer and throws Cancelled. Called from the transferring thread.
+    std::function<bool()> cancelled;
 };
 
 struct DownloadResult {
@@ -59,8 +72,10 @@ class Downloader {
     // once complete. A 404 (or a missing file:// path) returns not_found and leaves dest alone;
     // other failures throw ferry::Error naming the URL without credentials and the cause,
     // after the retries the policy allows for transient failures. A failed download keeps its
-    // .part so that the next call continues it.
-    DownloadResult download(const std::string& url, const std::filesystem::path& dest);
+    // .part so that the next call continues it. max_bytes bounds this download below the
+    // options' bound (e.g. by the size an index promises).
+    DownloadResult download(const std::string& url, const std::filesystem::path& dest,
+                            std::uint64_t max_bytes = UINT64_MAX);
 
     // Fetches url into memory, keeping body, ETag and Last-Modified in cache_dir (named by the
     // SHA-256 of the URL); a cached entry makes the request conditional, and a 304 returns the
@@ -78,6 +93,7 @@ struct Request {
     // This request's progress, in place of DownloadOptions::progress, so that callers can add up
     // the downloads running side by side. May be empty.
     std::function<void(std::uint64_t done, std::uint64_t total)> progress;
+    std::uint64_t max_bytes = UINT64_MAX;  // below DownloadOptions::max_bytes, for this file
 };
 
 struct RequestOutcome {
@@ -86,7 +102,8 @@ struct RequestOutcome {
 };
 
 // Downloads every request, at most concurrency at a time (each worker with its own handle);
-// outcomes are in request order. One failure does not stop the others.
+// outcomes are in request order. One failure does not stop the others; a cancellation stops
+// them all and throws Cancelled once every worker has ended.
 std::vector<RequestOutcome> download_all(const std::vector<Request>& requests, int concurrency,
                                          const DownloadOptions& options = {});
 

@@ -12,6 +12,8 @@ namespace ferry::net {
 
 namespace {
 
+constexpr std::uint64_t kMaxErrorPageBytes = 1 << 20;
+
 std::string_view trimmed(std::string_view text) {
     while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
         text.remove_prefix(1);
@@ -95,8 +97,13 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
         return 0;
     }
     if (target->discard) {
-        return bytes;
+        // An error page is read only so that the connection can be reused; an endless one is
+        // cut (the HTTP status is the error either way).
+        target->discarded += bytes;
+        return target->discarded <= kMaxErrorPageBytes ? bytes : 0;
     }
+    // Counted before anything is kept: a server that sends without end (with no length, so
+    // that CURLOPT_MAXFILESIZE cannot refuse it first) is cut at the bound.
     if (target->offset + target->received + bytes > target->limit) {
         target->too_large = true;
         return 0;
@@ -126,6 +133,10 @@ void report(Target& target, std::uint64_t done, std::uint64_t total) {
 
 int on_progress(void* user, curl_off_t total, curl_off_t now, curl_off_t, curl_off_t) {
     auto* target = static_cast<Target*>(user);
+    if (target->cancelled != nullptr && *target->cancelled && (*target->cancelled)()) {
+        target->cancelled_now = true;
+        return 1;  // libcurl ends the transfer with CURLE_ABORTED_BY_CALLBACK
+    }
     if (target->decided && !target->discard) {
         const auto offset = target->offset;
         report(*target, offset + static_cast<std::uint64_t>(now),

@@ -21,13 +21,16 @@ struct Target {
     std::uint64_t offset = 0;  // bytes already present, asked to be continued with a Range
     std::uint64_t limit = UINT64_MAX;
     const std::function<void(std::uint64_t, std::uint64_t)>* progress = nullptr;
+    const std::function<bool()>* cancelled = nullptr;
     bool decided = false;  // the first body byte fixed how this response is handled
     bool discard = false;  // an error page, not content
     bool range_mismatch = false;
     bool too_large = false;
+    bool cancelled_now = false;  // the transfer was cut because the user asked to stop
     bool write_failed = false;
-    int write_errno = 0;  // why, when the system said
-    std::uint64_t received = 0;
+    int write_errno = 0;          // why, when the system said
+    std::uint64_t received = 0;   // body bytes kept
+    std::uint64_t discarded = 0;  // bytes of an error page
     std::uint64_t last_done = UINT64_MAX;
     std::uint64_t last_total = UINT64_MAX;
     // Headers of the latest response (reset at each status line: redirects come first).

@@ -116,6 +116,13 @@ class Background {
         }
         return true;
     }
+    void send(int signal_number) {
+        if (pid_ > 0) {
+            ::kill(pid_, signal_number);
+        }
+    }
+    // The wait status once running() has returned false.
+    int status() const { return status_; }
     // Kills with SIGKILL and returns the wait status.
     int kill_and_wait() {
         if (pid_ > 0) {

@@ -9,8 +9,10 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/hash.hpp"
 #include "formats/updates_xml.hpp"
 #include "repo/generator.hpp"
+#include "repo/repository_dir.hpp"
 #include "support/nginx_server.hpp"
 #include "support/test_support.hpp"
 
@@ -38,6 +40,7 @@ class ClientRemote : public ::testing::Test {
         options.download.retry =
             net::RetryPolicy{2, std::chrono::milliseconds(1), std::chrono::milliseconds(5)};
         options.concurrency = 2;
+        options.limits = limits_;
         return options;
     }
 
@@ -103,6 +106,7 @@ class ClientRemote : public ::testing::Test {
 
     core::ScratchDir root_;
     core::ScratchDir work_;
+    RemoteLimits limits_;
 };
 
 TEST_F(ClientRemote, FetchesIndexesOverHttpAndRevalidatesWith304) {
@@ -283,6 +287,52 @@ TEST_F(ClientRemote, ACorruptedMetadataArchiveIsFetchedTwiceThenAnError) {
     EXPECT_THAT(message, HasSubstr("metadata " + index.metadata_name));
     EXPECT_THAT(message, HasSubstr("the index says " + index.metadata_sha1));
     EXPECT_EQ(server.requests_for("repo/" + index.metadata_name).size(), 2u);
+}
+
+TEST_F(ClientRemote, MetadataLargerThanItsBoundIsCutWithTheSettingNamed) {
+    const fs::path repository = make_repository("repo", repo::MetadataMode::united);
+    const auto index = formats::parse_updates_xml(read_text(repository / "Updates.xml"), "x");
+    write_text(repository / index.metadata_name, random_bytes(300'000, 4));
+    NginxServer server(root_.path());
+    Settings settings = settings_for(server.url("repo"));
+    limits_.metadata_bytes = 65'536;
+    const std::string message = error_of([&] { download(settings, {kLicensed}); });
+    EXPECT_THAT(message, HasSubstr("metadata " + index.metadata_name));
+    EXPECT_THAT(message, HasSubstr(server.url("repo/" + index.metadata_name) +
+                                   ": larger than the 65536 bytes allowed "
+                                   "(FERRY_MAX_METADATA_SIZE raises the bound)"));
+    EXPECT_EQ(server.requests_for("repo/" + index.metadata_name).size(), 1u);
+}
+
+TEST_F(ClientRemote, AnIndexLargerThanItsBoundIsAnError) {
+    make_repository("repo");
+    NginxServer server(root_.path());
+    Settings settings = settings_for(server.url("repo"));
+    limits_.index_bytes = 100;
+    const std::string message = error_of([&] { fetch_indexes(settings, options()); });
+    EXPECT_THAT(message, HasSubstr(server.url("repo/Updates.xml") +
+                                   ": larger than the 100 bytes allowed (FERRY_MAX_INDEX_SIZE "
+                                   "raises the bound)"));
+}
+
+TEST_F(ClientRemote, AnArchiveLargerThanTheIndexRecordsIsCutThere) {
+    const fs::path repository = make_repository("repo");
+    const auto index = formats::parse_updates_xml(read_text(repository / "Updates.xml"), "x");
+    const auto* package = index.find(kPlain);
+    ASSERT_NE(package, nullptr);
+    ASSERT_FALSE(package->archives.empty());
+    const auto& record = package->archives.front();
+    // The server sends far more than the index promises (a sidecar to match, so that only the
+    // size tells).
+    const fs::path archive = repository / repo::data_archive_path(*package, record.name);
+    const std::string grown = random_bytes(record.size * 4, 9);
+    write_text(archive, grown);
+    write_text(archive.string() + ".sha1", core::sha1_hex(grown));
+    NginxServer server(root_.path());
+    Settings settings = settings_for(server.url("repo"));
+    const std::string message = error_of([&] { download(settings, {kPlain}); });
+    EXPECT_THAT(message,
+                HasSubstr(": larger than the " + std::to_string(record.size) + " bytes allowed"));
 }
 
 TEST_F(ClientRemote, UnitedMetadataIsFetchedOnlyForAComponentWithALicence) {

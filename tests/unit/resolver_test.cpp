@@ -271,6 +271,122 @@ INSTANTIATE_TEST_SUITE_P(
                   {"d"},
                   "cannot install \"d\": it is installed only automatically with a, b"}));
 
+TEST(Resolve, ReplacementThatDependsOnWhatItReplacesIsACycle) {
+    // "new" replaces "old" and depends on "old": the replacement would meet its own dependency.
+    try {
+        resolve_install(
+            remote_of({{"app", "1", {"old"}},
+                       {"new", "2", {"old"}, {}, "", false, false, std::nullopt, {"old"}}}),
+            {}, {{"app"}});
+        FAIL() << "resolved";
+    } catch (const Error& e) {
+        EXPECT_EQ(std::string(e.what()), "circular dependency: app -> new -> new");
+    }
+}
+
+// c0 -> c1 -> ... -> c(n-1), each depending on the next.
+std::vector<Spec> chain_of(int n) {
+    std::vector<Spec> specs;
+    for (int i = 0; i < n; ++i) {
+        Spec s{fmt::format("c{:05}", i)};
+        if (i + 1 < n) {
+            s.dependencies = {fmt::format("c{:05}", i + 1)};
+        }
+        specs.push_back(std::move(s));
+    }
+    return specs;
+}
+
+TEST(Resolve, DeepChainIsResolvedWithoutRecursion) {
+    // 20,000 levels overflowed the stack of a recursive walk.
+    constexpr int kDepth = 20'000;
+    const InstallPlan plan = resolve_install(remote_of(chain_of(kDepth)), {}, {{"c00000"}});
+    ASSERT_EQ(plan.install.size(), static_cast<std::size_t>(kDepth));
+    EXPECT_EQ(plan.install.front().name, "c19999");
+    EXPECT_EQ(plan.install.front().required_by, "c19998");
+    EXPECT_EQ(plan.install.back().name, "c00000");
+    EXPECT_EQ(plan.install.back().reason, PlannedComponent::Reason::requested);
+}
+
+TEST(Resolve, DeepChainErrorShowsItsEnds) {
+    std::vector<Spec> specs = chain_of(20'000);
+    specs.back().dependencies = {"c00000"};
+    try {
+        resolve_install(remote_of(specs), {}, {{"c00000"}});
+        FAIL() << "resolved";
+    } catch (const Error& e) {
+        EXPECT_EQ(std::string(e.what()),
+                  "circular dependency: c00000 -> c00001 -> c00002 -> c00003 -> ... (19991 more) "
+                  "... -> c19995 -> c19996 -> c19997 -> c19998 -> c19999 -> c00000");
+    }
+}
+
+TEST(Resolve, LongAutoDependOnChainIsAddedInOrder) {
+    // z00999 waits for a, z00998 for z00999, ...: each addition enables the one before it by
+    // name, the worst order for rounds over every component.
+    std::vector<Spec> specs{{"a"}};
+    constexpr int kCount = 1000;
+    for (int i = 0; i < kCount; ++i) {
+        Spec s{fmt::format("z{:05}", i)};
+        s.auto_depend_on = {i + 1 < kCount ? fmt::format("z{:05}", i + 1) : std::string("a")};
+        specs.push_back(std::move(s));
+    }
+    const InstallPlan plan = resolve_install(remote_of(specs), {}, {{"a"}});
+    ASSERT_EQ(plan.install.size(), static_cast<std::size_t>(kCount + 1));
+    EXPECT_EQ(plan.install[1].name, "z00999");
+    EXPECT_EQ(plan.install.back().name, "z00000");
+    EXPECT_EQ(plan.install.back().reason, PlannedComponent::Reason::auto_dependency);
+}
+
+struct ResolvableCase {
+    const char* what;
+    std::vector<Spec> components;
+    std::string message;  // empty: resolvable
+};
+
+class CheckResolvable : public ::testing::TestWithParam<ResolvableCase> {};
+
+TEST_P(CheckResolvable, RefusesWhatAClientCannotInstall) {
+    const ResolvableCase& c = GetParam();
+    formats::RepositoryIndex index;
+    for (const RemoteComponent& r : remote_of(c.components).components) {
+        index.packages.push_back(r.update);
+    }
+    if (c.message.empty()) {
+        EXPECT_NO_THROW(check_resolvable(index)) << c.what;
+        return;
+    }
+    try {
+        check_resolvable(index);
+        FAIL() << "accepted: " << c.what;
+    } catch (const Error& e) {
+        EXPECT_EQ(std::string(e.what()), c.message) << c.what;
+        EXPECT_EQ(e.kind(), ErrorKind::invalid_input) << c.what;
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Resolve, CheckResolvable,
+    ::testing::Values(
+        ResolvableCase{
+            "fine", {{"a", "1", {"b:>=1.0"}}, {"b", "1.2"}, {"v", "1", {}, {}, "", true}}, ""},
+        ResolvableCase{
+            "met by a replacement",
+            {{"app", "1", {"old"}}, {"new", "2", {}, {}, "", false, false, std::nullopt, {"old"}}},
+            ""},
+        ResolvableCase{"missing",
+                       {{"a"}, {"b", "1", {"gone"}}},
+                       "b -> gone: gone is not available (no repository has it)"},
+        ResolvableCase{"too old",
+                       {{"a", "1", {"b:>=2.0"}}, {"b", "1.5"}},
+                       "a -> b: b:>=2.0 is not available (the repositories have 1.5)"},
+        ResolvableCase{"cycle through a virtual component",
+                       {{"a", "1", {"v"}}, {"v", "1", {"a"}, {}, "", true}},
+                       "circular dependency: a -> v -> a"},
+        ResolvableCase{"malformed expression",
+                       {{"a", "1", {"b: 1"}}, {"b"}},
+                       "a: dependency \"b: 1\": whitespace inside the expression"}));
+
 TEST(Resolve, VirtualComponentsAreHiddenUnlessAll) {
     formats::ComponentDescription c;
     EXPECT_TRUE(is_visible(c, false));

@@ -48,7 +48,7 @@ struct ReasonCase {
 
 class UpdateReasonTable : public ::testing::TestWithParam<ReasonCase> {};
 
-TEST_P(UpdateReasonTable, FollowsIfwRules) {
+TEST_P(UpdateReasonTable, FollowsTheDocumentedRule) {
     const ReasonCase& c = GetParam();
     EXPECT_EQ(update_reason(c.local, c.remote), c.expected) << c.what;
     EXPECT_EQ(needs_update(c.local, c.remote), c.expected != UpdateReason::none) << c.what;
@@ -67,18 +67,58 @@ INSTANTIATE_TEST_SUITE_P(
                    package("a", "0.1", "5"), UpdateReason::content_changed},
         ReasonCase{"sha new on the remote side", installed("a", "1.0"), package("a", "0.1", "10"),
                    UpdateReason::content_changed},
+        // IFW's code lets an unchanged ContentSha1 hide a greater version; the documented rule
+        // (a greater version is an update) wins.
         ReasonCase{"same sha, higher version", installed("a", "1.0", "10"),
-                   package("a", "2.0", "10"), UpdateReason::none},
+                   package("a", "2.0", "10"), UpdateReason::newer_version},
+        ReasonCase{"same sha, same version", installed("a", "1.0", "10"), package("a", "1.0", "10"),
+                   UpdateReason::none},
         ReasonCase{"sha gone, higher version", installed("a", "1.0", "10"), package("a", "2.0"),
                    UpdateReason::newer_version},
+        // IFW's code hides these two: the installation is newer than the release date. The
+        // publisher raised Version (or the content) and forgot ReleaseDate; the update counts.
         ReasonCase{"updated after the release", installed("a", "1.0", "", "2021-05-01"),
-                   package("a", "2.0", "", "2021-04-30"), UpdateReason::none},
+                   package("a", "2.0", "", "2021-04-30"), UpdateReason::newer_version},
         ReasonCase{"updated on the release day", installed("a", "1.0", "", "2021-05-01"),
                    package("a", "2.0", "", "2021-05-01"), UpdateReason::newer_version},
-        ReasonCase{"date guard also for sha", installed("a", "1.0", "1", "2022-01-01"),
-                   package("a", "1.0", "2", "2021-01-01"), UpdateReason::none},
+        ReasonCase{"no date guard for sha either", installed("a", "1.0", "1", "2022-01-01"),
+                   package("a", "1.0", "2", "2021-01-01"), UpdateReason::content_changed},
         ReasonCase{"no installed date", installed("a", "1.0", "", ""), package("a", "2.0"),
                    UpdateReason::newer_version}));
+
+struct ExplainCase {
+    const char* what;
+    InstalledComponent local;
+    PackageUpdate remote;
+    std::string expected;
+};
+
+class ExplainUpdate : public ::testing::TestWithParam<ExplainCase> {};
+
+TEST_P(ExplainUpdate, SaysWhyAComponentIsOrIsNotOffered) {
+    const ExplainCase& c = GetParam();
+    EXPECT_EQ(explain_update(c.local, c.remote), c.expected) << c.what;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    UpdateDecision, ExplainUpdate,
+    ::testing::Values(
+        ExplainCase{"greater version", installed("a", "1.0"), package("a", "1.1"),
+                    "offered: the repository's version 1.1 is greater than the installed 1.0"},
+        ExplainCase{"forgotten release date", installed("a", "1.0", "", "2021-05-01"),
+                    package("a", "2.0", "", "2021-04-30"),
+                    "offered: the repository's version 2.0 is greater than the installed 1.0; "
+                    "its ReleaseDate 2021-04-30 is before the installed LastUpdateDate "
+                    "2021-05-01, so IFW's maintenance tool would not offer it"},
+        ExplainCase{"content", installed("a", "1.0", "10"), package("a", "0.9", "11"),
+                    "offered: the repository's ContentSha1 11 differs from the installed 10 "
+                    "(version 0.9, less than the installed 1.0)"},
+        ExplainCase{"same", installed("a", "1.0", "10"), package("a", "1.0", "10"),
+                    "not offered: the repository's version 1.0 is the same as the installed 1.0 "
+                    "and its ContentSha1 is the same"},
+        ExplainCase{"older", installed("a", "2.0"), package("a", "1.9"),
+                    "not offered: the repository's version 1.9 is less than the installed "
+                    "2.0"}));
 
 RemoteRepository repository(const std::string& url, int priority, std::vector<PackageUpdate> p,
                             const std::string& application = "{AnyApplication}") {
@@ -209,13 +249,14 @@ TEST_P(IfwReferenceScenario, OffersTheUpdatesIfwOffers) {
 INSTANTIATE_TEST_SUITE_P(
     UpdateDecision, IfwReferenceScenario,
     ::testing::Values(
-        // ContentSha1 decides alone: A and B change content (A even with a lower version), C
-        // keeps its content despite 2.0.0, D lost its sha and has the greater version.
+        // A and B change content (A even with a lower version), C keeps its content but has
+        // the greater version 2.0.0 (IFW's code would not offer it), D lost its sha and has the
+        // greater version.
         IfwScenario{"contentshaupdate",
                     "repository",
                     "repositoryUpdate",
                     {"componentA 0.1.0 (content changed)", "componentB 0.1.0 (content changed)",
-                     "componentD 2.0.0 (newer version)"},
+                     "componentC 2.0.0 (newer version)", "componentD 2.0.0 (newer version)"},
                     {}},
         IfwScenario{
             "contentshaupdate",
