@@ -14,9 +14,10 @@ build_packages=(
 # instances. bench/client also compares against bsdtar (libarchive-tools) and measures peak RSS
 # with /usr/bin/time (time). bench/market loads ferry serve and nginx with wrk, fills a market's
 # catalog with sqlite3 and checks responses with curl. The tests' HTTP clients and stand-in
-# servers are cpp-httplib's.
+# servers are cpp-httplib's. The fuzz targets are built with clang and its libFuzzer runtime
+# (libclang-rt-dev).
 test_packages=(libgtest-dev libgmock-dev libcpp-httplib-dev p7zip-full libarchive-tools nginx util-linux openssl time
-               wrk sqlite3 curl)
+               wrk sqlite3 curl clang libclang-rt-dev)
 
 wanted=("${build_packages[@]}")
 if [[ "${1:-}" == "--test" ]]; then
@@ -33,25 +34,28 @@ if ((${#missing[@]} == 0)); then
     exit 0
 fi
 
-sudo=""
+# Root installs directly; anyone else needs sudo, and is told so when it is missing.
+as_root=()
 if [[ $(id -u) -ne 0 ]]; then
-    sudo="sudo"
+    if ! command -v sudo >/dev/null; then
+        echo "install-deps.sh: missing packages (${missing[*]}); run as root or install sudo" >&2
+        exit 1
+    fi
+    as_root=(sudo)
 fi
 echo "Installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
+"${as_root[@]}" apt-get update -qq
 # Packages such as nginx would start a system service on installation; the tests start their
-# own, so services stay down while installing (policy-rc.d exit 101: "action forbidden").
+# own, so services stay down while installing (policy-rc.d exit 101: "action forbidden"). The
+# policy is removed on every exit, an interrupted one included: left behind, it would forbid
+# every service start on the machine.
 policy=/usr/sbin/policy-rc.d
-added_policy=""
 if [[ ! -e $policy ]]; then
-    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
-    $sudo chmod +x "$policy"
-    added_policy=yes
+    trap '"${as_root[@]}" rm -f "$policy"' EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    printf '#!/bin/sh\nexit 101\n' | "${as_root[@]}" tee "$policy" >/dev/null
+    "${as_root[@]}" chmod +x "$policy"
 fi
-status=0
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || status=$?
-if [[ -n $added_policy ]]; then
-    $sudo rm -f "$policy"
-fi
-exit $status
+"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

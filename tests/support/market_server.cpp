@@ -1,16 +1,17 @@
 #include "support/market_server.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <regex>
 #include <stdexcept>
 #include <thread>
 
-#include "support/nginx_server.hpp"
 #include "support/test_support.hpp"
 
 extern char** environ;
@@ -20,9 +21,9 @@ namespace ferry::testing {
 MarketServer::MarketServer(const std::filesystem::path& ferry, const std::filesystem::path& data,
                            const std::vector<std::string>& extra)
     : log_file_(data.string() + ".serve.log") {
-    port_ = free_port();
-    std::vector<std::string> args = {"serve", "--data", data.string(), "--listen",
-                                     "127.0.0.1:" + std::to_string(port_)};
+    // Port 0: the server binds a free port itself and names it on its start line, so no other
+    // test can take the port between a probe and the bind.
+    std::vector<std::string> args = {"serve", "--data", data.string(), "--listen", "127.0.0.1:0"};
     args.insert(args.end(), extra.begin(), extra.end());
     if (std::find(extra.begin(), extra.end(), "--tls-cert") != extra.end()) {
         scheme_ = "https";
@@ -60,6 +61,10 @@ void MarketServer::start(const std::filesystem::path& ferry, std::vector<std::st
         envp.push_back(v.data());
     }
     envp.push_back(nullptr);
+    // A restarted server appends to the same log: its start line is the first one after this.
+    std::error_code ec;
+    const std::uintmax_t earlier_log = std::filesystem::file_size(log_file_, ec);
+    const std::size_t log_start = ec ? 0 : earlier_log;
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
@@ -71,11 +76,31 @@ void MarketServer::start(const std::filesystem::path& ferry, std::vector<std::st
     if (started != 0) {
         throw std::runtime_error("cannot start " + ferry.string());
     }
-    if (!wait_for_port(port_, 20'000)) {
-        kill_hard();
-        throw std::runtime_error("ferry serve did not open port " + std::to_string(port_) + ": " +
-                                 log());
+    port_ = wait_for_start_line(log_start, std::chrono::seconds(20));
+}
+
+int MarketServer::wait_for_start_line(std::size_t log_start, std::chrono::milliseconds timeout) {
+    // "ferry serve: http://127.0.0.1:PORT serving DIR ...", printed once the socket listens
+    // (connections queue from then on).
+    static const std::regex start_line(R"(ferry serve: https?://\S+:([0-9]+) serving )");
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        const std::string text = log();
+        std::smatch match;
+        if (text.size() > log_start &&
+            std::regex_search(text.cbegin() + static_cast<std::ptrdiff_t>(log_start), text.cend(),
+                              match, start_line)) {
+            return std::stoi(match[1].str());
+        }
+        int status = 0;
+        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+            pid_ = -1;
+            throw std::runtime_error("ferry serve exited before it listened: " + text);
+        }
+        ::poll(nullptr, 0, 10);  // the log is a file: look again shortly, within the deadline
     }
+    kill_hard();
+    throw std::runtime_error("ferry serve printed no start line in time: " + log());
 }
 
 MarketServer::~MarketServer() {

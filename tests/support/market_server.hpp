@@ -14,13 +14,15 @@ namespace ferry::testing {
 
 class MarketServer {
   public:
-    // Starts `ferry serve --data data --listen 127.0.0.1:<free port>` with the extra arguments
-    // and returns once the port accepts connections. With --tls-cert among them, url() is https.
+    // Starts `ferry serve --data data --listen 127.0.0.1:0` with the extra arguments and returns
+    // once it listens, on the port its start line names. With --tls-cert among them, url() is
+    // https.
     MarketServer(const std::filesystem::path& ferry, const std::filesystem::path& data,
                  const std::vector<std::string>& extra = {});
     // Starts `ferry serve` with exactly these arguments and these variables added to the
     // environment, for tests of where it takes its options from (a config file, the
-    // environment); returns once port accepts connections. The log goes to log_file.
+    // environment); returns once it listens, port() being the one its start line names (the
+    // arguments may say 127.0.0.1:0). The log goes to log_file.
     MarketServer(const std::filesystem::path& ferry, const std::vector<std::string>& args,
                  const std::map<std::string, std::string>& env, int port,
                  const std::filesystem::path& log_file, const std::string& scheme = "http");
@@ -43,6 +45,8 @@ class MarketServer {
     void kill_hard();
 
   private:
+    // The port named by the server's start line, the first one after log_start bytes of its log.
+    int wait_for_start_line(std::size_t log_start, std::chrono::milliseconds timeout);
     void start(const std::filesystem::path& ferry, std::vector<std::string> args,
                const std::map<std::string, std::string>& env);
 
