@@ -293,7 +293,36 @@ INSTANTIATE_TEST_SUITE_P(
                   "Operation has no name attribute"},
         Rejection{"EmptyUserInterface", "com.example",
                   package_with(kOk + "<UserInterfaces><UserInterface/></UserInterfaces>\n"), 4,
-                  "UserInterface is empty"}),
+                  "UserInterface is empty"},
+        // Names that become paths: the component's directory, its files' prefix, its archives
+        // and its meta files.
+        Rejection{"NameWithSpace", "com example", package_with(kOk), 0,
+                  "component name \"com example\" contains a space"},
+        Rejection{"NameDotDot", "..", package_with(kOk), 0, "component name \"..\" starts with '.'"},
+        Rejection{"VersionLeavingTheRepository", "com.example",
+                  package_with("<Version>../../OUTSIDE</Version>\n"), 3,
+                  "Version \"../../OUTSIDE\" contains '/' (a version is part of the repository's "
+                  "file names"},
+        Rejection{"VersionWithSlash", "com.example", package_with("<Version>1/2</Version>\n"), 3,
+                  "Version \"1/2\" contains '/'"},
+        Rejection{"VersionWithSpace", "com.example", package_with("<Version>1 0</Version>\n"), 3,
+                  "Version \"1 0\" contains a space"},
+        Rejection{"VersionWithNewline", "com.example", package_with("<Version>1\n0</Version>\n"),
+                  3, "Version \"1\n0\" contains a control character (0x0a)"},
+        Rejection{"DownloadableArchiveLeavingTheRepository", "com.example",
+                  package_with(kOk + "<DownloadableArchives>../x.7z</DownloadableArchives>\n"), 4,
+                  "archive name \"../x.7z\" contains '/'"},
+        Rejection{"ScriptOutsideMeta", "com.example",
+                  package_with(kOk + "<Script>../data/x.qs</Script>\n"), 4,
+                  "meta file name \"../data/x.qs\" has the path element \"..\""},
+        Rejection{"LicenseFileAbsolute", "com.example",
+                  package_with(kOk + "<Licenses>\n<License name=\"L\" file=\"/etc/passwd\"/>\n"
+                                     "</Licenses>\n"),
+                  4, "meta file name \"/etc/passwd\" has an empty path element"},
+        Rejection{"TranslationOutsideMeta", "com.example",
+                  package_with(kOk + "<Translations><Translation>../de.qm</Translation>"
+                                     "</Translations>\n"),
+                  4, "meta file name \"../de.qm\""}),
     [](const ::testing::TestParamInfo<Rejection>& info) { return info.param.label; });
 
 }  // namespace
