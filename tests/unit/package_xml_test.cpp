@@ -11,6 +11,7 @@
 
 #include "core/error.hpp"
 #include "core/files.hpp"
+#include "core/source_date.hpp"
 #include "support/test_support.hpp"
 
 namespace ferry::formats {
@@ -169,6 +170,25 @@ TEST(PackageXml, MissingOrEmptyReleaseDateUsesSourceDateEpoch) {
     EXPECT_EQ(parse(package_with("<Version>1</Version><ReleaseDate>2001-02-03</ReleaseDate>"))
                   .release_date,
               "2001-02-03");
+}
+
+TEST(PackageXml, SourceDateEpochThatIsNoNumberIsAnErrorNamingIt) {
+    ScopedEnv epoch("SOURCE_DATE_EPOCH", "garbage");
+    EXPECT_THAT(ferry::testing::error_of([] { parse(package_with("<Version>1</Version>\n")); }),
+                HasSubstr("SOURCE_DATE_EPOCH \"garbage\" is not a number of seconds"));
+    EXPECT_THAT(ferry::testing::error_of([] { core::reproducible_mtime(); }),
+                HasSubstr("SOURCE_DATE_EPOCH \"garbage\""));
+}
+
+TEST(PackageXml, SaysWhetherTheReleaseDateWasGiven) {
+    bool given = true;
+    parse_package_xml(package_with("<Version>1</Version>\n"), "com.example", kSource, &given);
+    EXPECT_FALSE(given);
+    parse_package_xml(package_with("<Version>1</Version><ReleaseDate>2024-02-29</ReleaseDate>"),
+                      "com.example", kSource, &given);
+    EXPECT_TRUE(given);
+    EXPECT_EQ(core::epoch_of_date("2024-02-29"), 1709164800);
+    EXPECT_EQ(core::epoch_of_date("2024-02-29x"), std::nullopt);
 }
 
 TEST(PackageXml, ReadingAMissingFileNamesIt) {
