@@ -205,9 +205,8 @@ fs::path real_path(const fs::path& path) {
 }
 
 bool is_within(const fs::path& inner, const fs::path& outer) {
-    auto [outer_end, inner_at] =
-        std::mismatch(outer.begin(), outer.end(), inner.begin(), inner.end());
-    return outer_end == outer.end();
+    return std::mismatch(outer.begin(), outer.end(), inner.begin(), inner.end()).first ==
+           outer.end();
 }
 
 // The repository may not be written inside a packages tree (it would be read as packages, or
