@@ -60,8 +60,9 @@ struct WriteResult {
 WriteResult write_archive(const fs::path& out, std::vector<ArchiveInput> inputs,
                           const WriteOptions& options);
 
-// True when libarchive opens the file as an archive of a format ferry writes (7z, zip, tar with
-// any of its compressions). Decided by content, never by the file name.
+// True when the file starts with the signature of a format ferry writes (7z, zip, tar with any
+// of its compressions) and libarchive reads a first entry from it. Decided by content, never by
+// the file name; an archive without entries (an empty tar is 10,240 zero bytes) is no archive.
 bool is_archive(const fs::path& path);
 
 // Sum of the sizes of the regular-file entries (IFW's UncompressedSize of a copied archive).

@@ -3,7 +3,10 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <algorithm>
 #include <array>
+#include <cstdio>
+#include <initializer_list>
 #include <memory>
 #include <utility>
 
@@ -42,6 +45,30 @@ Reader open_reader(const fs::path& path) {
                             archive_error_string(reader.get()));
     }
     return reader;
+}
+
+// The magic numbers the specifications of the formats ferry writes put at their start (tar's
+// "ustar" sits at offset 257 of its first header). libarchive alone is too kind: it takes a
+// file of zeros for an empty tar.
+bool has_signature(const fs::path& path) {
+    std::array<unsigned char, 512> head{};
+    std::unique_ptr<std::FILE, decltype(&std::fclose)> file(std::fopen(path.c_str(), "rb"),
+                                                            &std::fclose);
+    if (!file) {
+        return false;
+    }
+    const std::size_t n = std::fread(head.data(), 1, head.size(), file.get());
+    auto starts_with = [&](std::initializer_list<unsigned char> magic, std::size_t offset = 0) {
+        return n >= offset + magic.size() &&
+               std::equal(magic.begin(), magic.end(), head.begin() + static_cast<long>(offset));
+    };
+    return starts_with({'7', 'z', 0xBC, 0xAF, 0x27, 0x1C}) ||  // 7z
+           starts_with({'P', 'K', 0x03, 0x04}) ||              // zip: a local file header
+           starts_with({0x1F, 0x8B}) ||                        // gzip
+           starts_with({'B', 'Z', 'h'}) ||                     // bzip2
+           starts_with({0xFD, '7', 'z', 'X', 'Z', 0x00}) ||    // xz
+           starts_with({0x28, 0xB5, 0x2F, 0xFD}) ||            // zstd
+           starts_with({'u', 's', 't', 'a', 'r'}, 257);        // POSIX and GNU tar
 }
 
 }  // namespace
@@ -86,15 +113,15 @@ int parse_compression_level(std::string_view text) {
 
 bool is_archive(const fs::path& path) {
     std::error_code ec;
-    if (!fs::is_regular_file(path, ec)) {
+    if (!fs::is_regular_file(path, ec) || !has_signature(path)) {
         return false;
     }
     try {
         Reader reader = open_reader(path);
         struct archive_entry* entry = nullptr;
-        int status = archive_read_next_header(reader.get(), &entry);
-        // An empty tar reports EOF at once; libarchive recognised it, so it is an archive.
-        return status == ARCHIVE_OK || status == ARCHIVE_WARN || status == ARCHIVE_EOF;
+        // At least one entry: an empty tar is 10,240 zero bytes, which any file of zeros is too.
+        const int status = archive_read_next_header(reader.get(), &entry);
+        return status == ARCHIVE_OK || status == ARCHIVE_WARN;
     } catch (const Error&) {
         return false;
     }

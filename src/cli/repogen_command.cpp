@@ -47,7 +47,9 @@ nlohmann::json to_json(const repo::GenerateReport& report) {
     }
     return {{"repository", report.repository.string()}, {"metadata_name", report.metadata_name},
             {"bytes_written", report.bytes_written},    {"components", components},
-            {"removed_files", report.removed_files},    {"warnings", report.warnings}};
+            {"removed_files", report.removed_files},
+            {"removed_other_files", report.removed_other_files},
+            {"warnings", report.warnings}};
 }
 
 void print_text(const repo::GenerateReport& report, bool verbose) {
@@ -76,6 +78,10 @@ void print_text(const repo::GenerateReport& report, bool verbose) {
     if (!report.removed_files.empty()) {
         std::printf("Removed %s of versions older than --keep allows\n",
                     count_of(report.removed_files.size(), "file").c_str());
+    }
+    for (const auto& file : report.removed_other_files) {
+        std::printf("Removed %s (in the replaced directory, not part of its repository)\n",
+                    file.c_str());
     }
 }
 
@@ -146,7 +152,8 @@ void add_repogen_command(CLI::App& app, CommandAction& run) {
                   "Like --update, but only components whose version is newer than the "
                   "repository's (or that it lacks)");
     cmd->add_flag("-r,--remove", o.remove_existing,
-                  "Replace an existing repository (built beside it, swapped in at the end)");
+                  "Replace an existing repository (built beside it, swapped in at the end); "
+                  "files in it that its Updates.xml does not list go too, and are named");
     cmd->add_option("-s,--sha-update", o.sha_update,
                     "Components that get a ContentSha1, so clients update them when their "
                     "content changes even without a version change (comma-separated)")

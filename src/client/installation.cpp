@@ -57,34 +57,24 @@ fs::path TargetPaths::record(std::string_view component) const {
     return records() / (std::string(component) + ".json");
 }
 
-TargetLock::TargetLock(const TargetPaths& paths)
-    : fd_(::open(paths.lock().c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644)) {
-    if (fd_.get() < 0) {
-        throw Error::format("{}: cannot open the lock file: {}", paths.lock().string(),
-                            errno_text(errno));
-    }
-    if (::flock(fd_.get(), LOCK_EX | LOCK_NB) != 0) {
-        if (errno != EWOULDBLOCK) {
-            throw Error::format("{}: cannot lock: {}", paths.lock().string(), errno_text(errno));
-        }
-        std::string holder;
-        char buffer[32] = {};
-        ssize_t n = ::pread(fd_.get(), buffer, sizeof buffer - 1, 0);
-        if (n > 0) {
-            holder = std::string(buffer, static_cast<std::size_t>(n));
-            holder.erase(holder.find_last_not_of(" \n") + 1);
-        }
+namespace {
+
+core::FileLock lock_target(const TargetPaths& paths) {
+    std::string holder;
+    auto lock = core::FileLock::try_lock(paths.lock(), holder);
+    if (!lock) {
         throw Error::format(
+            ErrorKind::conflict,
             "{}: another ferry process{} is working on this installation; wait for it to finish "
             "and try again",
             paths.root.string(), holder.empty() ? "" : " (pid " + holder + ")");
     }
-    std::string pid = std::to_string(::getpid()) + "\n";
-    if (::ftruncate(fd_.get(), 0) != 0 ||
-        ::pwrite(fd_.get(), pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
-        // The pid only makes the message to a second process nicer; the lock is what counts.
-    }
+    return std::move(*lock);
 }
+
+}  // namespace
+
+TargetLock::TargetLock(const TargetPaths& paths) : lock_(lock_target(paths)) {}
 
 Installation Installation::open(const fs::path& root, bool create) {
     std::error_code ec;

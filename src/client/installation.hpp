@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "client/file_record.hpp"
-#include "core/file_descriptor.hpp"
+#include "core/file_lock.hpp"
 #include "core/relative_path.hpp"
 #include "formats/components_xml.hpp"
 
@@ -60,7 +60,7 @@ class TargetLock {
     explicit TargetLock(const TargetPaths& paths);
 
   private:
-    core::FileDescriptor fd_;
+    core::FileLock lock_;
 };
 
 // The installation state read from a target.

@@ -12,6 +12,7 @@
 
 #include "core/error.hpp"
 #include "core/file_descriptor.hpp"
+#include "core/source_date.hpp"
 
 namespace ferry::core {
 
@@ -139,15 +140,7 @@ ScratchDir::~ScratchDir() {
 }
 
 std::int64_t reproducible_mtime() {
-    if (const char* value = std::getenv("SOURCE_DATE_EPOCH"); value != nullptr && *value) {
-        char* end = nullptr;
-        errno = 0;
-        long long seconds = std::strtoll(value, &end, 10);
-        if (errno == 0 && end != nullptr && *end == '\0' && seconds >= 0) {
-            return seconds;
-        }
-    }
-    return 315532800;  // 1980-01-01T00:00:00Z
+    return source_date_epoch().value_or(kEarliestArchiveTime);
 }
 
 std::string iso_date(std::int64_t epoch_seconds) {
@@ -160,8 +153,8 @@ std::string iso_date(std::int64_t epoch_seconds) {
 }
 
 std::string default_release_date() {
-    if (const char* value = std::getenv("SOURCE_DATE_EPOCH"); value != nullptr && *value) {
-        return iso_date(reproducible_mtime());
+    if (const auto epoch = source_date_epoch()) {
+        return iso_date(*epoch);
     }
     auto now = std::chrono::system_clock::now();
     return iso_date(

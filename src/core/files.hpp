@@ -49,8 +49,8 @@ class ScratchDir {
     fs::path path_;
 };
 
-// The timestamp reproducible output uses: SOURCE_DATE_EPOCH when set and valid, else
-// 1980-01-01T00:00:00Z (the earliest time every archive format, zip included, can hold).
+// The timestamp reproducible output uses: SOURCE_DATE_EPOCH when set (an invalid value is an
+// error), else 1980-01-01T00:00:00Z (core::kEarliestArchiveTime, see source_date.hpp).
 std::int64_t reproducible_mtime();
 
 // ReleaseDate default as IFW documents it: the date of SOURCE_DATE_EPOCH when set, else today

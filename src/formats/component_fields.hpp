@@ -1,5 +1,6 @@
 // Internal to src/formats: the ComponentDescription fields that package.xml and Updates.xml
-// both hold as plain flags or comma-separated lists, named as IFW names the elements.
+// both hold as plain flags or comma-separated lists, named as IFW names the elements, and the
+// check of the names in them that become paths.
 #pragma once
 
 #include <string>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "formats/component.hpp"
+#include "formats/xml_text.hpp"
 
 namespace ferry::formats {
 
@@ -29,5 +31,12 @@ inline constexpr std::pair<std::string_view, ComponentList> kComponentLists[] = 
     {"Replaces", &ComponentDescription::replaces},
     {"DownloadableArchives", &ComponentDescription::downloadable_archives},
 };
+
+// Called by both readers after element e was read into c: checks the names e set that become
+// paths (Name, Version, DownloadableArchives, Script, Licenses, UserInterfaces, Translations)
+// and throws an error naming the file, e's line, the name and the cause. Empty texts are left
+// to the readers' own rules.
+void check_path_names(const XmlSource& xml, const pugi::xml_node& e,
+                      const ComponentDescription& c);
 
 }  // namespace ferry::formats

@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "formats/component_fields.hpp"
+#include "formats/names.hpp"
 #include "formats/xml_text.hpp"
 
 namespace ferry::formats {
@@ -57,11 +58,16 @@ class PackageReader {
         for (pugi::xml_node e : root.children()) {
             if (e.type() == pugi::node_element) {
                 read_element(e);
+                if (e != version_) {  // the Version after IFW's own checks, in validate()
+                    check_path_names(xml_, e, c_);
+                }
             }
         }
         validate(root);
         return std::move(c_);
     }
+
+    bool release_date_given() const { return release_date_given_; }
 
   private:
     void read_element(const pugi::xml_node& e) {
@@ -214,6 +220,8 @@ class PackageReader {
             throw xml_.error_at(
                 version_, fmt::format("Version \"{}\" must not start with '<', '=' or '>'", v));
         }
+        check_path_names(xml_, version_, c_);
+        release_date_given_ = !c_.release_date.empty();
         if (c_.release_date.empty()) {
             c_.release_date = core::default_release_date();
         } else if (!is_iso_date(c_.release_date)) {
@@ -240,6 +248,7 @@ class PackageReader {
     pugi::xml_node version_;
     pugi::xml_node release_date_;
     pugi::xml_node default_;
+    bool release_date_given_ = false;
 };
 
 }  // namespace
@@ -256,16 +265,26 @@ void validate_component_name(std::string_view name, std::string_view source_name
                             forbidden));
         }
     }
+    if (auto problem = name_problem(NameKind::component, name)) {
+        throw located_error(source_name, 0,
+                            fmt::format("component name \"{}\" {}", name, *problem));
+    }
 }
 
 ComponentDescription parse_package_xml(std::string_view xml_text, std::string_view component_name,
-                                       std::string_view source_name) {
+                                       std::string_view source_name, bool* release_date_given) {
     validate_component_name(component_name, source_name);
     XmlSource xml(xml_text, source_name);
-    return PackageReader(xml).read(component_name);
+    PackageReader reader(xml);
+    ComponentDescription description = reader.read(component_name);
+    if (release_date_given != nullptr) {
+        *release_date_given = reader.release_date_given();
+    }
+    return description;
 }
 
-ComponentDescription read_package_xml(const std::filesystem::path& package_dir) {
+ComponentDescription read_package_xml(const std::filesystem::path& package_dir,
+                                      bool* release_date_given) {
     std::filesystem::path dir =
         package_dir.has_filename() ? package_dir : package_dir.parent_path();
     std::filesystem::path file = dir / "meta" / "package.xml";
@@ -274,7 +293,8 @@ ComponentDescription read_package_xml(const std::filesystem::path& package_dir) 
         throw Error::format("{}: package.xml not found (every package needs meta/package.xml)",
                             file.string());
     }
-    return parse_package_xml(core::read_file(file), dir.filename().string(), file.string());
+    return parse_package_xml(core::read_file(file), dir.filename().string(), file.string(),
+                             release_date_given);
 }
 
 }  // namespace ferry::formats

@@ -15,11 +15,14 @@ namespace ferry::formats {
 // whitespace and does not start with '<', '=' or '>'; ReleaseDate is YYYY-MM-DD (empty becomes
 // core::default_release_date()); Default is not combined with Virtual or with Checkable.
 // Throws ferry::Error naming the file, the line and the cause.
+// release_date_given, when not null, is set to whether the file has a ReleaseDate of its own.
 ComponentDescription parse_package_xml(std::string_view xml_text, std::string_view component_name,
-                                       std::string_view source_name);
+                                       std::string_view source_name,
+                                       bool* release_date_given = nullptr);
 
 // Reads <package_dir>/meta/package.xml; the component name is package_dir's file name.
-ComponentDescription read_package_xml(const std::filesystem::path& package_dir);
+ComponentDescription read_package_xml(const std::filesystem::path& package_dir,
+                                      bool* release_date_given = nullptr);
 
 // Checks a component name as IFW does; throws naming the source and the offending character.
 void validate_component_name(std::string_view name, std::string_view source_name);

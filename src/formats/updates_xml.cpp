@@ -18,6 +18,7 @@
 #include "core/error.hpp"
 #include "core/hash.hpp"
 #include "formats/component_fields.hpp"
+#include "formats/names.hpp"
 #include "formats/xml_text.hpp"
 
 namespace ferry::formats {
@@ -242,6 +243,13 @@ class IndexReader {
                 index.metadata_sha1 = element_text(e);
             } else if (name == "MetadataName") {
                 index.metadata_name = element_text(e);
+                auto problem = index.metadata_name.empty()
+                                   ? std::nullopt
+                                   : name_problem(NameKind::archive, index.metadata_name);
+                if (problem) {
+                    throw xml_.error_at(e, fmt::format("MetadataName \"{}\" {}",
+                                                       index.metadata_name, *problem));
+                }
             } else if (name == "FerryMetadataArchive") {
                 index.metadata_archive = read_archive(e, "");
             } else if (name == "FerryRetained") {
@@ -318,6 +326,9 @@ class IndexReader {
         if (archive.name.empty()) {
             throw xml_.error_at(e, fmt::format("{} has no name attribute", where));
         }
+        if (auto problem = repository_path_problem(archive.name)) {
+            throw xml_.error_at(e, fmt::format("{} name \"{}\" {}", where, archive.name, *problem));
+        }
         const std::string_view size = e.attribute("size").value();
         auto bytes = parse_byte_count(size);
         if (!bytes) {
@@ -350,10 +361,8 @@ class IndexReader {
         RetainedVersion retained{e.attribute("version").value(),
                                  split_comma_list(e.attribute("files").value())};
         for (const auto& file : retained.files) {
-            if (file.starts_with("/") || file.find("..") != std::string::npos) {
-                throw xml_.error_at(e, fmt::format("FerryRetained file \"{}\" is not a path "
-                                                   "inside the repository",
-                                                   file));
+            if (auto problem = repository_path_problem(file)) {
+                throw xml_.error_at(e, fmt::format("FerryRetained file \"{}\" {}", file, *problem));
             }
         }
         return retained;
@@ -369,6 +378,7 @@ class IndexReader {
         for (pugi::xml_node e : p.children()) {
             if (e.type() == pugi::node_element) {
                 read_package_element(e, label, package);
+                check_path_names(xml_, e, c);
             }
         }
         for (const auto& [element, text] :

@@ -63,6 +63,20 @@ const formats::ArchiveRecord* find_record(const formats::PackageUpdate& package,
     return nullptr;
 }
 
+// An earlier archive is reused only when it still is what the index says it is: a damaged or
+// replaced file must not be published again under the recorded hashes.
+bool matches_record(const fs::path& file, const formats::ArchiveRecord& record) {
+    std::error_code ec;
+    if (fs::file_size(file, ec) != record.size || ec || record.sha256.empty()) {
+        return false;
+    }
+    try {
+        return core::digest_file(file).sha256 == record.sha256;
+    } catch (const Error&) {
+        return false;  // unreadable: built again
+    }
+}
+
 // Whether the archives differ from those the previous index records. Unknown (an index without
 // input digests, as IFW writes them) counts as unchanged.
 bool data_changed(const formats::PackageUpdate& previous, const std::vector<ArchiveJob>& archives) {
@@ -100,12 +114,13 @@ void write_sidecar(const BuildSettings& settings, const std::string& archive,
 
 }  // namespace
 
-archive::WriteOptions metadata_write_options(const BuildSettings& settings) {
+archive::WriteOptions metadata_write_options(const BuildSettings& settings,
+                                             std::optional<std::int64_t> mtime) {
     // Metadata is always 7z, as IFW's installers expect it whatever --af says.
     archive::WriteOptions write;
     write.format = archive::ArchiveFormat::sevenzip;
     write.level = kMetaLevel;
-    write.mtime = settings.write.mtime;
+    write.mtime = mtime.value_or(settings.write.mtime);
     return write;
 }
 
@@ -124,6 +139,9 @@ ComponentJob plan_from_package(const SourcePackage& package, const BuildSettings
                                const formats::PackageUpdate* previous) {
     ComponentJob job;
     job.update.component = package.description;
+    job.mtime = package.archive_time;
+    archive::WriteOptions write = settings.write;
+    write.mtime = package.archive_time;
     const std::string& name = package.description.name;
     auto& downloadable = job.update.component.downloadable_archives;
     for (auto& plan : plan_data_archives(package.dir / "data", settings.write.format, name)) {
@@ -136,7 +154,7 @@ ComponentJob plan_from_package(const SourcePackage& package, const BuildSettings
             archive_job.input_bytes = digest.size;
             archive_job.uncompressed_size = archive::content_size(plan.prebuilt);
         } else {
-            const auto digest = digest_inputs(plan.inputs, settings.write);
+            const auto digest = digest_inputs(plan.inputs, write);
             archive_job.inputs = std::move(plan.inputs);
             archive_job.input_sha256 = digest.sha256;
             archive_job.input_bytes = digest.bytes;
@@ -146,13 +164,18 @@ ComponentJob plan_from_package(const SourcePackage& package, const BuildSettings
             const auto* record = find_record(*previous, archive_job.name);
             const fs::path old_file =
                 previous_repository->dir() / data_archive_path(*previous, archive_job.name);
-            std::error_code ec;
-            if (record != nullptr && record->input_sha256 == archive_job.input_sha256 &&
-                fs::file_size(old_file, ec) == record->size && !ec) {
-                archive_job.copy_from = old_file;
-                archive_job.reused = true;
-                archive_job.record = *record;
-                archive_job.input_bytes = 0;
+            if (record != nullptr && record->input_sha256 == archive_job.input_sha256) {
+                if (matches_record(old_file, *record)) {
+                    archive_job.copy_from = old_file;
+                    archive_job.reused = true;
+                    archive_job.record = *record;
+                    archive_job.input_bytes = 0;
+                } else {
+                    job.warnings.push_back(fmt::format(
+                        "{}: does not match the size and SHA-256 that Updates.xml records for it, "
+                        "so it was built again rather than reused",
+                        old_file.string()));
+                }
             }
         }
         if (std::find(downloadable.begin(), downloadable.end(), plan.name) == downloadable.end()) {
@@ -236,6 +259,7 @@ void build_archive(const ComponentJob& component, ArchiveJob& job, const BuildSe
                 }
             } else {
                 archive::WriteOptions write = settings.write;
+                write.mtime = component.mtime.value_or(settings.write.mtime);
                 std::uint64_t reported = 0;
                 write.on_progress = [&](std::uint64_t done) {
                     if (settings.on_bytes && done > reported) {
@@ -294,7 +318,8 @@ void finish_component(ComponentJob& component, const BuildSettings& settings) {
     }
     const fs::path out = settings.staging / relative;
     fs::create_directories(out.parent_path());
-    archive::write_archive(out, component.meta_inputs, metadata_write_options(settings));
+    archive::write_archive(out, component.meta_inputs,
+                           metadata_write_options(settings, component.mtime));
     const auto digest = core::digest_file(out);
     update.meta_sha1 = digest.sha1;
     update.meta_archive =

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,9 @@ struct ComponentJob {
     std::vector<ArchiveJob> archives;
     std::vector<archive::ArchiveInput> meta_inputs;  // "<Name>/..." entries
     bool content_sha1 = false;                       // -s: compute ContentSha1
+    // The fixed time of the entries of its archives; nullopt: BuildSettings::write's.
+    std::optional<std::int64_t> mtime;
+    std::vector<std::string> warnings;  // for the report: e.g. a damaged archive not reused
     // Set when the data changed but the version did not: clients comparing versions would not
     // be offered the change.
     std::string unannounced_change;
@@ -71,8 +75,10 @@ void build_archive(const ComponentJob& component, ArchiveJob& job, const BuildSe
 // After all archives: sidecars, the meta archive, sizes, ContentSha1 and ferry's records.
 void finish_component(ComponentJob& component, const BuildSettings& settings);
 
-// How metadata archives (per component and united) are written.
-archive::WriteOptions metadata_write_options(const BuildSettings& settings);
+// How metadata archives (per component and united) are written; with the component's fixed
+// time when it has one.
+archive::WriteOptions metadata_write_options(const BuildSettings& settings,
+                                             std::optional<std::int64_t> mtime = std::nullopt);
 
 // Hard link when possible (same filesystem), else a copy. Replaces an existing `to`.
 void link_or_copy(const fs::path& from, const fs::path& to);

@@ -13,8 +13,10 @@
 #include <thread>
 
 #include "core/error.hpp"
+#include "core/file_lock.hpp"
 #include "core/files.hpp"
 #include "core/hash.hpp"
+#include "core/source_date.hpp"
 #include "core/version.hpp"
 #include "repo/component_builder.hpp"
 #include "repo/package_source.hpp"
@@ -195,6 +197,53 @@ fs::path resolve_target(const fs::path& repository) {
     return target.filename().empty() ? target.parent_path() : target;
 }
 
+// Symlinks resolved as far as the path exists, so that two spellings of one directory compare.
+fs::path real_path(const fs::path& path) {
+    std::error_code ec;
+    fs::path resolved = fs::weakly_canonical(fs::absolute(path), ec);
+    return ec ? fs::absolute(path).lexically_normal() : resolved;
+}
+
+bool is_within(const fs::path& inner, const fs::path& outer) {
+    return std::mismatch(outer.begin(), outer.end(), inner.begin(), inner.end()).first ==
+           outer.end();
+}
+
+// The repository may not be written inside a packages tree (it would be read as packages, or
+// land in a component's data/ and be published with it), and a packages tree inside the
+// repository would be deleted by -r with the old repository.
+void check_output_location(const fs::path& target, const GenerateOptions& options) {
+    const fs::path output = real_path(target);
+    for (const auto& packages : options.packages) {
+        const fs::path tree = real_path(packages);
+        if (is_within(output, tree)) {
+            throw Error::format(
+                "{}: the repository would be inside the packages directory {}; write it "
+                "somewhere else",
+                target.string(), packages.string());
+        }
+        if (is_within(tree, output)) {
+            throw Error::format(
+                "{}: the packages directory {} is inside the repository, which a replacement "
+                "would delete; write the repository somewhere else",
+                target.string(), packages.string());
+        }
+    }
+}
+
+// flock on a file beside the repository (not inside: -r swaps the whole directory).
+core::FileLock lock_repository(const fs::path& target) {
+    const fs::path path = target.parent_path() / ("." + target.filename().string() + ".ferry-lock");
+    std::string holder;
+    auto lock = core::FileLock::try_lock(path, holder);
+    if (!lock) {
+        throw Error::format(ErrorKind::conflict,
+                            "repository {} is being updated by {}; run again when it has finished",
+                            target.string(), holder.empty() ? "another process" : "pid " + holder);
+    }
+    return std::move(*lock);
+}
+
 void check_include_names(const GenerateOptions& options, const PackageScan& scan,
                          const std::vector<RepositoryDir>& sources) {
     for (const auto& name : options.include) {
@@ -336,6 +385,29 @@ void build_archives(std::vector<ComponentJob>& jobs, const BuildSettings& settin
     });
 }
 
+// Files of a repository directory that its index does not reference (a README, a stray
+// archive): -r replaces the whole directory, so the report names them.
+std::vector<std::string> files_outside_index(const fs::path& dir,
+                                             const formats::RepositoryIndex& index) {
+    const auto referenced = referenced_files(index);
+    std::vector<std::string> others;
+    for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator();
+         ++it) {
+        const std::string relative = fs::relative(it->path(), dir).generic_string();
+        if (it->is_directory() && !it->is_symlink()) {
+            if (relative.starts_with(".ferry-staging-")) {
+                it.disable_recursion_pending();  // a killed run's leftovers, not the user's
+            }
+            continue;
+        }
+        if (relative != "Updates.xml" && !referenced.contains(relative)) {
+            others.push_back(relative);
+        }
+    }
+    std::sort(others.begin(), others.end());
+    return others;
+}
+
 // Archives first, Updates.xml last and atomically; then, for --update, the files that neither
 // the new index nor its retained versions reference any more.
 void commit(Mode mode, const fs::path& target, core::ScratchDir& staging,
@@ -358,6 +430,7 @@ void commit(Mode mode, const fs::path& target, core::ScratchDir& staging,
     }
     core::write_file_atomic(staging.path() / "Updates.xml", index_text);
     if (mode == Mode::replace) {
+        report.removed_other_files = files_outside_index(target, current->index());
         exchange_directories(staging.path(), target);
     } else {
         std::error_code ec;
@@ -379,10 +452,16 @@ GenerateReport generate_repository(const fs::path& repository, const GenerateOpt
     if (options.remove_existing && (options.update || options.update_new_components)) {
         throw Error("-r/--remove replaces the repository and cannot be combined with --update");
     }
+    core::source_date_epoch();  // a bad value is an error before anything is read or written
     const fs::path target = resolve_target(repository);
     GenerateReport report;
     report.repository = target;
+    check_output_location(target, options);
     fs::create_directories(target.parent_path());
+    // Held until the new Updates.xml is in place: two runs on one repository would otherwise
+    // delete each other's staging directories and archives. Stale staging directories are
+    // removed only under the lock, when no other run can be using them.
+    const core::FileLock lock = lock_repository(target);
     remove_stale_staging(target);
 
     std::optional<RepositoryDir> current;
@@ -428,6 +507,7 @@ GenerateReport generate_repository(const fs::path& repository, const GenerateOpt
         if (!job.unannounced_change.empty() && !job.content_sha1) {
             report.warnings.push_back(job.unannounced_change);
         }
+        report.warnings.insert(report.warnings.end(), job.warnings.begin(), job.warnings.end());
     }
     build_archives(jobs, settings, threads, progress);
 

@@ -58,6 +58,9 @@ struct GenerateReport {
     std::vector<ComponentReport> components;
     std::vector<std::string> warnings;
     std::vector<std::string> removed_files;  // repository-relative, by --update's clean-up
+    // Repository-relative files that -r removed with the directory it replaced although the old
+    // Updates.xml did not reference them (a README, a stray archive).
+    std::vector<std::string> removed_other_files;
     std::string metadata_name;
     std::uint64_t bytes_written = 0;
 };

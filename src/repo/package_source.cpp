@@ -5,9 +5,25 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "core/source_date.hpp"
+#include "formats/names.hpp"
 #include "formats/package_xml.hpp"
 
 namespace ferry::repo {
+
+namespace {
+
+std::int64_t archive_time(const formats::ComponentDescription& component,
+                          bool release_date_given) {
+    if (const auto epoch = core::source_date_epoch()) {
+        return *epoch;
+    }
+    const auto release = release_date_given ? core::epoch_of_date(component.release_date)
+                                            : std::nullopt;
+    return std::max(release.value_or(core::kEarliestArchiveTime), core::kEarliestArchiveTime);
+}
+
+}  // namespace
 
 PackageScan scan_packages(const std::vector<fs::path>& package_roots, bool ignore_invalid) {
     PackageScan scan;
@@ -27,7 +43,9 @@ PackageScan scan_packages(const std::vector<fs::path>& package_roots, bool ignor
         std::sort(dirs.begin(), dirs.end());
         for (const auto& dir : dirs) {
             try {
-                SourcePackage package{formats::read_package_xml(dir), dir};
+                bool release_date_given = false;
+                SourcePackage package{formats::read_package_xml(dir, &release_date_given), dir};
+                package.archive_time = archive_time(package.description, release_date_given);
                 const std::string& name = package.description.name;
                 if (auto it = seen.find(name); it != seen.end()) {
                     throw Error::format("{}: component \"{}\" is also defined in {}", dir.string(),
@@ -93,6 +111,11 @@ std::vector<DataArchivePlan> plan_data_archives(const fs::path& data_dir,
     }
     std::set<std::string> names;
     for (const auto& plan : plans) {
+        if (auto problem = formats::name_problem(formats::NameKind::archive, plan.name)) {
+            throw Error::format(
+                "{}: archive name \"{}\" {}; rename the file or directory (component {})",
+                data_dir.string(), plan.name, *problem, component);
+        }
         if (!names.insert(plan.name).second) {
             throw Error::format(
                 "{}: two data archives would both be named \"{}\" (component {}); rename the "

@@ -2,6 +2,7 @@
 // which archives a component's data/ becomes and which meta files its metadata carries.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -16,6 +17,10 @@ namespace fs = std::filesystem;
 struct SourcePackage {
     formats::ComponentDescription description;
     fs::path dir;  // packages/<name>
+    // The fixed time of its archives' entries: SOURCE_DATE_EPOCH when set, else the package's
+    // own ReleaseDate, else 1980-01-01 (a defaulted ReleaseDate, today, would make the
+    // archives differ every day).
+    std::int64_t archive_time = 0;
 };
 
 struct PackageScan {

@@ -377,8 +377,20 @@ TEST(IsArchive, DecidesByContentNotByName) {
     EXPECT_TRUE(is_archive(dir.path() / "real.tar.zst"));
 
     options.format = ArchiveFormat::tar;
+    write_archive(dir.path() / "real.tar", collect_tree(dir.path() / "src", ""), options);
+    EXPECT_TRUE(is_archive(dir.path() / "real.tar"));
+
+    // An empty tar cannot be told from a file of zeros: both are data, never a prebuilt archive.
     write_archive(dir.path() / "empty.tar", {}, options);
-    EXPECT_TRUE(is_archive(dir.path() / "empty.tar"));
+    EXPECT_FALSE(is_archive(dir.path() / "empty.tar"));
+    write_text(dir.path() / "zeros.bin", std::string(10240, '\0'));
+    EXPECT_FALSE(is_archive(dir.path() / "zeros.bin"));
+    options.format = ArchiveFormat::tar_gz;
+    write_archive(dir.path() / "empty.tar.gz", {}, options);
+    EXPECT_FALSE(is_archive(dir.path() / "empty.tar.gz"));
+    // A signature alone is not enough: the header after it must be readable.
+    write_text(dir.path() / "fake.7z", std::string("7z\xBC\xAF\x27\x1C") + std::string(100, 'x'));
+    EXPECT_FALSE(is_archive(dir.path() / "fake.7z"));
 
     write_text(dir.path() / "empty-file", "");
     EXPECT_FALSE(is_archive(dir.path() / "empty-file"));

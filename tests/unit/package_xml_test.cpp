@@ -11,6 +11,7 @@
 
 #include "core/error.hpp"
 #include "core/files.hpp"
+#include "core/source_date.hpp"
 #include "support/test_support.hpp"
 
 namespace ferry::formats {
@@ -171,6 +172,25 @@ TEST(PackageXml, MissingOrEmptyReleaseDateUsesSourceDateEpoch) {
               "2001-02-03");
 }
 
+TEST(PackageXml, SourceDateEpochThatIsNoNumberIsAnErrorNamingIt) {
+    ScopedEnv epoch("SOURCE_DATE_EPOCH", "garbage");
+    EXPECT_THAT(ferry::testing::error_of([] { parse(package_with("<Version>1</Version>\n")); }),
+                HasSubstr("SOURCE_DATE_EPOCH \"garbage\" is not a number of seconds"));
+    EXPECT_THAT(ferry::testing::error_of([] { core::reproducible_mtime(); }),
+                HasSubstr("SOURCE_DATE_EPOCH \"garbage\""));
+}
+
+TEST(PackageXml, SaysWhetherTheReleaseDateWasGiven) {
+    bool given = true;
+    parse_package_xml(package_with("<Version>1</Version>\n"), "com.example", kSource, &given);
+    EXPECT_FALSE(given);
+    parse_package_xml(package_with("<Version>1</Version><ReleaseDate>2024-02-29</ReleaseDate>"),
+                      "com.example", kSource, &given);
+    EXPECT_TRUE(given);
+    EXPECT_EQ(core::epoch_of_date("2024-02-29"), 1709164800);
+    EXPECT_EQ(core::epoch_of_date("2024-02-29x"), std::nullopt);
+}
+
 TEST(PackageXml, ReadingAMissingFileNamesIt) {
     core::ScratchDir dir;
     try {
@@ -293,7 +313,36 @@ INSTANTIATE_TEST_SUITE_P(
                   "Operation has no name attribute"},
         Rejection{"EmptyUserInterface", "com.example",
                   package_with(kOk + "<UserInterfaces><UserInterface/></UserInterfaces>\n"), 4,
-                  "UserInterface is empty"}),
+                  "UserInterface is empty"},
+        // Names that become paths: the component's directory, its files' prefix, its archives
+        // and its meta files.
+        Rejection{"NameWithSpace", "com example", package_with(kOk), 0,
+                  "component name \"com example\" contains a space"},
+        Rejection{"NameDotDot", "..", package_with(kOk), 0, "component name \"..\" starts with '.'"},
+        Rejection{"VersionLeavingTheRepository", "com.example",
+                  package_with("<Version>../../OUTSIDE</Version>\n"), 3,
+                  "Version \"../../OUTSIDE\" contains '/' (a version is part of the repository's "
+                  "file names"},
+        Rejection{"VersionWithSlash", "com.example", package_with("<Version>1/2</Version>\n"), 3,
+                  "Version \"1/2\" contains '/'"},
+        Rejection{"VersionWithSpace", "com.example", package_with("<Version>1 0</Version>\n"), 3,
+                  "Version \"1 0\" contains a space"},
+        Rejection{"VersionWithNewline", "com.example", package_with("<Version>1\n0</Version>\n"),
+                  3, "Version \"1\n0\" contains a control character (0x0a)"},
+        Rejection{"DownloadableArchiveLeavingTheRepository", "com.example",
+                  package_with(kOk + "<DownloadableArchives>../x.7z</DownloadableArchives>\n"), 4,
+                  "archive name \"../x.7z\" contains '/'"},
+        Rejection{"ScriptOutsideMeta", "com.example",
+                  package_with(kOk + "<Script>../data/x.qs</Script>\n"), 4,
+                  "meta file name \"../data/x.qs\" has the path element \"..\""},
+        Rejection{"LicenseFileAbsolute", "com.example",
+                  package_with(kOk + "<Licenses>\n<License name=\"L\" file=\"/etc/passwd\"/>\n"
+                                     "</Licenses>\n"),
+                  4, "meta file name \"/etc/passwd\" has an empty path element"},
+        Rejection{"TranslationOutsideMeta", "com.example",
+                  package_with(kOk + "<Translations><Translation>../de.qm</Translation>"
+                                     "</Translations>\n"),
+                  4, "meta file name \"../de.qm\""}),
     [](const ::testing::TestParamInfo<Rejection>& info) { return info.param.label; });
 
 }  // namespace

@@ -517,7 +517,35 @@ INSTANTIATE_TEST_SUITE_P(
         Rejection{"FerryArchiveWithoutName",
                   package_with("<FerryArchive size=\"1\" sha1=\"" + kSha1 + "\" sha256=\"" +
                                kSha256 + "\"/>"),
-                  4, "FerryArchive has no name attribute"}),
+                  4, "FerryArchive has no name attribute"},
+        // Names become paths and URLs in repogen and in the client: checked as they are read.
+        Rejection{"NameWithSlash",
+                  "<PackageUpdate><Name>../A</Name><Version>1</Version></PackageUpdate>\n", 4,
+                  "component name \"../A\" contains '/'"},
+        Rejection{"VersionLeavingTheRepository",
+                  "<PackageUpdate><Name>A</Name>\n<Version>../../OUTSIDE</Version>"
+                  "</PackageUpdate>\n",
+                  5, "Version \"../../OUTSIDE\" contains '/'"},
+        Rejection{"VersionWithSpace",
+                  "<PackageUpdate><Name>A</Name><Version>1 0</Version></PackageUpdate>\n", 4,
+                  "Version \"1 0\" contains a space"},
+        Rejection{"ArchiveNameWithSlash",
+                  package_with("<DownloadableArchives>a.7z, ../b.7z</DownloadableArchives>"), 4,
+                  "archive name \"../b.7z\" contains '/'"},
+        Rejection{"ScriptOutsideTheMetadata", package_with("<Script>../../x.qs</Script>"), 4,
+                  "meta file name \"../../x.qs\" has the path element \"..\""},
+        Rejection{"LicenseFileAbsolute",
+                  package_with("<Licenses><License name=\"L\" file=\"/etc/passwd\"/></Licenses>"),
+                  4, "meta file name \"/etc/passwd\" has an empty path element"},
+        Rejection{"MetadataNameWithSlash", "<MetadataName>../m.7z</MetadataName>\n", 4,
+                  "MetadataName \"../m.7z\" contains '/'"},
+        Rejection{"FerryArchiveNameOutside",
+                  package_with("<FerryArchive name=\"../c.7z\" size=\"1\" sha1=\"" + kSha1 +
+                               "\" sha256=\"" + kSha256 + "\"/>"),
+                  4, "FerryArchive name \"../c.7z\" has a directory that starts with '.'"},
+        Rejection{"RetainedFileOutside",
+                  package_with("<FerryRetained version=\"0.9\" files=\"A/0.9c.7z,/etc/x\"/>"), 4,
+                  "FerryRetained file \"/etc/x\" has a directory that is empty"}),
     [](const ::testing::TestParamInfo<Rejection>& info) { return info.param.label; });
 
 }  // namespace
