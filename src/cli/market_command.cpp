@@ -15,6 +15,7 @@
 #include "core/files.hpp"
 #include "market/catalog.hpp"
 #include "market/data_dir.hpp"
+#include "market/json.hpp"
 #include "market/publisher.hpp"
 #include "market/tokens.hpp"
 #include "market/upstream.hpp"
@@ -37,13 +38,15 @@ struct MarketArgs {
     std::string tls_cert;
     std::string tls_key;
     unsigned threads = 16;
+    double stop_grace = 10;
     bool private_reads = false;
     std::vector<std::string> upstreams;
     std::string upstream_token;
     std::string upstream_ca_file;
-    // token create
+    // token create, token revoke
     std::string role = "publish";
     std::string description;
+    std::string token_id;
     // market remote, market pull
     std::string target;  // KEY[@MAJOR]
     MarketConnection market;
@@ -107,8 +110,16 @@ void apply_config_file(CLI::App& command, const std::string& file) {
     }
 }
 
+// The causes of 500s and of job states the catalog could not record: always on stderr, even with
+// --quiet (which silences the request log only).
+void log_failure(std::string_view line) {
+    std::fprintf(stderr, "ferry serve: %.*s\n", static_cast<int>(line.size()), line.data());
+}
+
 int run_serve(const MarketArgs& args) {
     market::DataDir data(args.data);
+    // Before anything is touched: the uploads in progress are another server's while it runs.
+    const market::ServeLock lock(data);
     data.remove_stale_uploads();
     auto catalog = market::open_sqlite_catalog(data.catalog_file());
     market::Publisher publisher(data, *catalog);
@@ -121,12 +132,15 @@ int run_serve(const MarketArgs& args) {
     options.tls_cert = args.tls_cert;
     options.tls_key = args.tls_key;
     options.threads = args.threads;
+    options.stop_grace =
+        std::chrono::milliseconds(static_cast<std::int64_t>(args.stop_grace * 1000));
     server::HttpServer http(options);
+    http.set_failure_log(log_failure);
     std::vector<market::UpstreamMarket> upstreams;
     for (const auto& url : args.upstreams) {
         upstreams.push_back({url, args.upstream_token, args.upstream_ca_file});
     }
-    market::PullJobs pulls(data, *catalog, publisher, upstreams);
+    market::PullJobs pulls(data, *catalog, publisher, upstreams, log_failure);
     server::MarketApi api(data, *catalog, publisher, &pulls, {args.private_reads});
     api.install(http);
     if (!args.quiet) {
@@ -227,6 +241,46 @@ int run_token_create(const MarketArgs& args) {
     return kExitOk;
 }
 
+int run_token_list(const MarketArgs& args) {
+    market::DataDir data(args.data);
+    auto catalog = market::open_sqlite_catalog(data.catalog_file());
+    const std::vector<market::Token> tokens = catalog->list_tokens();
+    if (args.json) {
+        Json list = Json::array();
+        for (const market::Token& token : tokens) {
+            list.push_back(market::token_json(token));
+        }
+        std::printf("%s\n", Json{{"tokens", list}}.dump(2).c_str());
+        return kExitOk;
+    }
+    if (tokens.empty()) {
+        std::fprintf(stderr, "no tokens (ferry token create makes one)\n");
+        return kExitOk;
+    }
+    std::printf("%-12s  %-7s  %-20s  %-20s  %s\n", "ID", "ROLE", "CREATED", "LAST USED",
+                "DESCRIPTION");
+    for (const market::Token& token : tokens) {
+        std::printf("%-12s  %-7s  %-20s  %-20s  %s\n", token.id.c_str(),
+                    std::string(market::to_string(token.role)).c_str(), token.created_at.c_str(),
+                    token.last_used_at.empty() ? "never" : token.last_used_at.c_str(),
+                    token.description.c_str());
+    }
+    return kExitOk;
+}
+
+int run_token_revoke(const MarketArgs& args) {
+    market::DataDir data(args.data);
+    auto catalog = market::open_sqlite_catalog(data.catalog_file());
+    market::revoke_token(*catalog, args.token_id);
+    if (args.json) {
+        std::printf("%s\n", Json{{"revoked", args.token_id}}.dump(2).c_str());
+    } else if (!args.quiet) {
+        std::fprintf(stderr, "ferry token revoke: token %s revoked; requests with it are refused\n",
+                     args.token_id.c_str());
+    }
+    return kExitOk;
+}
+
 }  // namespace
 
 void add_market_commands(CLI::App& app, CommandAction& run) {
@@ -249,7 +303,14 @@ void add_market_commands(CLI::App& app, CommandAction& run) {
             "--threads", args->threads,
             "Worker threads for API requests (static files and idle connections need none)")
         ->capture_default_str();
-    serve->add_flag("--private", args->private_reads, "Reads need a token too");
+    serve->add_flag("--private", args->private_reads,
+                    "Reads need a token too (but /api/v1/health, for monitoring)");
+    serve
+        ->add_option("--stop-grace", args->stop_grace,
+                     "Seconds a stop (SIGTERM, SIGINT) gives the requests in flight before it "
+                     "cuts them")
+        ->check(CLI::Range(0.0, 3600.0))
+        ->capture_default_str();
     serve
         ->add_option("--upstream", args->upstreams,
                      "An upstream market to list and pull apps from (repeatable)")
@@ -289,6 +350,22 @@ void add_market_commands(CLI::App& app, CommandAction& run) {
     create->add_option("--description", args->description, "What the token is for");
     create->add_flag("--json", args->json, "Machine-readable output");
     create->callback([&run, args] { run = [args] { return run_token_create(*args); }; });
+    auto* list = token->add_subcommand(
+        "list", "List the tokens: id, role, created, last used, description (never the secret)");
+    list->add_option("--data", args->data, "The market's data directory")
+        ->envname("FERRY_DATA")
+        ->capture_default_str();
+    list->add_flag("--json", args->json, "Machine-readable output");
+    list->callback([&run, args] { run = [args] { return run_token_list(*args); }; });
+    auto* revoke =
+        token->add_subcommand("revoke", "Revoke a token: requests with it are refused at once");
+    revoke->add_option("ID", args->token_id, "The token's id (ferry token list)")->required();
+    revoke->add_option("--data", args->data, "The market's data directory")
+        ->envname("FERRY_DATA")
+        ->capture_default_str();
+    revoke->add_flag("--json", args->json, "Machine-readable output");
+    revoke->add_flag("-q,--quiet", args->quiet, "Print only errors");
+    revoke->callback([&run, args] { run = [args] { return run_token_revoke(*args); }; });
 
     auto* market_cmd = app.add_subcommand("market", "A market's upstream (cloud) markets");
     market_cmd->require_subcommand(1);

@@ -1,5 +1,7 @@
 #include "core/error.hpp"
+#include "core/file_error.hpp"
 
+#include <cerrno>
 #include <cstring>
 
 #include "core/json_error.hpp"
@@ -24,6 +26,16 @@ Error as_error(const std::exception& e) {
 
 std::string errno_text(int error_number) {
     return std::strerror(error_number);
+}
+
+ErrorKind errno_kind(int error_number) {
+    return error_number == ENOENT || error_number == ENOTDIR ? ErrorKind::not_found
+                                                             : ErrorKind::storage;
+}
+
+Error file_error(std::string_view path, std::string_view doing, int error_number) {
+    return Error(fmt::format("{}: {}: {}", path, doing, errno_text(error_number)),
+                 errno_kind(error_number));
 }
 
 }  // namespace ferry

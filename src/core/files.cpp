@@ -12,6 +12,7 @@
 
 #include "core/error.hpp"
 #include "core/file_descriptor.hpp"
+#include "core/file_error.hpp"
 #include "core/source_date.hpp"
 
 namespace ferry::core {
@@ -41,8 +42,7 @@ std::optional<std::string> read_file_if_exists(const fs::path& path, std::uint64
         if (errno == ENOENT) {
             return std::nullopt;
         }
-        throw Error::format(ErrorKind::storage, "{}: cannot open for reading: {}", path.string(),
-                            errno_text(errno));
+        throw file_error(path.string(), "cannot open for reading", errno);
     }
     std::string content;
     char buffer[65536];
@@ -52,8 +52,7 @@ std::optional<std::string> read_file_if_exists(const fs::path& path, std::uint64
             if (errno == EINTR) {
                 continue;
             }
-            throw Error::format(ErrorKind::storage, "{}: read error: {}", path.string(),
-                                errno_text(errno));
+            throw file_error(path.string(), "read error", errno);
         }
         if (n == 0) {
             break;
@@ -73,10 +72,10 @@ fs::path temporary_sibling(const fs::path& path) {
 void sync_path(const fs::path& path) {
     FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.get() < 0) {
-        throw Error::format("{}: cannot open to sync: {}", path.string(), errno_text(errno));
+        throw file_error(path.string(), "cannot open to sync", errno);
     }
     if (::fsync(fd.get()) != 0 && errno != EINVAL) {
-        throw Error::format("{}: fsync failed: {}", path.string(), errno_text(errno));
+        throw file_error(path.string(), "fsync failed", errno);
     }
 }
 
@@ -84,12 +83,12 @@ void write_file_atomic(const fs::path& path, std::string_view content, mode_t mo
     const fs::path temporary = temporary_sibling(path);
     FileDescriptor fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
     if (fd.get() < 0) {
-        throw Error::format("{}: cannot create: {}", temporary.string(), errno_text(errno));
+        throw file_error(temporary.string(), "cannot create", errno);
     }
     auto fail = [&](std::string_view what) {
         int saved = errno;
         ::unlink(temporary.c_str());
-        throw Error::format("{}: {}: {}", path.string(), what, errno_text(saved));
+        throw file_error(path.string(), what, saved);
     };
     std::size_t written = 0;
     while (written < content.size()) {
@@ -125,11 +124,11 @@ ScratchDir::ScratchDir(const fs::path& parent, std::string_view prefix) {
             return;
         }
         if (ec && ec != std::errc::file_exists) {
-            throw Error::format("{}: cannot create a scratch directory: {}", candidate.string(),
-                                ec.message());
+            throw file_error(candidate.string(), "cannot create a scratch directory", ec.value());
         }
     }
-    throw Error::format("{}: cannot create a unique scratch directory", base.string());
+    throw Error::format(ErrorKind::storage, "{}: cannot create a unique scratch directory",
+                        base.string());
 }
 
 ScratchDir::~ScratchDir() {

@@ -3,6 +3,7 @@
 #include "market/catalog.hpp"
 
 #include <array>
+#include <ctime>
 #include <utility>
 
 namespace ferry::market {
@@ -61,6 +62,14 @@ bool is_ascii_alnum(char c) {
 }
 
 }  // namespace
+
+std::string to_rfc3339(std::chrono::system_clock::time_point time) {
+    const std::time_t t = std::chrono::system_clock::to_time_t(time);
+    std::tm utc{};
+    ::gmtime_r(&t, &utc);
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", utc.tm_year + 1900, utc.tm_mon + 1,
+                       utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec);
+}
 
 std::string_view to_string(App::Kind kind) {
     return name_of(kind_names, kind);

@@ -5,6 +5,7 @@
 // in the catalog.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -85,6 +86,8 @@ struct Token {
     Role role = Role::publish;
     std::string description;
     std::string created_at;
+    // RFC 3339, UTC, to the minute at best (recorded at most once a minute); empty: never used.
+    std::string last_used_at;
     bool operator==(const Token&) const = default;
 };
 
@@ -110,12 +113,6 @@ struct AppQuery {
     std::size_t limit = 100;
 };
 
-// A revision commit that lost a race: the major's latest revision is not the one expected.
-class ConflictError : public Error {
-  public:
-    using Error::Error;
-};
-
 class Catalog {
   public:
     virtual ~Catalog() = default;
@@ -139,15 +136,16 @@ class Catalog {
                                                   int number) = 0;
     // Records revision.number as the major's new latest revision, atomically, only if the
     // major's latest revision is still revision.number - 1 (0 for a new major: the major is
-    // created); otherwise throws ConflictError naming the app, the major and both numbers. The
-    // app must exist.
+    // created); otherwise (a commit that lost a race) throws a ferry::Error of kind conflict
+    // naming the app, the major and both numbers. The app must exist.
     virtual void commit_revision(const Revision& revision) = 0;
 
     // Tokens.
     virtual void add_token(const Token& token) = 0;
     virtual std::optional<Token> find_token_by_hash(std::string_view secret_hash) = 0;
-    virtual std::vector<Token> list_tokens() = 0;
-    virtual bool remove_token(std::string_view id) = 0;
+    virtual std::vector<Token> list_tokens() = 0;            // oldest first
+    virtual bool remove_token(std::string_view id) = 0;      // false when there was none
+    virtual void record_token_use(std::string_view id) = 0;  // last_used_at = now
 
     // Jobs.
     virtual void save_job(const Job& job) = 0;  // insert or update by id; sets the timestamps
@@ -162,6 +160,9 @@ std::unique_ptr<Catalog> open_sqlite_catalog(const std::filesystem::path& file);
 
 // The schema version this build of ferry writes.
 int current_schema_version();
+
+// "2026-11-21T08:30:00Z".
+std::string to_rfc3339(std::chrono::system_clock::time_point time);
 
 std::string_view to_string(App::Kind kind);
 std::string_view to_string(App::Source source);

@@ -3,6 +3,7 @@
 // can serve repo/ too.
 //
 //   <data>/catalog.db                    the SQLite catalog (market/catalog.hpp)
+//   <data>/serve.lock                    held by the running `ferry serve` (ServeLock)
 //   <data>/blobs/sha256/<ab>/<sha256>    published files, content-addressed
 //   <data>/uploads/                      uploads in progress (never served)
 //   <data>/repo/<app-key>/<major>/       one IFW repository per major version: hard links to
@@ -43,6 +44,19 @@ class DataDir {
     fs::path root_;
 };
 
+// Held by the one `ferry serve` that may run on a data directory: an flock on <data>/serve.lock
+// (released by the kernel when the process dies, so a killed server leaves no stale lock), with
+// the holder's pid in the file for the message of the next one. Several servers will share a
+// catalog through PostgreSQL, never through one SQLite file.
+class ServeLock {
+  public:
+    // Takes the lock, or throws an error (conflict) naming the directory and the holder's pid.
+    explicit ServeLock(const DataDir& data);
+
+  private:
+    core::FileDescriptor fd_;
+};
+
 // Streams one upload into the blob store: nothing is visible under blobs/ until finish() has
 // checked the size and the SHA-256 against what the uploader announced; a writer destroyed
 // before that removes its temporary file.
@@ -63,6 +77,7 @@ class BlobWriter {
     std::string sha256_;
     std::uint64_t expected_size_;
     std::uint64_t written_ = 0;
+    std::uint64_t written_back_ = 0;  // the bytes whose write-back to disk has been started
     fs::path temporary_;
     core::FileDescriptor fd_;
     core::Hasher hasher_;

@@ -47,6 +47,14 @@ Json revision_json(const Revision& revision) {
             {"files", files}};
 }
 
+Json token_json(const Token& token) {
+    return {{"id", token.id},
+            {"role", to_string(token.role)},
+            {"description", token.description},
+            {"created_at", token.created_at},
+            {"last_used_at", token.last_used_at.empty() ? Json() : Json(token.last_used_at)}};
+}
+
 App app_from_json(const Json& json, App app) {
     if (json.contains("kind")) {
         app.kind = parse_app_kind(json.at("kind").get<std::string>());

@@ -11,6 +11,8 @@ namespace ferry::market {
 nlohmann::json app_json(const App& app);
 nlohmann::json major_json(const Major& major);
 nlohmann::json revision_json(const Revision& revision);
+// id, role, description, created_at, last_used_at (null when never used); never the secret's hash.
+nlohmann::json token_json(const Token& token);
 
 // The app fields a publisher may set (the rest is the market's): those json gives replace the
 // ones of app, the others stay.

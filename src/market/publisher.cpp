@@ -9,6 +9,7 @@
 
 #include "core/error.hpp"
 #include "core/file_descriptor.hpp"
+#include "core/file_error.hpp"
 #include "core/files.hpp"
 #include "core/hash.hpp"
 #include "core/version.hpp"
@@ -59,9 +60,9 @@ void link_blob(const fs::path& blob, const fs::path& target) {
     const fs::path temporary = core::temporary_sibling(target);
     if (::link(blob.c_str(), temporary.c_str()) != 0 ||
         ::rename(temporary.c_str(), target.c_str()) != 0) {
-        const std::string cause = errno_text(errno);
+        const int cause = errno;
         ::unlink(temporary.c_str());
-        throw Error::format("cannot place {} in the repository: {}", target.string(), cause);
+        throw file_error(target.string(), "cannot place it in the repository", cause);
     }
 }
 
@@ -148,7 +149,7 @@ void store_blob(const DataDir& data, const fs::path& file, const RepositoryFile&
     BlobWriter writer(data, announced.sha256, announced.size);
     core::FileDescriptor fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.get() < 0) {
-        throw Error::format("{}: cannot open: {}", file.string(), errno_text(errno));
+        throw file_error(file.string(), "cannot open", errno);
     }
     char buffer[1 << 16];
     for (ssize_t n; (n = ::read(fd.get(), buffer, sizeof buffer)) != 0;) {
@@ -156,7 +157,7 @@ void store_blob(const DataDir& data, const fs::path& file, const RepositoryFile&
             continue;
         }
         if (n < 0) {
-            throw Error::format("{}: read error: {}", file.string(), errno_text(errno));
+            throw file_error(file.string(), "read error", errno);
         }
         writer.write(buffer, static_cast<std::size_t>(n));
     }
@@ -184,35 +185,31 @@ PublishResult Publisher::publish(const PublishRequest& request) {
     const std::string& key = request.app.key;
     const std::string& major = request.major;
     if (!is_valid_key(key)) {
-        throw PublishError(400, fmt::format("\"{}\" is not a valid app key (letters, digits, "
-                                            "'.', '_' and '-', starting with a letter or digit)",
-                                            key));
+        throw Error::format(
+            "\"{}\" is not a valid app key (letters, digits, '.', '_' and '-', "
+            "starting with a letter or digit)",
+            key);
     }
     if (!is_valid_key(major)) {
-        throw PublishError(400, fmt::format("\"{}\" is not a valid major version (letters, "
-                                            "digits, '.', '_' and '-'; no path characters)",
-                                            major));
+        throw Error::format(
+            "\"{}\" is not a valid major version (letters, digits, '.', '_' and "
+            "'-'; no path characters)",
+            major);
     }
     const std::string what = key + "@" + major;
-    formats::RepositoryIndex index;
-    try {
-        index = formats::parse_updates_xml(request.updates_xml, what + ": Updates.xml");
-    } catch (const Error& e) {
-        throw PublishError(400, e.what());
-    }
+    formats::RepositoryIndex index =
+        formats::parse_updates_xml(request.updates_xml, what + ": Updates.xml");
     std::map<std::string, std::string> shas;  // path -> SHA-256
     std::map<std::string, const RepositoryFile*> announced;
     for (const RepositoryFile& file : request.files) {
         if (!repo::is_safe_relative_path(file.path) || file.path == "Updates.xml") {
-            throw PublishError(
-                400, fmt::format("{}: the file name \"{}\" is not allowed", what, file.path));
+            throw Error::format("{}: the file name \"{}\" is not allowed", what, file.path);
         }
         if (!is_blob_name(file.sha256)) {
-            throw PublishError(
-                400, fmt::format("{}: {}: \"{}\" is not a SHA-256", what, file.path, file.sha256));
+            throw Error::format("{}: {}: \"{}\" is not a SHA-256", what, file.path, file.sha256);
         }
         if (!announced.emplace(file.path, &file).second) {
-            throw PublishError(400, fmt::format("{}: {} is announced twice", what, file.path));
+            throw Error::format("{}: {} is announced twice", what, file.path);
         }
         shas[file.path] = file.sha256;
     }
@@ -228,14 +225,15 @@ PublishResult Publisher::publish(const PublishRequest& request) {
         }
     }
     if (!absent.empty()) {
-        throw PublishError(422, fmt::format("{}: the index needs files that were not announced: "
-                                            "{}",
-                                            what, fmt::join(absent, ", ")));
+        throw Error::format("{}: the index needs files that were not announced: {}", what,
+                            fmt::join(absent, ", "));
     }
     if (!not_uploaded.empty()) {
-        throw PublishError(422, fmt::format("{}: these files were not uploaded (or not with the "
-                                            "announced size): {}",
-                                            what, fmt::join(not_uploaded, ", ")));
+        // Valid, but the store lacks what it names: upload them, then commit again.
+        throw Error::format(ErrorKind::conflict,
+                            "{}: these files were not uploaded (or not with the announced size): "
+                            "{}",
+                            what, fmt::join(not_uploaded, ", "));
     }
     std::vector<RevisionComponent> components = components_of(index, shas);
 
@@ -266,10 +264,10 @@ PublishResult Publisher::publish(const PublishRequest& request) {
         }
     }
     if (!not_raised.empty()) {
-        throw PublishError(
-            422, fmt::format("{}: these components changed but their versions did not grow: {}; "
-                             "raise their Version in package.xml or publish with --bump",
-                             what, fmt::join(not_raised, ", ")));
+        throw Error::format(ErrorKind::conflict,
+                            "{}: these components changed but their versions did not grow: {}; "
+                            "raise their Version in package.xml or publish with --bump",
+                            what, fmt::join(not_raised, ", "));
     }
     App app = request.app;
     if (const auto existing = catalog_.find_app(key)) {
@@ -294,7 +292,7 @@ PublishResult Publisher::publish(const PublishRequest& request) {
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) {
-        throw Error::format("{}: cannot create: {}", dir.string(), ec.message());
+        throw file_error(dir.string(), "cannot create", ec.value());
     }
     const std::optional<formats::RepositoryIndex> old_index = read_index(dir / "Updates.xml");
     for (const std::string& path : needed) {
@@ -311,11 +309,7 @@ PublishResult Publisher::publish(const PublishRequest& request) {
     }
     index.retained_metadata.clear();
     core::write_file_atomic(dir / "Updates.xml", formats::write_updates_xml(index));
-    try {
-        catalog_.commit_revision(revision);
-    } catch (const ConflictError& e) {
-        throw PublishError(409, e.what());
-    }
+    catalog_.commit_revision(revision);
     // The previous revision's files stay, for clients that still hold its Updates.xml.
     std::set<std::string> keep = needed;
     if (old_index) {

@@ -31,18 +31,6 @@ struct PublishResult {
     std::vector<std::string> unchanged_components;
 };
 
-// A publish the market refuses (bad input or a rule): the message says what and which
-// components; http_status is what the API answers (400, 404, 409, 422).
-class PublishError : public Error {
-  public:
-    PublishError(int http_status, std::string message)
-        : Error(std::move(message)), http_status_(http_status) {}
-    int http_status() const { return http_status_; }
-
-  private:
-    int http_status_;
-};
-
 // The digest that decides whether a component changed between revisions: its description as
 // the index carries it (without Version and ReleaseDate) and the SHA-256 of each of its files
 // (named without the version prefix). files maps repository paths to SHA-256s.
@@ -69,11 +57,11 @@ class Publisher {
   public:
     Publisher(const DataDir& data, Catalog& catalog) : data_(data), catalog_(catalog) {}
 
-    // Publishes a revision. Refuses (PublishError) an invalid key or major, a malformed index,
-    // a path leaving the repository, a file the index needs that is not announced or not in the
-    // blob store with that size, and a component whose content changed while its version did
-    // not grow (naming them). Publishes of one app are serialised; a revision committed by
-    // another server meanwhile is a 409.
+    // Publishes a revision. Refuses (ferry::Error) an invalid key or major, a malformed index,
+    // a path leaving the repository or a file the index needs that is not announced (invalid
+    // input); a file not in the blob store with that size and a component whose content changed
+    // while its version did not grow, naming them (conflict). Publishes of one app are
+    // serialised; a revision committed by another server meanwhile is a conflict too.
     PublishResult publish(const PublishRequest& request);
 
     // After a crash between writing a repository's Updates.xml and recording its revision:

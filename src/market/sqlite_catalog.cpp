@@ -25,14 +25,11 @@ constexpr std::string_view app_columns =
     "export_formats, created_at, updated_at";
 constexpr std::string_view job_columns =
     "id, kind, target, state, error, done, total, created_at, updated_at";
-constexpr std::string_view token_columns = "id, secret_hash, role, description, created_at";
+constexpr std::string_view token_columns =
+    "id, secret_hash, role, description, created_at, last_used_at";
 
 std::string now_rfc3339() {
-    std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    std::tm utc{};
-    ::gmtime_r(&t, &utc);
-    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", utc.tm_year + 1900, utc.tm_mon + 1,
-                       utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec);
+    return to_rfc3339(std::chrono::system_clock::now());
 }
 
 std::int64_t to_sql_count(std::size_t n) {
@@ -100,6 +97,7 @@ class SqliteCatalog final : public Catalog {
     std::optional<Token> find_token_by_hash(std::string_view secret_hash) override;
     std::vector<Token> list_tokens() override;
     bool remove_token(std::string_view id) override;
+    void record_token_use(std::string_view id) override;
 
     void save_job(const Job& job) override;
     std::optional<Job> find_job(std::string_view id) override;
@@ -115,9 +113,11 @@ class SqliteCatalog final : public Catalog {
         try {
             return fn();
         } catch (const Error& e) {
-            throw Error::format("{}: {}: {}", db_.file().string(), row, e.what());
+            throw Error::format(ErrorKind::storage, "{}: {}: {}", db_.file().string(), row,
+                                e.what());
         } catch (const nlohmann::json::exception& e) {
-            throw Error::format("{}: {}: {}", db_.file().string(), row, core::json_error_text(e));
+            throw Error::format(ErrorKind::storage, "{}: {}: {}", db_.file().string(), row,
+                                core::json_error_text(e));
         }
     }
 
@@ -141,6 +141,7 @@ int SqliteCatalog::user_version() {
 
 void SqliteCatalog::refuse_newer(int version, int known) {
     throw Error::format(
+        ErrorKind::storage,
         "{}: the catalog was written by a newer ferry (schema version {}; this ferry knows up to "
         "{}); upgrade ferry or use another --data directory",
         db_.file().string(), version, known);
@@ -158,7 +159,8 @@ void SqliteCatalog::prepare(int target_version) {
         SqliteStatement wal(db_, "PRAGMA journal_mode = WAL");
         std::string mode = wal.step() ? lower_ascii(wal.text(0)) : std::string();
         if (mode != "wal") {
-            throw Error::format("{}: cannot switch the catalog to WAL mode (the mode stays \"{}\")",
+            throw Error::format(ErrorKind::storage,
+                                "{}: cannot switch the catalog to WAL mode (the mode stays \"{}\")",
                                 db_.file().string(), mode);
         }
     }
@@ -359,17 +361,18 @@ void SqliteCatalog::commit_revision(const Revision& revision) {
     // lock, so two publishers (threads or processes) cannot both see the same latest revision.
     SqliteTransaction transaction(db_);
     if (!find_app_locked(revision.app_key)) {
-        throw Error::format("{}: there is no app \"{}\" to record {}@{} revision {} for",
+        throw Error::format(ErrorKind::not_found,
+                            "{}: there is no app \"{}\" to record {}@{} revision {} for",
                             db_.file().string(), revision.app_key, revision.app_key, revision.major,
                             revision.number);
     }
     std::optional<Major> major = find_major_locked(revision.app_key, revision.major);
     const int latest = major ? major->latest_revision : 0;
     if (latest != revision.number - 1) {
-        throw ConflictError(fmt::format(
-            "{}@{}: revision {} was expected next, but the latest is {} (another publish came "
-            "first)",
-            revision.app_key, revision.major, revision.number, latest));
+        throw Error::format(ErrorKind::conflict,
+                            "{}@{}: revision {} was expected next, but the latest is {} (another "
+                            "publish came first)",
+                            revision.app_key, revision.major, revision.number, latest);
     }
     const std::string now = now_rfc3339();
     SqliteStatement m(db_,
@@ -411,6 +414,7 @@ Token SqliteCatalog::read_token(SqliteStatement& s) {
         token.role = parse_token_role(s.text(2));
         token.description = s.text(3);
         token.created_at = s.text(4);
+        token.last_used_at = s.text(5);
         return token;
     });
 }
@@ -419,10 +423,10 @@ void SqliteCatalog::add_token(const Token& token) {
     std::lock_guard lock(mutex_);
     SqliteTransaction transaction(db_);
     SqliteStatement s(
-        db_, fmt::format("INSERT INTO tokens ({}) VALUES (?1, ?2, ?3, ?4, ?5)", token_columns));
+        db_, fmt::format("INSERT INTO tokens ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", token_columns));
     // A given created_at is kept (a token carried over from elsewhere keeps its date).
     s.bind_all(token.id, token.secret_hash, to_string(token.role), token.description,
-               token.created_at.empty() ? now_rfc3339() : token.created_at);
+               token.created_at.empty() ? now_rfc3339() : token.created_at, token.last_used_at);
     s.run();
     transaction.commit();
 }
@@ -458,6 +462,13 @@ bool SqliteCatalog::remove_token(std::string_view id) {
     const bool removed = db_.changes() > 0;
     transaction.commit();
     return removed;
+}
+
+void SqliteCatalog::record_token_use(std::string_view id) {
+    std::lock_guard lock(mutex_);
+    SqliteStatement s(db_, "UPDATE tokens SET last_used_at = ?2 WHERE id = ?1");
+    s.bind_all(id, now_rfc3339());
+    s.run();
 }
 
 Job SqliteCatalog::read_job(SqliteStatement& s) {

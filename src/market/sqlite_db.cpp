@@ -16,7 +16,8 @@ SqliteDb::SqliteDb(const std::filesystem::path& file, int busy_timeout_ms) : fil
         std::string message = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
         sqlite3_close(db_);
         db_ = nullptr;
-        throw Error::format("{}: cannot open the catalog: {}", file_.string(), message);
+        throw Error::format(ErrorKind::storage, "{}: cannot open the catalog: {}", file_.string(),
+                            message);
     }
     try {
         if (sqlite3_busy_timeout(db_, busy_timeout_ms) != SQLITE_OK) {
@@ -50,8 +51,28 @@ std::int64_t SqliteDb::total_changes() {
     return sqlite3_total_changes64(db_);
 }
 
+namespace {
+
+// A constraint is a clash with a stored row; a statement SQLite cannot run is ferry's bug;
+// everything else (busy, full, read-only, I/O, corrupt) is the storage failing.
+ErrorKind kind_of(int code) {
+    switch (code & 0xff) {
+        case SQLITE_CONSTRAINT:
+            return ErrorKind::conflict;
+        case SQLITE_ERROR:
+        case SQLITE_MISUSE:
+        case SQLITE_RANGE:
+            return ErrorKind::internal;
+        default:
+            return ErrorKind::storage;
+    }
+}
+
+}  // namespace
+
 void SqliteDb::fail(std::string_view doing) {
-    throw Error::format("{}: {}: {}", file_.string(), doing, sqlite3_errmsg(db_));
+    throw Error::format(kind_of(sqlite3_extended_errcode(db_)), "{}: {}: {}", file_.string(), doing,
+                        sqlite3_errmsg(db_));
 }
 
 SqliteStatement::SqliteStatement(SqliteDb& db, std::string_view sql) : db_(db) {

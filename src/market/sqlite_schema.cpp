@@ -88,6 +88,10 @@ CREATE TABLE revision_files (
     FOREIGN KEY (app_key, major, number) REFERENCES revisions (app_key, major, number)
 );
 )sql",
+    // 4: when each token was last used, for `ferry token list`.
+    R"sql(
+ALTER TABLE tokens ADD COLUMN last_used_at TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <openssl/rand.h>
 
+#include <chrono>
+
 #include <fmt/format.h>
 
 #include "core/error.hpp"
@@ -40,7 +42,27 @@ std::optional<Token> authenticate(Catalog& catalog, std::string_view text) {
     if (!text.starts_with("ferry_") || text.size() > 200) {
         return std::nullopt;
     }
-    return catalog.find_token_by_hash(core::sha256_hex(text));
+    // Looked up on every request, never cached: a revoked token is refused at once.
+    std::optional<Token> token = catalog.find_token_by_hash(core::sha256_hex(text));
+    // A write per request would serialise every authenticated read: once a minute is enough
+    // for "last used". The request does not depend on it, so a busy catalog only skips it.
+    const auto now = std::chrono::system_clock::now();
+    if (token && token->last_used_at < to_rfc3339(now - std::chrono::minutes(1))) {
+        try {
+            catalog.record_token_use(token->id);
+            token->last_used_at = to_rfc3339(now);
+        } catch (const Error&) {
+            // Recorded by the next request.
+        }
+    }
+    return token;
+}
+
+void revoke_token(Catalog& catalog, std::string_view id) {
+    if (!catalog.remove_token(id)) {
+        throw Error::format(ErrorKind::not_found, "there is no token \"{}\" (ferry token list)",
+                            id);
+    }
 }
 
 bool allows(Token::Role held, Token::Role needed) {

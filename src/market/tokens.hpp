@@ -17,8 +17,13 @@ struct CreatedToken {
 
 CreatedToken create_token(Catalog& catalog, Token::Role role, std::string_view description);
 
-// The stored token that text is, if any. Compares hashes, never secrets.
+// The stored token that text is, if any. Compares hashes, never secrets. Records the use (at
+// most once a minute per token).
 std::optional<Token> authenticate(Catalog& catalog, std::string_view text);
+
+// Removes the token: from now on every request with it is refused. An unknown id is an error
+// (not_found) naming it.
+void revoke_token(Catalog& catalog, std::string_view id);
 
 // Whether a token of role `held` may do what needs `needed` (admin may do everything).
 bool allows(Token::Role held, Token::Role needed);

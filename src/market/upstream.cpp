@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <set>
+#include <system_error>
 
 #include <fmt/format.h>
 
@@ -109,11 +110,11 @@ struct FoundApp {
 FoundApp find_app(const std::vector<UpstreamMarket>& upstreams, const std::string& app_key,
                   const std::string& major) {
     if (!is_valid_key(app_key) || (!major.empty() && !is_valid_key(major))) {
-        throw PublishError(400,
-                           fmt::format("\"{}@{}\" is not a valid app and version", app_key, major));
+        throw Error::format("\"{}@{}\" is not a valid app and version", app_key, major);
     }
     if (upstreams.empty()) {
-        throw PublishError(400, "this market has no upstream market (ferry serve --upstream URL)");
+        throw Error("this market has no upstream market (ferry serve --upstream URL)",
+                    ErrorKind::conflict);
     }
     for (const UpstreamMarket& upstream : upstreams) {
         net::ApiClient api(upstream.url, upstream.token, download_options(upstream));
@@ -121,16 +122,21 @@ FoundApp find_app(const std::vector<UpstreamMarket>& upstreams, const std::strin
             return {&upstream, api.get("/api/v1/apps/" + app_key)};
         } catch (const net::ApiError& e) {
             if (e.status() != 404) {
-                throw;
+                throw Error::format(ErrorKind::upstream, "upstream market {}: {}", upstream.url,
+                                    e.what());
             }
+        } catch (const Error& e) {
+            // Not reached, or not answering HTTP.
+            throw Error::format(ErrorKind::upstream, "upstream market {}: {}", upstream.url,
+                                e.what());
         }
     }
     std::vector<std::string> asked;
     for (const auto& upstream : upstreams) {
         asked.push_back(upstream.url);
     }
-    throw PublishError(404, fmt::format("no upstream market has the app \"{}\" (asked {})", app_key,
-                                        fmt::join(asked, ", ")));
+    throw Error::format(ErrorKind::not_found, "no upstream market has the app \"{}\" (asked {})",
+                        app_key, fmt::join(asked, ", "));
 }
 
 // major, or the newest major of the upstream that has the app when major is empty.
@@ -140,8 +146,8 @@ std::string major_to_pull(const FoundApp& found, const std::string& app_key,
         return major;
     }
     if (found.app.at("majors").empty()) {
-        throw PublishError(
-            404, fmt::format("{}: {} has no published version yet", found.upstream->url, app_key));
+        throw Error::format(ErrorKind::not_found, "{}: {} has no published version yet",
+                            found.upstream->url, app_key);
     }
     return found.app.at("majors").back().at("major").get<std::string>();
 }
@@ -156,7 +162,8 @@ std::vector<UpstreamApp> list_upstream_apps(const std::vector<UpstreamMarket>& u
             list_apps_of(upstream, local, result);
         } catch (const std::exception& e) {
             // The request made here was fine; the upstream refused, failed or garbled it.
-            throw PublishError(502, fmt::format("upstream market {}: {}", upstream.url, e.what()));
+            throw Error::format(ErrorKind::upstream, "upstream market {}: {}", upstream.url,
+                                e.what());
         }
     }
     return result;
@@ -243,8 +250,13 @@ PullResult pull_app(const DataDir& data, Publisher& publisher,
 }
 
 PullJobs::PullJobs(const DataDir& data, Catalog& catalog, Publisher& publisher,
-                   std::vector<UpstreamMarket> upstreams)
-    : data_(data), catalog_(catalog), publisher_(publisher), upstreams_(std::move(upstreams)) {
+                   std::vector<UpstreamMarket> upstreams,
+                   std::function<void(std::string_view)> failure_log)
+    : data_(data),
+      catalog_(catalog),
+      publisher_(publisher),
+      upstreams_(std::move(upstreams)),
+      failure_log_(std::move(failure_log)) {
     // Jobs a killed server left running did not finish.
     for (Job job : catalog_.list_jobs(1000)) {
         if (job.state == Job::State::queued || job.state == Job::State::running) {
@@ -331,14 +343,26 @@ Job PullJobs::start(const std::string& app_key, const std::string& major) {
     catalog_.save_job(job);
     active_[target] = job.id;
     // run() records its end under mutex_, which this holds: the worker is in the map by then.
-    workers_[job.id].thread =
-        std::thread([this, job, app_key, to_pull] { run(job, app_key, to_pull); });
+    try {
+        workers_[job.id].thread = std::thread([this, job, app_key, to_pull]() mutable {
+            run(std::move(job), std::move(app_key), std::move(to_pull));
+        });
+    } catch (const std::system_error& e) {
+        active_.erase(target);
+        workers_.erase(job.id);
+        job.state = Job::State::failed;
+        job.error = fmt::format("cannot start a thread for the pull: {}", e.what());
+        catalog_.save_job(job);
+        throw Error(job.error, ErrorKind::internal);
+    }
     return *catalog_.find_job(job.id);
 }
 
-void PullJobs::run(Job job, std::string app_key, std::string major) {
+void PullJobs::run(Job job, std::string app_key, std::string major) noexcept {
+    // Nothing may leave this function: an exception out of a thread ends the server. A failing
+    // catalog (busy past its timeout, a full disk) only costs the job's record.
     job.state = Job::State::running;
-    catalog_.save_job(job);
+    save_progress(job);
     auto last_saved = std::chrono::steady_clock::now();
     try {
         pull_app(
@@ -348,7 +372,7 @@ void PullJobs::run(Job job, std::string app_key, std::string major) {
                 job.total = total;
                 const auto now = std::chrono::steady_clock::now();
                 if (now - last_saved > std::chrono::milliseconds(250)) {
-                    catalog_.save_job(job);
+                    save_progress(job);
                     last_saved = now;
                 }
             },
@@ -358,12 +382,37 @@ void PullJobs::run(Job job, std::string app_key, std::string major) {
     } catch (const std::exception& e) {
         job.state = Job::State::failed;
         job.error = e.what();
+    } catch (...) {
+        job.state = Job::State::failed;
+        job.error = "an exception of unknown type";
     }
-    catalog_.save_job(job);
+    // The end is worth a retry: a catalog busy with another writer frees up soon.
+    constexpr int attempts = 3;
+    for (int attempt = 1; !save_progress(job, attempt == attempts) && attempt < attempts;
+         ++attempt) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200 * attempt));  // back-off
+    }
     std::lock_guard lock(mutex_);
     active_.erase(job.target);
     if (auto worker = workers_.find(job.id); worker != workers_.end()) {
         worker->second.finished = true;
+    }
+}
+
+bool PullJobs::save_progress(const Job& job, bool log_failure) noexcept {
+    try {
+        catalog_.save_job(job);
+        return true;
+    } catch (const std::exception& e) {
+        if (log_failure && failure_log_) {
+            try {
+                failure_log_(fmt::format("pull job {} ({}, {}): cannot record its state: {}",
+                                         job.id, job.target, to_string(job.state), e.what()));
+            } catch (...) {
+                // The log failing as well leaves nothing else to tell.
+            }
+        }
+        return false;
     }
 }
 

@@ -11,6 +11,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -74,8 +75,10 @@ std::string resolve_pull_major(const std::vector<UpstreamMarket>& upstreams,
 // running is that job (the work is done once).
 class PullJobs {
   public:
+    // failure_log takes what cannot be told otherwise: a job state the catalog failed to save.
     PullJobs(const DataDir& data, Catalog& catalog, Publisher& publisher,
-             std::vector<UpstreamMarket> upstreams);
+             std::vector<UpstreamMarket> upstreams,
+             std::function<void(std::string_view)> failure_log = {});
     // Stops: running pulls are cancelled between files and recorded as failed.
     ~PullJobs();
     PullJobs(const PullJobs&) = delete;
@@ -95,7 +98,10 @@ class PullJobs {
         bool finished = false;  // run() has returned; joining does not wait
     };
 
-    void run(Job job, std::string app_key, std::string major);
+    // A pull's thread; no exception leaves it.
+    void run(Job job, std::string app_key, std::string major) noexcept;
+    // Saves the job's state; false (logged when log_failure) when the catalog fails.
+    bool save_progress(const Job& job, bool log_failure = false) noexcept;
     // Joins the threads of finished pulls (under mutex_), so that a long-running server does
     // not keep one per pull it ever ran.
     void reap_finished();
@@ -104,6 +110,7 @@ class PullJobs {
     Catalog& catalog_;
     Publisher& publisher_;
     std::vector<UpstreamMarket> upstreams_;
+    std::function<void(std::string_view)> failure_log_;
     mutable std::mutex mutex_;
     std::map<std::string, std::string> active_;  // target -> job id
     std::map<std::string, Worker> workers_;      // job id -> its thread

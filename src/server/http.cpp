@@ -1,8 +1,9 @@
 #include "server/http.hpp"
 
-#include "net/url.hpp"
-
 #include <algorithm>
+
+#include "net/url.hpp"
+#include "server/http_server.hpp"
 
 namespace ferry::server {
 
@@ -77,6 +78,10 @@ void Routes::Put(const std::string& pattern, StreamingHandler handler) {
     routes_.push_back(std::make_unique<Route>(Route{"PUT", std::regex(pattern), "", handler}));
 }
 
+void Routes::Delete(const std::string& pattern, Handler handler) {
+    routes_.push_back(std::make_unique<Route>(Route{"DELETE", std::regex(pattern), "", handler}));
+}
+
 void Routes::get_under(const std::string& prefix, Handler handler) {
     std::string trimmed = prefix;
     while (!trimmed.empty() && trimmed.back() == '/')
@@ -131,6 +136,41 @@ Params parse_query(std::string_view query) {
         query.remove_prefix(amp + 1);
     }
     return params;
+}
+
+std::string_view trim_header_value(std::string_view text) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
+        text.remove_prefix(1);
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
+        text.remove_suffix(1);
+    return text;
+}
+
+bool none_match_hits(std::string_view if_none_match, std::string_view etag) {
+    const auto opaque = [](std::string_view tag) {
+        return tag.starts_with("W/") ? tag.substr(2) : tag;
+    };
+    while (!if_none_match.empty()) {
+        const auto comma = if_none_match.find(',');
+        const auto item = trim_header_value(if_none_match.substr(0, comma));
+        if (item == "*" || (!item.empty() && opaque(item) == opaque(etag)))
+            return true;
+        if (comma == std::string_view::npos)
+            break;
+        if_none_match.remove_prefix(comma + 1);
+    }
+    return false;
+}
+
+void send_json(Response& res, int status, const nlohmann::json& body) {
+    res.status = status;
+    res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                    "application/json");
+}
+
+void send_error(Response& res, int status, std::string_view message) {
+    send_json(res, status,
+              nlohmann::json{{"error", {{"status", status}, {"message", std::string(message)}}}});
 }
 
 }  // namespace ferry::server

@@ -84,6 +84,7 @@ class Routes {
     void Post(const std::string& pattern, Handler handler);
     void Put(const std::string& pattern, Handler handler);
     void Put(const std::string& pattern, StreamingHandler handler);
+    void Delete(const std::string& pattern, Handler handler);
     // GET and HEAD of every path under prefix ("/repo" takes "/repo/..."), answered on the
     // network threads without a hop to the worker pool: the handler must not wait on anything
     // but local files.

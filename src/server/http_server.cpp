@@ -16,6 +16,7 @@
 #include <condition_variable>
 #include <future>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -26,6 +27,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/write.hpp>
@@ -35,6 +37,7 @@
 
 #include "core/error.hpp"
 #include "net/url.hpp"
+#include "server/error_status.hpp"
 #include "server/file_cache.hpp"
 
 namespace ferry::server {
@@ -156,8 +159,16 @@ struct HttpServer::Impl {
     // and must be finished with end_request).
     bool begin_request();
     void end_request();
-    // Closes the listening socket; run() returns once nothing is in flight. Any thread.
+    // Closes the listening socket; run() returns once nothing is in flight, or once the grace
+    // period is over and the connections still busy have been cut. Any thread.
     void request_stop();
+    // The connections open, each with what cuts it (closes its socket on its strand), so that a
+    // stop can end the requests that outlast the grace period (a stalled upload, say).
+    void track(const void* connection, std::function<void()> cut);
+    void forget(const void* connection);
+    void cut_connections();
+    // A network thread: runs the io_context until it stops; no exception leaves it.
+    void run_network() noexcept;
     void log(std::string_view line) const;
 
     ServerOptions options;
@@ -165,16 +176,19 @@ struct HttpServer::Impl {
     std::optional<asio::ssl::context> tls;
     std::optional<tcp::acceptor> acceptor;
     std::optional<asio::signal_set> signals;
+    std::optional<asio::steady_timer> grace_timer;
     asio::thread_pool workers;
     Routes routes;
     PreRoutingHandler pre_routing;
     std::function<void(std::string_view)> log_sink;
+    std::function<void(std::string_view)> failure_log;
     int port = 0;
 
     std::atomic<bool> stopping{false};
     std::mutex mutex;
     std::condition_variable drained;
     int in_flight = 0;
+    std::map<const void*, std::function<void()>> connections;
     bool ran = false;       // run() was called
     bool finished = false;  // run() has returned: the io_context is gone
 };
@@ -189,8 +203,18 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     template <class... Extra>
     Session(HttpServer::Impl& server, tcp::socket&& socket, Extra&... extra)
         : server_(server), stream_(std::move(socket), extra...) {}
+    ~Session() { server_.forget(this); }
 
     void start() {
+        server_.track(this, [weak = this->weak_from_this()] {
+            if (auto self = weak.lock()) {
+                asio::post(self->stream_.get_executor(), [self] {
+                    beast::error_code ec;
+                    self->lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+                    self->lowest().close();
+                });
+            }
+        });
         beast::error_code ec;
         const auto peer = lowest().socket().remote_endpoint(ec);
         remote_ = ec ? "-" : peer.address().to_string();
@@ -293,9 +317,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                 }
             }
             compress();
-        } catch (const std::exception& e) {
-            res_ = Response{};
-            send_error(res_, 500, e.what());
+        } catch (...) {
+            answer_current_exception(res_, server_.failure_log);
         }
         if (!parser_->is_done())
             close_after_ = true;  // the rest of an unread body is not worth reading
@@ -356,15 +379,15 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                 return false;
         }
         body_buffer_.resize(body_chunk);
+        // Beast reads at most what the buffer's free capacity holds (512 bytes after a header):
+        // room for its largest read (64 KiB) makes a 100 MB body 1,600 reads, not 100,000.
+        buffer_.reserve(buffer_.size() + 64 * 1024);
         while (!parser_->is_done()) {
             auto& body = parser_->get().body();
             body.data = body_buffer_.data();
             body.size = body_buffer_.size();
-            const auto ec = blocking([this](auto done) {
-                http::async_read_some(stream_, buffer_, *parser_,
-                                      [done](beast::error_code ec, std::size_t) { done(ec); });
-            });
-            if (ec && ec != http::error::need_buffer) {
+            const auto ec = blocking([this](auto done) { fill_body(std::move(done)); });
+            if (ec) {
                 close_after_ = true;
                 return false;
             }
@@ -373,6 +396,25 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                 return false;
         }
         return true;
+    }
+
+    // On the strand: reads until the body buffer is full or the body ends, so that the worker
+    // waiting for it is woken once per buffer, not once per read of the socket.
+    template <class Done>
+    void fill_body(Done done) {
+        lowest().expires_after(io_timeout);
+        http::async_read_some(
+            stream_, buffer_, *parser_,
+            [self = this->shared_from_this(), done = std::move(done)](beast::error_code ec,
+                                                                      std::size_t) mutable {
+                if (ec == http::error::need_buffer)
+                    ec = {};  // the body buffer is full
+                if (!ec && !self->parser_->is_done() && self->parser_->get().body().size > 0) {
+                    self->fill_body(std::move(done));
+                    return;
+                }
+                done(ec);
+            });
     }
 
     // Starts an operation on the connection's strand and waits for its end (a worker's view).
@@ -518,17 +560,63 @@ void HttpServer::Impl::end_request() {
 
 void HttpServer::Impl::request_stop() {
     std::lock_guard lock(mutex);
-    stopping = true;
-    if (finished)
+    if (stopping.exchange(true) || finished)
         return;
     asio::post(*ioc, [this] {
         beast::error_code ec;
         if (acceptor)
             acceptor->close(ec);
+        grace_timer.emplace(*ioc, options.stop_grace);
+        grace_timer->async_wait([this](beast::error_code ec) {
+            if (!ec)
+                cut_connections();
+        });
     });
     if (in_flight == 0) {
         ioc->stop();
         drained.notify_all();
+    }
+}
+
+void HttpServer::Impl::track(const void* connection, std::function<void()> cut) {
+    std::lock_guard lock(mutex);
+    connections.emplace(connection, std::move(cut));
+}
+
+void HttpServer::Impl::forget(const void* connection) {
+    std::lock_guard lock(mutex);
+    connections.erase(connection);
+}
+
+void HttpServer::Impl::cut_connections() {
+    std::vector<std::function<void()>> cuts;
+    {
+        std::lock_guard lock(mutex);
+        for (const auto& [connection, cut] : connections)
+            cuts.push_back(cut);
+    }
+    log(
+        fmt::format("- - - stopping: {} connection(s) still busy after the {} ms grace period "
+                    "are cut",
+                    cuts.size(), options.stop_grace.count()));
+    for (const auto& cut : cuts)
+        cut();
+}
+
+void HttpServer::Impl::run_network() noexcept {
+    // An exception out of a handler would end the thread, and with it the process; the
+    // connection it came from is dropped, the others are served on.
+    while (true) {
+        try {
+            ioc->run();
+            return;
+        } catch (const std::exception& e) {
+            if (failure_log)
+                failure_log(fmt::format("internal error on a network thread: {}", e.what()));
+        } catch (...) {
+            if (failure_log)
+                failure_log("internal error on a network thread: an exception of unknown type");
+        }
     }
 }
 
@@ -606,6 +694,10 @@ void HttpServer::set_request_log(std::function<void(std::string_view)> sink) {
     impl_->log_sink = std::move(sink);
 }
 
+void HttpServer::set_failure_log(std::function<void(std::string_view)> sink) {
+    impl_->failure_log = std::move(sink);
+}
+
 int HttpServer::port() const {
     return impl_->port;
 }
@@ -639,18 +731,24 @@ void HttpServer::run() {
         count = std::max(1u, std::thread::hardware_concurrency());
     std::vector<std::thread> threads;
     for (unsigned i = 1; i < count; ++i)
-        threads.emplace_back([&s] { s.ioc->run(); });
-    s.ioc->run();
+        threads.emplace_back([&s] { s.run_network(); });
+    s.run_network();
     for (auto& thread : threads)
         thread.join();
     // Nothing is in flight: the workers are idle. Closing the io_context closes the listening
     // socket and every connection still open (idle keep-alive ones).
     s.workers.join();
-    std::lock_guard lock(s.mutex);
-    s.signals.reset();
-    s.acceptor.reset();
-    s.ioc.reset();
-    s.finished = true;
+    std::unique_ptr<asio::io_context> ioc;
+    {
+        std::lock_guard lock(s.mutex);
+        s.signals.reset();
+        s.grace_timer.reset();
+        s.acceptor.reset();
+        ioc = std::move(s.ioc);
+        s.finished = true;
+    }
+    // Without the lock: the sessions its handlers still hold forget themselves under it.
+    ioc.reset();
 }
 
 void HttpServer::stop() {
@@ -676,41 +774,6 @@ void HttpServer::stop_on_signals(std::initializer_list<int> signals) {
         if (!ec)
             s.request_stop();
     });
-}
-
-std::string_view trim_header_value(std::string_view text) {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-        text.remove_prefix(1);
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
-        text.remove_suffix(1);
-    return text;
-}
-
-bool none_match_hits(std::string_view if_none_match, std::string_view etag) {
-    const auto opaque = [](std::string_view tag) {
-        return tag.starts_with("W/") ? tag.substr(2) : tag;
-    };
-    while (!if_none_match.empty()) {
-        const auto comma = if_none_match.find(',');
-        const auto item = trim_header_value(if_none_match.substr(0, comma));
-        if (item == "*" || (!item.empty() && opaque(item) == opaque(etag)))
-            return true;
-        if (comma == std::string_view::npos)
-            break;
-        if_none_match.remove_prefix(comma + 1);
-    }
-    return false;
-}
-
-void send_json(Response& res, int status, const nlohmann::json& body) {
-    res.status = status;
-    res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                    "application/json");
-}
-
-void send_error(Response& res, int status, std::string_view message) {
-    send_json(res, status,
-              nlohmann::json{{"error", {{"status", status}, {"message", std::string(message)}}}});
 }
 
 }  // namespace ferry::server

@@ -4,6 +4,7 @@
 // uploads, upstream calls) run on a pool of worker threads.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -30,6 +31,9 @@ struct ServerOptions {
     // Threads that wait on the connections and serve static files; 0: one per core.
     unsigned network_threads = 0;
     std::uint64_t max_body_bytes = 64u << 20;
+    // How long a stop lets the requests in flight finish before it cuts their connections (an
+    // upload that stalls, a client that does not read its answer).
+    std::chrono::milliseconds stop_grace = std::chrono::seconds(10);
 };
 
 class HttpServer {
@@ -50,6 +54,8 @@ class HttpServer {
     // One line per finished request: peer, method, path (no query string, no headers), status,
     // body bytes and duration. Called from several threads, so the sink must be thread-safe.
     void set_request_log(std::function<void(std::string_view)> sink);
+    // The causes of failures the client is not told (500s), one line each; thread-safe sink.
+    void set_failure_log(std::function<void(std::string_view)> sink);
 
     int port() const;
     // "http://host:port" or "https://host:port".
@@ -63,8 +69,9 @@ class HttpServer {
 
     // Graceful: the listening socket is closed, requests in flight are answered in full
     // (requests arriving meanwhile on open connections get 503 with Connection: close), then
-    // run() returns. Blocks until the requests in flight are done; safe from any thread but a
-    // handler's.
+    // run() returns. Requests still running after options.stop_grace have their connections
+    // cut (a handler reading a body sees it end early). Blocks until the requests in flight are
+    // done; safe from any thread but a handler's.
     void stop();
     // True from the moment stop() is called (for a health check to report the drain).
     bool stopping() const;

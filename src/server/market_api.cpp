@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <exception>
 #include <optional>
 
 #include "core/json_error.hpp"
@@ -41,7 +42,7 @@ std::string base64_decode(std::string_view text) {
 Json parse_body(const Request& req) {
     Json json = Json::parse(req.body, nullptr, false);
     if (json.is_discarded() || !json.is_object()) {
-        throw market::PublishError(400, "the request body is not a JSON object");
+        throw Error("the request body is not a JSON object");
     }
     return json;
 }
@@ -52,27 +53,22 @@ std::size_t count_param(const Request& req, const char* name) {
     std::size_t value = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
-        throw market::PublishError(
-            400, fmt::format("{}=\"{}\": expected a non-negative whole number", name, text));
+        throw Error::format("{}=\"{}\": expected a non-negative whole number", name, text);
     }
     return value;
 }
 
-// Wraps a handler: errors become JSON answers with the right status.
+// Wraps a handler that reads a JSON body: nlohmann's exceptions there (a missing field, a
+// wrong type) are the client's mistake. Every other failure reaches the server's one mapping of
+// error kinds to statuses (server/error_status.hpp).
 template <typename Fn>
 Handler guarded(Fn handler) {
     return [handler](const Request& req, Response& res) {
         try {
             handler(req, res);
-        } catch (const market::PublishError& e) {
-            send_error(res, e.http_status(), e.what());
-        } catch (const market::ConflictError& e) {
-            send_error(res, 409, e.what());
         } catch (const Json::exception& e) {
-            send_error(res, 400,
-                       std::string("the request body is malformed: ") + core::json_error_text(e));
-        } catch (const Error& e) {
-            send_error(res, 400, e.what());
+            throw Error(std::string("the request body is malformed: ") +
+                        core::json_error_text(e));
         }
     };
 }
@@ -117,41 +113,42 @@ bool MarketApi::require(const Request& req, Response& res, Token::Role role) con
 }
 
 void MarketApi::put_blob(const Request& req, Response& res, const ContentReader& content) {
-    try {
-        if (!require(req, res, Token::Role::publish)) {
-            return;
-        }
-        if (!req.has_header("Content-Length")) {
-            send_error(res, 411, "a blob upload needs a Content-Length");
-            return;
-        }
-        const std::string sha256 = req.matches[1];
-        const std::uint64_t size = std::stoull(req.get_header_value("Content-Length"));
-        if (data_.has_blob(sha256, size)) {
-            content([](const char*, size_t) { return true; });
-            send_json(res, 200, {{"sha256", sha256}, {"size", size}});
-            return;
-        }
-        market::BlobWriter writer(data_, sha256, size);
-        std::string failure;
-        content([&](const char* data, size_t length) {
-            try {
-                writer.write(data, length);
-                return true;
-            } catch (const Error& e) {
-                failure = e.what();
-                return false;
-            }
-        });
-        if (!failure.empty()) {
-            send_error(res, 400, failure);
-            return;
-        }
-        writer.finish();
-        send_json(res, 201, {{"sha256", sha256}, {"size", size}});
-    } catch (const Error& e) {
-        send_error(res, 400, e.what());
+    if (!require(req, res, Token::Role::publish)) {
+        return;
     }
+    if (!req.has_header("Content-Length")) {
+        send_error(res, 411, "a blob upload needs a Content-Length");
+        return;
+    }
+    const std::string sha256 = req.matches[1];
+    const std::string length = req.get_header_value("Content-Length");
+    std::uint64_t size = 0;
+    if (const auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), size);
+        ec != std::errc() || end != length.data() + length.size()) {
+        throw Error::format("Content-Length \"{}\" is not a size", length);
+    }
+    if (data_.has_blob(sha256, size)) {
+        content([](const char*, size_t) { return true; });
+        send_json(res, 200, {{"sha256", sha256}, {"size", size}});
+        return;
+    }
+    market::BlobWriter writer(data_, sha256, size);
+    // The writer's failure (too much data, a full disk) is thrown once the reading has stopped.
+    std::exception_ptr failure;
+    content([&](const char* data, size_t length) {
+        try {
+            writer.write(data, length);
+            return true;
+        } catch (...) {
+            failure = std::current_exception();
+            return false;
+        }
+    });
+    if (failure) {
+        std::rethrow_exception(failure);
+    }
+    writer.finish();
+    send_json(res, 201, {{"sha256", sha256}, {"size", size}});
 }
 
 static Json job_json(const market::Job& job) {
@@ -164,6 +161,40 @@ static Json job_json(const market::Job& job) {
             {"total", job.total},
             {"created_at", job.created_at},
             {"updated_at", job.updated_at}};
+}
+
+void MarketApi::install_token_routes(Routes& routes) {
+    routes.Get("/api/v1/tokens", [this](const Request& req, Response& res) {
+        if (!require(req, res, Token::Role::admin)) {
+            return;
+        }
+        Json tokens = Json::array();
+        for (const Token& token : catalog_.list_tokens()) {
+            tokens.push_back(market::token_json(token));
+        }
+        send_json(res, 200, {{"tokens", tokens}});
+    });
+
+    routes.Post("/api/v1/tokens", guarded([this](const Request& req, Response& res) {
+                    if (!require(req, res, Token::Role::admin)) {
+                        return;
+                    }
+                    const Json body = parse_body(req);
+                    const auto created = market::create_token(
+                        catalog_, market::parse_token_role(body.value("role", "publish")),
+                        body.value("description", ""));
+                    Json answer = market::token_json(created.token);
+                    answer["token"] = created.secret;
+                    send_json(res, 201, answer);
+                }));
+
+    routes.Delete(R"(/api/v1/tokens/([^/]+))", [this](const Request& req, Response& res) {
+        if (!require(req, res, Token::Role::admin)) {
+            return;
+        }
+        market::revoke_token(catalog_, req.matches[1]);
+        send_json(res, 200, {{"revoked", req.matches[1]}});
+    });
 }
 
 Handler MarketApi::cached(Handler handler) {
@@ -253,8 +284,9 @@ void MarketApi::install_upstream_routes(Routes& routes) {
 void MarketApi::install(HttpServer& server) {
     Routes& routes = server.routes();
     server.set_pre_routing_handler([this](const Request& req, Response& res) {
+        // Monitoring asks for the health without a token, private market or not.
         if (options_.private_reads && (req.method == "GET" || req.method == "HEAD") &&
-            !token_of(req)) {
+            req.path != "/api/v1/health" && !token_of(req)) {
             // "Send a token" to a client that sent one would hide that its token is wrong.
             send_error(res, 401,
                        req.has_header("Authorization")
@@ -266,6 +298,7 @@ void MarketApi::install(HttpServer& server) {
     });
     serve_static(routes, "/repo", data_.repositories());
     install_upstream_routes(routes);
+    install_token_routes(routes);
 
     routes.Get("/api/v1/health", [&server](const Request&, Response& res) {
         send_json(res, 200,

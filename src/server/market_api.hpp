@@ -37,6 +37,8 @@ class MarketApi {
     bool require(const Request& req, Response& res, market::Token::Role role) const;
     void put_blob(const Request& req, Response& res, const ContentReader& content);
     void install_upstream_routes(Routes& routes);
+    // List, create and revoke tokens (admin tokens only).
+    void install_token_routes(Routes& routes);
     // handler's 200 answers (which must depend on the catalog alone) kept in the cache while
     // the catalog is unchanged, with an ETag that If-None-Match can name for a 304.
     Handler cached(Handler handler);

@@ -148,7 +148,7 @@ TEST_F(Market, BadRequestsAreRefusedAndStoreNothing) {
     EXPECT_THAT(huge, HasSubstr("larger than")) << huge;
 
     // A revision whose files were never uploaded.
-    expect_error(request("POST", revisions, valid_body.dump(), token_), 422, "not uploaded");
+    expect_error(request("POST", revisions, valid_body.dump(), token_), 409, "not uploaded");
 
     EXPECT_EQ(stored(), before) << "a refused request left files in repo/";
     const Answer apps = get("/api/v1/apps");

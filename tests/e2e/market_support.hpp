@@ -193,9 +193,10 @@ class Market : public FerryTest {
             headers.emplace("Authorization", "Bearer " + token);
         }
         httplib::Result result =
-            method == "GET" ? client.Get(path.c_str(), headers)
-            : method == "POST"
-                ? client.Post(path.c_str(), headers, body, "application/json")
+            method == "GET"    ? client.Get(path.c_str(), headers)
+            : method == "POST" ? client.Post(path.c_str(), headers, body, "application/json")
+            : method == "DELETE"
+                ? client.Delete(path.c_str(), headers)
                 : client.Put(path.c_str(), headers, body, "application/octet-stream");
         if (!result) {
             return {};

@@ -32,6 +32,7 @@ class MarketServer {
     MarketServer& operator=(const MarketServer&) = delete;
 
     int port() const { return port_; }
+    pid_t pid() const { return pid_; }
     // http://127.0.0.1:<port><path>, or https:// when it serves TLS.
     std::string url(const std::string& path = "") const {
         return scheme_ + "://127.0.0.1:" + std::to_string(port_) + path;

@@ -12,6 +12,7 @@
 #include "market/data_dir.hpp"
 #include "market/publisher.hpp"
 #include "repo/generator.hpp"
+#include "server/error_status.hpp"
 #include "support/test_support.hpp"
 
 namespace ferry::market {
@@ -148,8 +149,8 @@ TEST_F(MarketPublisher, AChangedComponentWithTheSameVersionIsRefusedByName) {
     try {
         publish("2");
         FAIL() << "expected a refusal";
-    } catch (const PublishError& e) {
-        EXPECT_EQ(e.http_status(), 422);
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::conflict);
         EXPECT_NE(std::string(e.what()).find("com.acme.b (published 1.0, now 1.0)"),
                   std::string::npos)
             << e.what();
@@ -182,8 +183,8 @@ TEST_F(MarketPublisher, RefusesBadKeysPathsAndFilesThatWereNotUploaded) {
     auto status_of = [&](PublishRequest request) {
         try {
             publisher_.publish(request);
-        } catch (const PublishError& e) {
-            return std::make_pair(e.http_status(), std::string(e.what()));
+        } catch (const Error& e) {
+            return std::make_pair(server::http_status(e.kind()), std::string(e.what()));
         }
         return std::make_pair(0, std::string());
     };
@@ -196,7 +197,7 @@ TEST_F(MarketPublisher, RefusesBadKeysPathsAndFilesThatWereNotUploaded) {
     escaping.push_back({"../outside", files.files[0].sha256, files.files[0].size});
     EXPECT_EQ(status_of({app, "2", files.updates_xml, escaping, ""}).first, 400);
     const auto [status, message] = status_of({app, "2", files.updates_xml, files.files, ""});
-    EXPECT_EQ(status, 422);
+    EXPECT_EQ(status, 409);
     EXPECT_NE(message.find("not uploaded"), std::string::npos) << message;
     EXPECT_FALSE(fs::exists(data_.repository("com.acme.suite", "2") / "Updates.xml"));
     EXPECT_FALSE(catalog_->find_major("com.acme.suite", "2").has_value());

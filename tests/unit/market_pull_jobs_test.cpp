@@ -82,6 +82,79 @@ TEST_F(PullJobsTest, APullOfTheNewestMajorFromAnUnreachableUpstreamFailsNamingIt
     EXPECT_EQ(pulls.threads(), 0u);
 }
 
+// A catalog whose job records fail once a pull is under way, as SQLite does when it stays busy
+// past its timeout or its disk is full; everything else goes to a real catalog.
+class CatalogFailingJobUpdates final : public Catalog {
+  public:
+    explicit CatalogFailingJobUpdates(Catalog& real) : real_(real) {}
+
+    int schema_version() override { return real_.schema_version(); }
+    std::uint64_t generation() override { return real_.generation(); }
+    std::vector<App> list_apps(const AppQuery& query) override { return real_.list_apps(query); }
+    std::size_t count_apps(const AppQuery& query) override { return real_.count_apps(query); }
+    std::optional<App> find_app(std::string_view key) override { return real_.find_app(key); }
+    App save_app(const App& app) override { return real_.save_app(app); }
+    std::vector<Major> list_majors(std::string_view key) override { return real_.list_majors(key); }
+    std::optional<Major> find_major(std::string_view key, std::string_view major) override {
+        return real_.find_major(key, major);
+    }
+    std::optional<Revision> find_revision(std::string_view key, std::string_view major,
+                                          int number) override {
+        return real_.find_revision(key, major, number);
+    }
+    void commit_revision(const Revision& revision) override { real_.commit_revision(revision); }
+    void add_token(const Token& token) override { real_.add_token(token); }
+    std::optional<Token> find_token_by_hash(std::string_view hash) override {
+        return real_.find_token_by_hash(hash);
+    }
+    std::vector<Token> list_tokens() override { return real_.list_tokens(); }
+    bool remove_token(std::string_view id) override { return real_.remove_token(id); }
+    void record_token_use(std::string_view id) override { real_.record_token_use(id); }
+    void save_job(const Job& job) override {
+        if (job.state != Job::State::queued) {
+            throw Error("catalog.db: cannot commit a transaction: database or disk is full",
+                        ErrorKind::storage);
+        }
+        real_.save_job(job);
+    }
+    std::optional<Job> find_job(std::string_view id) override { return real_.find_job(id); }
+    std::vector<Job> list_jobs(std::size_t limit) override { return real_.list_jobs(limit); }
+
+  private:
+    Catalog& real_;
+};
+
+// Before, the exception of the thread's save ended the whole process (std::terminate).
+TEST_F(PullJobsTest, AJobStateTheCatalogCannotSaveIsLoggedAndTheServerLivesOn) {
+    CatalogFailingJobUpdates failing(*catalog);
+    std::mutex log_mutex;
+    std::vector<std::string> log;
+    Job job;
+    {
+        PullJobs failing_pulls(data, failing, publisher, {{upstream, "", ""}},
+                               [&](std::string_view line) {
+                                   std::lock_guard lock(log_mutex);
+                                   log.emplace_back(line);
+                               });
+        job = failing_pulls.start("com.test.app", "1");
+        EXPECT_EQ(job.state, Job::State::queued);
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        for (bool logged = false; !logged && std::chrono::steady_clock::now() < deadline;) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));  // polling the log
+            std::lock_guard lock(log_mutex);
+            logged = !log.empty();
+        }
+    }  // joins the pull's thread
+    ASSERT_EQ(log.size(), 1u) << "the failed save of the job's end was not logged";
+    EXPECT_THAT(log[0], ::testing::HasSubstr(job.id));
+    EXPECT_THAT(log[0], ::testing::HasSubstr("com.test.app@1"));
+    EXPECT_THAT(log[0], ::testing::HasSubstr("database or disk is full"));
+    // What could be saved is there; the next server marks the job interrupted.
+    EXPECT_EQ(catalog->find_job(job.id)->state, Job::State::queued);
+    PullJobs next(data, *catalog, publisher, {{upstream, "", ""}});
+    EXPECT_EQ(catalog->find_job(job.id)->state, Job::State::failed);
+}
+
 // A real upstream market (the market's HTTP API and repositories on a loopback port) with the
 // majors 2 and 3 of com.test.app. The repository files of major 3 other than its index wait at a
 // gate until the test opens it, so that a pull is known to be running while others are asked for.
