@@ -5,6 +5,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <string_view>
 
 #include "core/error.hpp"
@@ -13,6 +15,13 @@ namespace ferry::fuzz {
 
 inline std::string_view as_text(const std::uint8_t* data, std::size_t size) {
     return {reinterpret_cast<const char*>(data), size};
+}
+
+// Writes an input where the code under test reads it. Not core::write_file_atomic: its fsyncs
+// would cost a hundred times the parsing.
+inline void write_input(const std::filesystem::path& path, std::string_view content) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc)
+        .write(content.data(), static_cast<std::streamsize>(content.size()));
 }
 
 // Runs parse; a ferry::Error is a refusal, which is what bad input deserves.
