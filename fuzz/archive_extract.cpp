@@ -9,7 +9,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     static const ferry::core::ScratchDir scratch({}, "ferry-fuzz-archive-");
     const auto archive = scratch.path() / "input.archive";
-    ferry::core::write_file_atomic(archive, ferry::fuzz::as_text(data, size));
+    ferry::fuzz::write_input(archive, ferry::fuzz::as_text(data, size));
     ferry::archive::is_archive(archive);
     ferry::fuzz::expect_refusal_at_most([&] { ferry::archive::content_size(archive); });
     ferry::fuzz::expect_refusal_at_most([&] { ferry::archive::list_archive(archive); });

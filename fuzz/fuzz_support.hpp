@@ -5,6 +5,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <string_view>
 
 #include "core/error.hpp"
@@ -13,6 +15,15 @@ namespace ferry::fuzz {
 
 inline std::string_view as_text(const std::uint8_t* data, std::size_t size) {
     return {reinterpret_cast<const char*>(data), size};
+}
+
+// Writes an input where the code under test reads it, as a new file: not core::write_file_atomic,
+// whose fsyncs would cost a hundred times the parsing, and not by truncating the old one, which
+// makes ext4 write the file back on close (its replace-by-truncate heuristic), just as slow.
+inline void write_input(const std::filesystem::path& path, std::string_view content) {
+    std::filesystem::remove(path);
+    std::ofstream(path, std::ios::binary)
+        .write(content.data(), static_cast<std::streamsize>(content.size()));
 }
 
 // Runs parse; a ferry::Error is a refusal, which is what bad input deserves.

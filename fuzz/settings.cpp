@@ -8,8 +8,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     static const ferry::core::ScratchDir state({}, "ferry-fuzz-settings-");
     const std::string_view text = ferry::fuzz::as_text(data, size);
-    ferry::core::write_file_atomic(state.path() / "settings.json", text);
-    ferry::core::write_file_atomic(state.path() / "credentials.json", text, 0600);
+    ferry::fuzz::write_input(state.path() / "settings.json", text);
+    ferry::fuzz::write_input(state.path() / "credentials.json", text);
     ferry::fuzz::expect_refusal_at_most([&] { ferry::client::load_settings(state.path()); });
     return 0;
 }
