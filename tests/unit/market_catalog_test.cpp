@@ -358,12 +358,14 @@ TEST_F(MarketCatalog, TokensAddFindListRemove) {
              .secret_hash = std::string(64, 'a'),
              .role = Token::Role::publish,
              .description = "CI",
-             .created_at = ""};
+             .created_at = "",
+             .last_used_at = ""};
     Token admin{.id = "t2",
                 .secret_hash = std::string(64, 'b'),
                 .role = Token::Role::admin,
                 .description = "operator",
-                .created_at = ""};
+                .created_at = "",
+                .last_used_at = ""};
     const std::string before = now_utc();
     catalog->add_token(ci);
     catalog->add_token(admin);
@@ -388,6 +390,11 @@ TEST_F(MarketCatalog, TokensAddFindListRemove) {
     EXPECT_NE(message.find(file.string()), std::string::npos) << message;
     EXPECT_NE(message.find("UNIQUE constraint failed: tokens.secret_hash"), std::string::npos)
         << message;
+
+    EXPECT_EQ(catalog->list_tokens()[1].last_used_at, "") << "never used";
+    catalog->record_token_use("t2");
+    EXPECT_GE(catalog->list_tokens()[1].last_used_at, before);
+    EXPECT_EQ(catalog->list_tokens()[0].last_used_at, "");
 
     EXPECT_TRUE(catalog->remove_token("t1"));
     EXPECT_FALSE(catalog->remove_token("t1"));
@@ -436,7 +443,8 @@ TEST_F(MarketCatalog, EverythingPersistsAcrossReopen) {
                         .secret_hash = "h",
                         .role = Token::Role::admin,
                         .description = "",
-                        .created_at = ""});
+                        .created_at = "",
+                        .last_used_at = ""});
     catalog->save_job(make_job("j1", "com.acme.app@1"));
     std::optional<Revision> revision = catalog->find_revision("com.acme.app", "1", 1);
     catalog.reset();
@@ -498,7 +506,8 @@ TEST(MarketCatalogSchema, UpgradesAVersion1File) {
                         .secret_hash = "h",
                         .role = Token::Role::publish,
                         .description = "",
-                        .created_at = ""});
+                        .created_at = "",
+                        .last_used_at = ""});
     EXPECT_EQ(catalog->list_tokens().size(), 1u);
 }
 
