@@ -69,11 +69,13 @@ class Publisher {
   public:
     Publisher(const DataDir& data, Catalog& catalog) : data_(data), catalog_(catalog) {}
 
-    // Publishes a revision. Refuses (PublishError) an invalid key or major, a malformed index,
-    // a path leaving the repository, a file the index needs that is not announced or not in the
-    // blob store with that size, and a component whose content changed while its version did
-    // not grow (naming them). Publishes of one app are serialised; a revision committed by
-    // another server meanwhile is a 409.
+    // Publishes a revision. Refuses (PublishError) an invalid key or major (market/names.hpp), a
+    // malformed index, a path leaving the repository, a file the index needs that is not
+    // announced or not in the blob store with that size, an index whose recorded size or SHA-256
+    // of a file is not the announced blob's, a revision a client could not resolve (a missing or
+    // too old dependency, a cycle: market/resolvable.hpp), and a component whose content changed
+    // while its version did not grow (naming them). Publishes of one app are serialised; a
+    // revision committed by another server meanwhile is a 409.
     PublishResult publish(const PublishRequest& request);
 
     // After a crash between writing a repository's Updates.xml and recording its revision:
