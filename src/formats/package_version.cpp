@@ -13,27 +13,6 @@ bool is_digit(char c) {
     return c >= '0' && c <= '9';
 }
 
-// The text as XML character data (the version is ASCII as IFW allows it, but nothing is assumed).
-std::string escaped(std::string_view text) {
-    std::string out;
-    for (char c : text) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            default:
-                out += c;
-        }
-    }
-    return out;
-}
-
 }  // namespace
 
 std::string raised_version(std::string_view version) {
@@ -83,10 +62,15 @@ std::string with_package_version(std::string_view xml_text, std::string_view ver
         throw located_error(source_name, 0,
                             "<Version> holds more than plain text; raise it by hand");
     }
-    const auto offset = static_cast<std::size_t>(text.offset_debug());
+    const std::ptrdiff_t found = text.offset_debug();
     const std::size_t length = std::char_traits<char>::length(text.value());
-    std::string result(xml_text);
-    result.replace(offset, length, escaped(version));
+    if (found < 0 || static_cast<std::size_t>(found) + length > xml_text.size()) {
+        throw located_error(source_name, 0, "cannot locate the text of <Version>");
+    }
+    const auto offset = static_cast<std::size_t>(found);
+    std::string result(xml_text.substr(0, offset));
+    append_xml_escaped(result, version, false, source_name);
+    result += xml_text.substr(offset + length);
     return result;
 }
 
