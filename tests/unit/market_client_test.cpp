@@ -64,12 +64,11 @@ class MarketClientTest : public ::testing::Test {
     std::map<std::string, std::string> versions(const std::string& major) {
         std::map<std::string, std::string> result;
         const auto found = catalog_->find_major("com.test.app", major);
-        if (found) {
-            for (const auto& c :
-                 catalog_->find_revision("com.test.app", major, found->latest_revision)
-                     ->components) {
-                result[c.name] = c.version;
-            }
+        const auto revision =
+            found ? catalog_->find_revision("com.test.app", major, found->latest_revision)
+                  : std::nullopt;
+        for (const auto& c : revision ? revision->components : std::vector<RevisionComponent>{}) {
+            result[c.name] = c.version;
         }
         return result;
     }
