@@ -201,31 +201,32 @@ void XmlWriter::element(std::string_view name, std::string_view text,
     out_ += ">\n";
 }
 
-void XmlWriter::escape(std::string_view value, bool in_attribute, std::string_view where) {
+void append_xml_escaped(std::string& out, std::string_view value, bool in_attribute,
+                        std::string_view where) {
     for (char c : value) {
         switch (c) {
             case '&':
-                out_ += "&amp;";
+                out += "&amp;";
                 break;
             case '<':
-                out_ += "&lt;";
+                out += "&lt;";
                 break;
             case '>':
-                out_ += "&gt;";
+                out += "&gt;";
                 break;
             // A raw CR would be turned into LF by any reader, and raw blanks inside an
             // attribute into spaces; character references keep them.
             case '\r':
-                out_ += "&#13;";
+                out += "&#13;";
                 break;
             case '"':
-                out_ += in_attribute ? "&quot;" : "\"";
+                out += in_attribute ? "&quot;" : "\"";
                 break;
             case '\n':
-                out_ += in_attribute ? "&#10;" : "\n";
+                out += in_attribute ? "&#10;" : "\n";
                 break;
             case '\t':
-                out_ += in_attribute ? "&#9;" : "\t";
+                out += in_attribute ? "&#9;" : "\t";
                 break;
             default:
                 if (static_cast<unsigned char>(c) < 0x20) {
@@ -233,9 +234,13 @@ void XmlWriter::escape(std::string_view value, bool in_attribute, std::string_vi
                                         where,
                                         static_cast<unsigned>(static_cast<unsigned char>(c)));
                 }
-                out_ += c;
+                out += c;
         }
     }
+}
+
+void XmlWriter::escape(std::string_view value, bool in_attribute, std::string_view where) {
+    append_xml_escaped(out_, value, in_attribute, where);
 }
 
 }  // namespace ferry::formats

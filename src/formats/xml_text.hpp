@@ -64,6 +64,12 @@ bool equals_ignoring_case(std::string_view a, std::string_view b);
 // Whether the element has at least one child element (as opposed to only text).
 bool has_child_elements(const pugi::xml_node& element);
 
+// Appends value to out as XML text or attribute content: markup characters and (in attributes)
+// CR, LF and tab as references; other control characters, which XML 1.0 cannot carry, throw
+// naming where.
+void append_xml_escaped(std::string& out, std::string_view value, bool in_attribute,
+                        std::string_view where);
+
 // Writes XML the way IFW's files look: one space of indentation per level, attributes in the
 // order given, "<Empty/>" for elements without content, "\n" line ends. Text and attribute
 // values are escaped; characters XML 1.0 cannot carry are rejected.

@@ -1,10 +1,12 @@
 // The catalog's value types as text (the names stored in the catalog and shown by the API) and
-// the rule for keys that end up in paths and URLs.
+// the rule for keys that end up in paths and URLs (market/names.hpp).
 #include "market/catalog.hpp"
 
 #include <array>
 #include <ctime>
 #include <utility>
+
+#include "market/names.hpp"
 
 namespace ferry::market {
 
@@ -57,10 +59,6 @@ constexpr std::array<std::pair<Job::State, std::string_view>, 4> state_names{{
     {Job::State::failed, "failed"},
 }};
 
-bool is_ascii_alnum(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
 }  // namespace
 
 std::string to_rfc3339(std::chrono::system_clock::time_point time) {
@@ -98,17 +96,7 @@ Job::State parse_job_state(std::string_view text) {
 }
 
 bool is_valid_key(std::string_view text) {
-    // The first character rules out "", ".", ".." and hidden names; a trailing '.' is refused
-    // because some file systems and URL normalizers drop it.
-    if (text.empty() || text.size() > 128 || !is_ascii_alnum(text.front()) || text.back() == '.') {
-        return false;
-    }
-    for (char c : text) {
-        if (!is_ascii_alnum(c) && c != '.' && c != '_' && c != '-') {
-            return false;
-        }
-    }
-    return true;
+    return !key_problem(text).has_value();
 }
 
 }  // namespace ferry::market

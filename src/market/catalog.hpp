@@ -174,8 +174,8 @@ App::Source parse_app_source(std::string_view text);
 Token::Role parse_token_role(std::string_view text);
 Job::State parse_job_state(std::string_view text);
 
-// Whether text is a valid app key / major version string: no path characters, nothing a URL
-// would need to escape ([A-Za-z0-9][A-Za-z0-9._-]*, at most 128 characters, not ending in '.').
+// Whether text is a valid app key / major version string (the rule and its reasons:
+// market/names.hpp).
 bool is_valid_key(std::string_view text);
 
 }  // namespace ferry::market

@@ -13,6 +13,8 @@
 #include "core/files.hpp"
 #include "core/hash.hpp"
 #include "core/version.hpp"
+#include "market/names.hpp"
+#include "market/resolvable.hpp"
 #include "repo/repository_dir.hpp"
 
 namespace ferry::market {
@@ -33,6 +35,53 @@ std::set<std::string> served_files(const formats::RepositoryIndex& index) {
         files.insert(index.metadata_name);
     }
     return files;
+}
+
+// The files for which the index records a size and SHA-256 (ferry's FerryArchive elements),
+// by repository path. Records of archives the component does not list are left to
+// `repo verify`: no client reads them.
+std::map<std::string, const formats::ArchiveRecord*> recorded_files(
+    const formats::RepositoryIndex& index) {
+    std::map<std::string, const formats::ArchiveRecord*> records;
+    for (const auto& package : index.packages) {
+        const auto& listed = package.component.downloadable_archives;
+        for (const auto& record : package.archives) {
+            if (std::find(listed.begin(), listed.end(), record.name) != listed.end()) {
+                records[repo::data_archive_path(package, record.name)] = &record;
+            }
+        }
+        if (package.meta_archive) {
+            records[repo::meta_archive_path(package)] = &*package.meta_archive;
+        }
+    }
+    if (index.metadata_archive && !index.metadata_name.empty()) {
+        records[index.metadata_name] = &*index.metadata_archive;
+    }
+    return records;
+}
+
+// The files whose announced blob is not what the index records for them: a client checks each
+// download against the index, so such a revision would be served but never installed.
+std::vector<std::string> mismatched_records(
+    const formats::RepositoryIndex& index,
+    const std::map<std::string, const RepositoryFile*>& announced) {
+    std::vector<std::string> mismatched;
+    for (const auto& [path, record] : recorded_files(index)) {
+        const auto file = announced.find(path);
+        if (file == announced.end()) {
+            continue;  // reported as not announced
+        }
+        const RepositoryFile& blob = *file->second;
+        if (record->size != blob.size ||
+            (!record->sha256.empty() && record->sha256 != blob.sha256)) {
+            mismatched.push_back(fmt::format(
+                "{} (the index records {} bytes with SHA-256 {}, the file is {} bytes with "
+                "SHA-256 {})",
+                path, record->size, record->sha256.empty() ? "-" : record->sha256, blob.size,
+                blob.sha256));
+        }
+    }
+    return mismatched;
 }
 
 std::optional<formats::RepositoryIndex> read_index(const fs::path& file) {
@@ -184,18 +233,8 @@ std::mutex& Publisher::lock_for(const std::string& app_key) {
 PublishResult Publisher::publish(const PublishRequest& request) {
     const std::string& key = request.app.key;
     const std::string& major = request.major;
-    if (!is_valid_key(key)) {
-        throw Error::format(
-            "\"{}\" is not a valid app key (letters, digits, '.', '_' and '-', "
-            "starting with a letter or digit)",
-            key);
-    }
-    if (!is_valid_key(major)) {
-        throw Error::format(
-            "\"{}\" is not a valid major version (letters, digits, '.', '_' and "
-            "'-'; no path characters)",
-            major);
-    }
+    check_key(key, "app key");
+    check_key(major, "major version");
     const std::string what = key + "@" + major;
     formats::RepositoryIndex index =
         formats::parse_updates_xml(request.updates_xml, what + ": Updates.xml");
@@ -234,6 +273,15 @@ PublishResult Publisher::publish(const PublishRequest& request) {
                             "{}: these files were not uploaded (or not with the announced size): "
                             "{}",
                             what, fmt::join(not_uploaded, ", "));
+    }
+    if (const auto mismatched = mismatched_records(index, announced); !mismatched.empty()) {
+        throw Error::format("{}: the index does not describe these files: {}", what,
+                            fmt::join(mismatched, "; "));
+    }
+    try {
+        check_resolvable(index);
+    } catch (const Error& e) {
+        throw Error::format("{}: a client could not install this revision: {}", what, e.what());
     }
     std::vector<RevisionComponent> components = components_of(index, shas);
 

@@ -57,11 +57,14 @@ class Publisher {
   public:
     Publisher(const DataDir& data, Catalog& catalog) : data_(data), catalog_(catalog) {}
 
-    // Publishes a revision. Refuses (ferry::Error) an invalid key or major, a malformed index,
-    // a path leaving the repository or a file the index needs that is not announced (invalid
-    // input); a file not in the blob store with that size and a component whose content changed
-    // while its version did not grow, naming them (conflict). Publishes of one app are
-    // serialised; a revision committed by another server meanwhile is a conflict too.
+    // Publishes a revision. Refuses (ferry::Error) an invalid key or major (market/names.hpp), a
+    // malformed index, a path leaving the repository, a file the index needs that is not
+    // announced, an index whose recorded size or SHA-256 of a file is not the announced blob's,
+    // and a revision a client could not resolve (a missing or too old dependency, a cycle:
+    // market/resolvable.hpp) as invalid input; a file not in the blob store with that size and a
+    // component whose content changed while its version did not grow, naming them, as a
+    // conflict. Publishes of one app are serialised; a revision committed by another server
+    // meanwhile is a conflict too.
     PublishResult publish(const PublishRequest& request);
 
     // After a crash between writing a repository's Updates.xml and recording its revision:

@@ -11,6 +11,7 @@
 
 #include "core/json_error.hpp"
 #include "market/catalog.hpp"
+#include "market/names.hpp"
 #include "market/sqlite_catalog_internal.hpp"
 #include "market/sqlite_db.hpp"
 
@@ -48,12 +49,7 @@ std::string lower_ascii(std::string_view text) {
 }
 
 void require_key(std::string_view key, std::string_view what) {
-    if (!is_valid_key(key)) {
-        throw Error::format(
-            "\"{}\" is not a valid {} (letters, digits, '.', '_' and '-', starting with a letter "
-            "or digit, not ending in '.', at most 128 characters)",
-            key, what);
-    }
+    check_key(key, what);
 }
 
 class SqliteCatalog final : public Catalog {

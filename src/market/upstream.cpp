@@ -9,11 +9,14 @@
 
 #include "core/error.hpp"
 #include "core/files.hpp"
+#include "formats/package_xml.hpp"
 #include "formats/updates_xml.hpp"
 #include "market/json.hpp"
+#include "market/names.hpp"
 #include "net/api_client.hpp"
 #include "net/downloader.hpp"
 #include "net/url.hpp"
+#include "repo/repository_dir.hpp"
 
 namespace ferry::market {
 
@@ -36,6 +39,75 @@ std::string repository_url(const UpstreamMarket& upstream, const std::string& ke
         }
     }
     return base + "/repo/" + key + "/" + major;
+}
+
+// Runs a check of a name taken from an upstream's answer; its refusal names the upstream. Every
+// name an answer gives is checked before a request or a path is made of it.
+template <typename Check>
+void check_from_upstream(const UpstreamMarket& upstream, Check&& check) {
+    try {
+        check();
+    } catch (const Error& e) {
+        throw Error::format(ErrorKind::upstream, "upstream market {}: {}",
+                            net::strip_credentials(upstream.url), e.what());
+    }
+}
+
+void check_upstream_key(const UpstreamMarket& upstream, std::string_view text,
+                        std::string_view what) {
+    check_from_upstream(upstream, [&] { check_key(text, what); });
+}
+
+// A repository path that goes into a URL and a file name as it is: relative, without "." or
+// ".." parts, and of characters no URL has to escape (a '%' would be decoded into anything).
+bool is_plain_repository_path(std::string_view path) {
+    const auto plain = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               std::string_view("._-+~/").find(c) != std::string_view::npos;
+    };
+    return repo::is_safe_relative_path(path) && std::all_of(path.begin(), path.end(), plain);
+}
+
+// A revision as an upstream describes it (GET /api/v1/apps/KEY/versions/MAJOR), every name in it
+// checked: component names, file paths (never Updates.xml, which the market writes) and blobs.
+struct UpstreamRevision {
+    int number = 0;
+    std::vector<RevisionComponent> components;
+    std::vector<RepositoryFile> files;
+};
+
+UpstreamRevision read_upstream_revision(const UpstreamMarket& upstream, const Json& json) {
+    UpstreamRevision revision;
+    check_from_upstream(upstream, [&] {
+        try {
+            revision.number = json.at("revision").get<int>();
+            for (const Json& c : json.at("components")) {
+                revision.components.push_back({c.at("name").get<std::string>(),
+                                               c.at("version").get<std::string>(),
+                                               c.at("content_sha256").get<std::string>()});
+            }
+            revision.files = files_from_json(json.at("files"));
+        } catch (const Json::exception&) {
+            throw Error("its answer is not a revision as the market API describes one");
+        }
+        for (const RevisionComponent& component : revision.components) {
+            formats::validate_component_name(component.name, "its revision");
+            if (!is_plain_repository_path(component.name) ||
+                component.name.find('/') != std::string::npos) {
+                throw Error::format("component name {:?} is not a plain name", component.name);
+            }
+        }
+        for (const RepositoryFile& file : revision.files) {
+            if (!is_plain_repository_path(file.path) || file.path == "Updates.xml") {
+                throw Error::format("file name {:?} is not a plain path inside the repository",
+                                    file.path);
+            }
+            if (!is_blob_name(file.sha256)) {
+                throw Error::format("{}: {:?} is not a SHA-256", file.path, file.sha256);
+            }
+        }
+    });
+    return revision;
 }
 
 std::vector<Json> all_apps(net::ApiClient& api) {
@@ -73,6 +145,7 @@ void list_apps_of(const UpstreamMarket& upstream, Catalog& local,
     net::ApiClient api(upstream.url, upstream.token, download_options(upstream));
     for (const Json& listed : all_apps(api)) {
         const std::string key = listed.at("key").get<std::string>();
+        check_upstream_key(upstream, key, "app key");
         UpstreamApp item;
         item.upstream_url = upstream.url;
         item.app = app_of(listed, upstream.url);
@@ -81,19 +154,15 @@ void list_apps_of(const UpstreamMarket& upstream, Catalog& local,
         for (const Json& major : detail.at("majors")) {
             UpstreamMajor entry;
             entry.major = major.at("major").get<std::string>();
+            check_upstream_key(upstream, entry.major, "major version");
             entry.upstream_revision = major.at("latest_revision").get<int>();
             if (const auto here = local.find_major(key, entry.major)) {
                 entry.local_revision = here->latest_revision;
                 // Revisions are counted per market: an update is a different content.
                 const auto mine = local.find_revision(key, entry.major, here->latest_revision);
-                const Json theirs = api.get("/api/v1/apps/" + key + "/versions/" + entry.major);
-                std::vector<RevisionComponent> components;
-                for (const Json& c : theirs.at("components")) {
-                    components.push_back({c.at("name").get<std::string>(),
-                                          c.at("version").get<std::string>(),
-                                          c.at("content_sha256").get<std::string>()});
-                }
-                entry.update_available = !mine || mine->components != components;
+                const UpstreamRevision theirs = read_upstream_revision(
+                    upstream, api.get("/api/v1/apps/" + key + "/versions/" + entry.major));
+                entry.update_available = !mine || mine->components != theirs.components;
             }
             item.majors.push_back(entry);
         }
@@ -109,8 +178,9 @@ struct FoundApp {
 
 FoundApp find_app(const std::vector<UpstreamMarket>& upstreams, const std::string& app_key,
                   const std::string& major) {
-    if (!is_valid_key(app_key) || (!major.empty() && !is_valid_key(major))) {
-        throw Error::format("\"{}@{}\" is not a valid app and version", app_key, major);
+    check_key(app_key, "app key");
+    if (!major.empty()) {
+        check_key(major, "major version");
     }
     if (upstreams.empty()) {
         throw Error("this market has no upstream market (ferry serve --upstream URL)",
@@ -149,7 +219,9 @@ std::string major_to_pull(const FoundApp& found, const std::string& app_key,
         throw Error::format(ErrorKind::not_found, "{}: {} has no published version yet",
                             found.upstream->url, app_key);
     }
-    return found.app.at("majors").back().at("major").get<std::string>();
+    const std::string newest = found.app.at("majors").back().at("major").get<std::string>();
+    check_upstream_key(*found.upstream, newest, "major version");
+    return newest;
 }
 
 }  // namespace
@@ -160,6 +232,13 @@ std::vector<UpstreamApp> list_upstream_apps(const std::vector<UpstreamMarket>& u
     for (const UpstreamMarket& upstream : upstreams) {
         try {
             list_apps_of(upstream, local, result);
+        } catch (const Error& e) {
+            // The request made here was fine; the upstream refused, failed or garbled it. A name
+            // refused in its answer says which upstream already.
+            throw e.kind() == ErrorKind::upstream
+                ? e
+                : Error::format(ErrorKind::upstream, "upstream market {}: {}", upstream.url,
+                                e.what());
         } catch (const std::exception& e) {
             // The request made here was fine; the upstream refused, failed or garbled it.
             throw Error::format(ErrorKind::upstream, "upstream market {}: {}", upstream.url,
@@ -189,17 +268,18 @@ PullResult pull_app(const DataDir& data, Publisher& publisher,
     const std::string base = repository_url(upstream, app_key, result.major);
     // The index and the file list must be of one revision: a publish upstream between the
     // two requests is retried.
-    Json revision;
+    UpstreamRevision revision;
     std::string updates_xml;
     for (int attempt = 0;; ++attempt) {
-        revision = api.get("/api/v1/apps/" + app_key + "/versions/" + result.major);
+        revision = read_upstream_revision(
+            upstream, api.get("/api/v1/apps/" + app_key + "/versions/" + result.major));
         core::ScratchDir scratch(data.uploads(), ".index-");
         net::fetch_to_file(net::join_url(base, "Updates.xml"), scratch.path() / "Updates.xml",
                            download_options(upstream));
         updates_xml = core::read_file(scratch.path() / "Updates.xml");
         const auto index = formats::parse_updates_xml(
             updates_xml, net::strip_credentials(net::join_url(base, "Updates.xml")));
-        result.upstream_revision = revision.at("revision").get<int>();
+        result.upstream_revision = revision.number;
         if (index.revision && index.revision->number == result.upstream_revision) {
             break;
         }
@@ -208,7 +288,7 @@ PullResult pull_app(const DataDir& data, Publisher& publisher,
                                 result.upstream_revision);
         }
     }
-    const std::vector<RepositoryFile> files = files_from_json(revision.at("files"));
+    const std::vector<RepositoryFile>& files = revision.files;
     std::vector<const RepositoryFile*> missing;
     std::set<std::string> seen;
     std::uint64_t total = 0;

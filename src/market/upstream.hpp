@@ -1,7 +1,8 @@
 // Upstream ("cloud") markets: what they offer compared with this market, and pulls that copy an
 // app's major version from one into this market. A pull transfers only the files this market
 // lacks (resuming interrupted downloads), checks each against the SHA-256 and size the upstream
-// recorded, and publishes the revision here only when every file is in place.
+// recorded, and publishes the revision here only when every file is in place. Names in an
+// upstream's answers are checked before a request or a path is made of them.
 #pragma once
 
 #include <atomic>

@@ -101,7 +101,7 @@ TEST_F(Market, BadRequestsAreRefusedAndStoreNothing) {
     const Answer space =
         request("POST", "/api/v1/apps/" + std::string(kApp) + "/versions/a%20b/revisions",
                 valid_body.dump(), token_);
-    expect_error(space, 400, "not a valid major");
+    expect_error(space, 400, "major version \"a b\" contains ' '");
     for (const std::string path : {"/repo/..%2Fcatalog.db", "/repo/%2e%2e/catalog.db"}) {
         const Answer outside = get(path);
         EXPECT_THAT(outside.status, AnyOf(403, 404)) << path << " serves a file outside repo/";

@@ -154,7 +154,7 @@ TEST_F(MarketCatalog, SaveFindAndUpdateKeepsCreatedAt) {
 TEST_F(MarketCatalog, SaveRefusesAnInvalidKey) {
     std::string message =
         testing::error_of([&] { catalog->save_app(make_app("../x", App::Kind::app, "X", "")); });
-    EXPECT_NE(message.find("\"../x\" is not a valid app key"), std::string::npos) << message;
+    EXPECT_NE(message.find("app key \"../x\" starts with '.'"), std::string::npos) << message;
     EXPECT_EQ(catalog->count_apps({}), 0u);
 }
 

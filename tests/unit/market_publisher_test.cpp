@@ -1,10 +1,13 @@
 // Publishing into a market's data directory with the real catalog: revisions, unchanged
 // components, the version rule, retention of the previous revision's files, the blob store's
 // checks, and recording a revision that a crash left unrecorded.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <string>
+#include <tuple>
 
 #include "core/hash.hpp"
 #include "formats/updates_xml.hpp"
@@ -30,18 +33,20 @@ class MarketPublisher : public ::testing::Test {
           catalog_(open_sqlite_catalog(data_.catalog_file())),
           publisher_(data_, *catalog_) {}
 
-    void package(const std::string& name, const std::string& version, const std::string& payload) {
+    void package(const std::string& name, const std::string& version, const std::string& payload,
+                 const std::string& extra = "") {
         const fs::path dir = scratch_.path() / "packages" / name;
         write_text(dir / "meta" / "package.xml",
                    "<?xml version=\"1.0\"?>\n<Package>\n <DisplayName>" + name +
                        "</DisplayName>\n <Description>test</Description>\n <Version>" + version +
                        "</Version>\n <ReleaseDate>2026-01-01</ReleaseDate>\n <Default>true"
-                       "</Default>\n</Package>\n");
+                       "</Default>\n" +
+                       extra + "</Package>\n");
         write_text(dir / "data" / "payload.bin", payload);
     }
 
-    // Builds the packages into a fresh repository, uploads what the market lacks and publishes.
-    PublishResult publish(const std::string& major, std::size_t* uploaded = nullptr) {
+    // Builds the packages into a fresh repository and uploads every file the market lacks.
+    RepositoryFiles build_and_upload(std::size_t* uploaded = nullptr) {
         const fs::path built = core::ScratchDir(scratch_.path()).path();
         repo::GenerateOptions options;
         options.packages = {scratch_.path() / "packages"};
@@ -58,6 +63,14 @@ class MarketPublisher : public ::testing::Test {
         if (uploaded != nullptr) {
             *uploaded = missing.size();
         }
+        return files;
+    }
+
+    // Builds, uploads and publishes.
+    PublishResult publish(const std::string& major, std::size_t* uploaded = nullptr) {
+        return publish(major, build_and_upload(uploaded));
+    }
+    PublishResult publish(const std::string& major, const RepositoryFiles& files) {
         App app;
         app.key = "com.acme.suite";
         app.name = "Acme Suite";
@@ -189,6 +202,9 @@ TEST_F(MarketPublisher, RefusesBadKeysPathsAndFilesThatWereNotUploaded) {
         return std::make_pair(0, std::string());
     };
     EXPECT_EQ(status_of({app, "../2", files.updates_xml, files.files, ""}).first, 400);
+    EXPECT_EQ(status_of({app, std::string(200, '2'), files.updates_xml, files.files, ""}),
+              std::make_pair(400, std::string("major version is 200 characters long (at most "
+                                              "128)")));
     App bad = app;
     bad.key = "com/acme";
     EXPECT_EQ(status_of({bad, "2", files.updates_xml, files.files, ""}).first, 400);
@@ -247,6 +263,83 @@ TEST_F(MarketPublisher, ARevisionWrittenButNotRecordedIsRecordedAtStart) {
     ASSERT_TRUE(recorded.has_value());
     EXPECT_EQ(recorded->components, catalog_->find_revision("com.acme.suite", "2", 2)->components);
     EXPECT_EQ(restarted.reconcile(), 0);
+}
+
+// The failure a refused publish ends in: its status and message (0 and "" when it passes).
+std::pair<int, std::string> refusal_of(const std::function<void()>& publish) {
+    try {
+        publish();
+    } catch (const Error& e) {
+        return {server::http_status(e.kind()), e.what()};
+    }
+    return {0, ""};
+}
+
+TEST_F(MarketPublisher, AnIndexThatDoesNotDescribeItsBlobsIsRefusedNamingTheFile) {
+    package("com.acme.a", "1.0", random_bytes(5000, 1));
+    package("com.acme.b", "1.0", random_bytes(7000, 2));
+    const RepositoryFiles files = build_and_upload();
+    const std::string a = "com.acme.a/1.0content.7z";
+    const std::string b = "com.acme.b/1.0content.7z";
+    auto file_of = [&](const std::string& path) {
+        return *std::find_if(files.files.begin(), files.files.end(),
+                             [&](const RepositoryFile& f) { return f.path == path; });
+    };
+
+    // a's archive announced with b's blob: both are in the store, but not what the index says.
+    RepositoryFiles swapped = files;
+    for (RepositoryFile& file : swapped.files) {
+        if (file.path == a) {
+            file.sha256 = file_of(b).sha256;
+            file.size = file_of(b).size;
+        }
+    }
+    auto [status, message] = refusal_of([&] { publish("2", swapped); });
+    EXPECT_EQ(status, 400);
+    EXPECT_THAT(message, ::testing::HasSubstr(a + " (the index records"));
+    EXPECT_THAT(message, ::testing::Not(::testing::HasSubstr(b + " (")));
+
+    // An index whose record of a's archive was altered.
+    RepositoryFiles altered = files;
+    const std::size_t at = altered.updates_xml.find(file_of(a).sha256);
+    ASSERT_NE(at, std::string::npos);
+    altered.updates_xml.replace(at, 64, std::string(64, 'f'));
+    std::tie(status, message) = refusal_of([&] { publish("2", altered); });
+    EXPECT_EQ(status, 400);
+    EXPECT_THAT(message, ::testing::HasSubstr(a + " (the index records"));
+    EXPECT_THAT(message, ::testing::HasSubstr(std::string(64, 'f')));
+
+    EXPECT_FALSE(catalog_->find_major("com.acme.suite", "2").has_value());
+    EXPECT_FALSE(fs::exists(data_.repository("com.acme.suite", "2") / "Updates.xml"));
+    EXPECT_EQ(publish("2", files).revision.number, 1) << "the honest index is published";
+}
+
+TEST_F(MarketPublisher, ARevisionAClientCouldNotResolveIsRefused) {
+    package("com.acme.a", "1.0", random_bytes(5000, 1),
+            " <Dependencies>com.acme.missing</Dependencies>\n");
+    auto [status, message] = refusal_of([&] { publish("2"); });
+    EXPECT_EQ(status, 400);
+    EXPECT_THAT(message, ::testing::HasSubstr("a client could not install this revision"));
+    EXPECT_THAT(message, ::testing::HasSubstr("com.acme.missing"));
+
+    package("com.acme.a", "1.0", random_bytes(5000, 1),
+            " <Dependencies>com.acme.b</Dependencies>\n");
+    package("com.acme.b", "1.0", random_bytes(5000, 2),
+            " <Dependencies>com.acme.a</Dependencies>\n");
+    std::tie(status, message) = refusal_of([&] { publish("2"); });
+    EXPECT_EQ(status, 400);
+    EXPECT_THAT(message, ::testing::HasSubstr("circular dependency"));
+
+    package("com.acme.a", "1.0", random_bytes(5000, 1),
+            " <Dependencies>com.acme.b:>=2.0</Dependencies>\n");
+    package("com.acme.b", "1.0", random_bytes(5000, 2));
+    std::tie(status, message) = refusal_of([&] { publish("2"); });
+    EXPECT_EQ(status, 400);
+    EXPECT_THAT(message, ::testing::HasSubstr("com.acme.b:>=2.0"));
+    EXPECT_FALSE(catalog_->find_major("com.acme.suite", "2").has_value());
+
+    package("com.acme.b", "2.0", random_bytes(5000, 2));
+    EXPECT_EQ(publish("2").revision.number, 1) << "the dependency is met now";
 }
 
 }  // namespace
