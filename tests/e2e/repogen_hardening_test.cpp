@@ -144,7 +144,7 @@ TEST_F(RepogenHardening, ADamagedArchiveIsBuiltAgainRatherThanReused) {
 TEST_F(RepogenHardening, OutputInsideThePackagesTreeIsRefused) {
     const fs::path packages = root() / "packages";
     make_package(packages, "a", "1.0", {{"a.txt", "a"}});
-    for (const fs::path output : {packages / "repo", packages / "a" / "data" / "repo", packages}) {
+    for (const fs::path& output : {packages / "repo", packages / "a" / "data" / "repo", packages}) {
         auto r = ferry({"repogen", "-p", packages.string(), output.string()});
         EXPECT_EQ(r.exit_code, 1) << describe(r);
         EXPECT_THAT(r.err, HasSubstr("inside the packages directory"));
