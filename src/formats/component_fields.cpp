@@ -6,43 +6,45 @@ namespace ferry::formats {
 
 namespace {
 
-void check(const XmlSource& xml, const pugi::xml_node& e, NameKind kind, std::string_view text) {
+void check(const XmlSource& xml, const pugi::xml_node& e, std::string_view context, NameKind kind,
+           std::string_view text) {
     if (text.empty()) {
         return;
     }
     if (auto problem = name_problem(kind, text)) {
-        throw xml.error_at(e, fmt::format("{} \"{}\" {}", to_string(kind), text, *problem));
+        throw xml.error_at(e, fmt::format("{}{}{} \"{}\" {}", context, context.empty() ? "" : ": ",
+                                          to_string(kind), text, *problem));
     }
 }
 
-void check_all(const XmlSource& xml, const pugi::xml_node& e, NameKind kind,
-               const std::vector<std::string>& texts) {
+void check_all(const XmlSource& xml, const pugi::xml_node& e, std::string_view context,
+               NameKind kind, const std::vector<std::string>& texts) {
     for (const auto& text : texts) {
-        check(xml, e, kind, text);
+        check(xml, e, context, kind, text);
     }
 }
 
 }  // namespace
 
-void check_path_names(const XmlSource& xml, const pugi::xml_node& e,
-                      const ComponentDescription& c) {
+void check_path_names(const XmlSource& xml, const pugi::xml_node& e, const ComponentDescription& c,
+                      std::string_view context) {
     const std::string_view element = e.name();
     if (element == "Name") {
-        check(xml, e, NameKind::component, c.name);
+        check(xml, e, {}, NameKind::component, c.name);
     } else if (element == "Version") {
-        check(xml, e, NameKind::version, c.version);
+        check(xml, e, context, NameKind::version, c.version);
     } else if (element == "DownloadableArchives") {
-        check_all(xml, e, NameKind::archive, c.downloadable_archives);
+        check_all(xml, e, context, NameKind::archive, c.downloadable_archives);
     } else if (element == "Script") {
-        check(xml, e, NameKind::meta_file, c.script);
+        check(xml, e, context, NameKind::meta_file, c.script);
     } else if (element == "Licenses") {
         for (const auto& license : c.licenses) {
-            check(xml, e, NameKind::meta_file, license.file);
+            check(xml, e, context, NameKind::meta_file, license.file);
         }
     } else if (element == "UserInterfaces") {
-        check_all(xml, e, NameKind::meta_file, c.user_interfaces);
+        check_all(xml, e, context, NameKind::meta_file, c.user_interfaces);
     } else if (element == "Translations") {
-        check_all(xml, e, NameKind::meta_file, c.translations);
+        check_all(xml, e, context, NameKind::meta_file, c.translations);
     }
 }
 

@@ -34,9 +34,9 @@ inline constexpr std::pair<std::string_view, ComponentList> kComponentLists[] = 
 
 // Called by both readers after element e was read into c: checks the names e set that become
 // paths (Name, Version, DownloadableArchives, Script, Licenses, UserInterfaces, Translations)
-// and throws an error naming the file, e's line, the name and the cause. Empty texts are left
-// to the readers' own rules.
-void check_path_names(const XmlSource& xml, const pugi::xml_node& e,
-                      const ComponentDescription& c);
+// and throws an error naming the file, e's line, the context ("component A", when the file
+// holds several), the name and the cause. Empty texts are left to the readers' own rules.
+void check_path_names(const XmlSource& xml, const pugi::xml_node& e, const ComponentDescription& c,
+                      std::string_view context = {});
 
 }  // namespace ferry::formats

@@ -373,12 +373,13 @@ class IndexReader {
         const std::string name = element_text(p.child("Name"));
         const std::string label = name.empty() ? fmt::format("PackageUpdate #{}", position)
                                                : fmt::format("PackageUpdate \"{}\"", name);
+        const std::string context = name.empty() ? std::string() : "component " + name;
         PackageUpdate package;
         ComponentDescription& c = package.component;
         for (pugi::xml_node e : p.children()) {
             if (e.type() == pugi::node_element) {
                 read_package_element(e, label, package);
-                check_path_names(xml_, e, c);
+                check_path_names(xml_, e, c, context);
             }
         }
         for (const auto& [element, text] :

@@ -114,7 +114,8 @@ TEST_F(RepogenHardening, AFileOfZerosIsDataNotAPrebuiltArchive) {
     make_package(packages, "a", "1.0", {{"zeros.bin", std::string(10240, '\0')}});
     auto r = ferry({"repogen", "-p", packages.string(), "repo"});
     ASSERT_EQ(r.exit_code, 0) << describe(r);
-    const auto* a = read_index(root() / "repo").find("a");
+    const auto index = read_index(root() / "repo");
+    const auto* a = index.find("a");
     ASSERT_NE(a, nullptr);
     EXPECT_EQ(a->component.downloadable_archives, std::vector<std::string>{"content.7z"});
     const auto listing = run({"/usr/bin/bsdtar", "-tf", (root() / "repo/a/1.0content.7z").string()});
@@ -144,7 +145,7 @@ TEST_F(RepogenHardening, ADamagedArchiveIsBuiltAgainRatherThanReused) {
 TEST_F(RepogenHardening, OutputInsideThePackagesTreeIsRefused) {
     const fs::path packages = root() / "packages";
     make_package(packages, "a", "1.0", {{"a.txt", "a"}});
-    for (const fs::path output : {packages / "repo", packages / "a" / "data" / "repo", packages}) {
+    for (const fs::path& output : {packages / "repo", packages / "a" / "data" / "repo", packages}) {
         auto r = ferry({"repogen", "-p", packages.string(), output.string()});
         EXPECT_EQ(r.exit_code, 1) << describe(r);
         EXPECT_THAT(r.err, HasSubstr("inside the packages directory"));

@@ -85,7 +85,7 @@ TEST(RepositoryPaths, AreAComponentDirectoryAndAFileOrAFileAtTheTop) {
     EXPECT_EQ(repository_path_problem("A/" + std::string(100, '1') + std::string(146, 'a') +
                                       ".7z.sha1"),
               std::nullopt);
-    EXPECT_THAT(repository_path_problem("../A/x.7z").value_or(""),
+    EXPECT_THAT(repository_path_problem("A/B/x.7z").value_or(""),
                 HasSubstr("more than one directory"));
     EXPECT_THAT(repository_path_problem("../x.7z").value_or(""),
                 HasSubstr("a directory that starts with '.'"));
