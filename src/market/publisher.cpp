@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <set>
 
+#include "client/resolver.hpp"
 #include "core/error.hpp"
 #include "core/file_descriptor.hpp"
 #include "core/file_error.hpp"
@@ -14,7 +15,6 @@
 #include "core/hash.hpp"
 #include "core/version.hpp"
 #include "market/names.hpp"
-#include "market/resolvable.hpp"
 #include "repo/repository_dir.hpp"
 
 namespace ferry::market {
@@ -279,7 +279,7 @@ PublishResult Publisher::publish(const PublishRequest& request) {
                             fmt::join(mismatched, "; "));
     }
     try {
-        check_resolvable(index);
+        client::check_resolvable(index);
     } catch (const Error& e) {
         throw Error::format("{}: a client could not install this revision: {}", what, e.what());
     }

@@ -61,7 +61,7 @@ class Publisher {
     // malformed index, a path leaving the repository, a file the index needs that is not
     // announced, an index whose recorded size or SHA-256 of a file is not the announced blob's,
     // and a revision a client could not resolve (a missing or too old dependency, a cycle:
-    // market/resolvable.hpp) as invalid input; a file not in the blob store with that size and a
+    // client::check_resolvable) as invalid input; a file not in the blob store with that size and a
     // component whose content changed while its version did not grow, naming them, as a
     // conflict. Publishes of one app are serialised; a revision committed by another server
     // meanwhile is a conflict too.
