@@ -29,10 +29,23 @@ CleanedPath clean_relative_path(std::string_view text) {
     return {std::move(clean), ""};
 }
 
+namespace {
+
+// The text as a message can carry it: a NUL would end the message there.
+std::string quotable(std::string_view text) {
+    std::string shown;
+    for (char c : text) {
+        shown += c == '\0' ? std::string("\\0") : std::string(1, c);
+    }
+    return shown;
+}
+
+}  // namespace
+
 RelativePath RelativePath::parse(std::string_view text) {
     CleanedPath cleaned = clean_relative_path(text);
     if (!cleaned.problem.empty()) {
-        throw Error::format("the path \"{}\" {}", text, cleaned.problem);
+        throw Error::format("the path \"{}\" {}", quotable(text), cleaned.problem);
     }
     if (cleaned.clean.empty()) {
         throw Error::format("the path \"{}\" names no file", text);
@@ -72,7 +85,7 @@ void check_file_name(std::string_view name, std::string_view what) {
         name.find('/') == std::string_view::npos) {
         return;
     }
-    throw Error::format("the {} \"{}\" is not a file name", what, name);
+    throw Error::format("the {} \"{}\" is not a file name", what, quotable(name));
 }
 
 }  // namespace ferry::core
