@@ -118,7 +118,15 @@ void download_checked(net::Downloader& downloader, const std::string& url, const
                       const Expected& expected, const std::string& what) {
     fs::create_directories(dest.parent_path());
     for (int attempt = 0;; ++attempt) {
-        if (downloader.download(url, dest).status == net::FetchStatus::not_found) {
+        net::FetchStatus status = net::FetchStatus::ok;
+        try {
+            status = downloader.download(url, dest).status;
+        } catch (const net::Cancelled&) {
+            throw;
+        } catch (const Error& e) {
+            throw Error(fmt::format("{}: {}", what, e.what()), e.kind());
+        }
+        if (status == net::FetchStatus::not_found) {
             throw Error::format("{}: not found at {}", what, net::strip_credentials(url));
         }
         const std::string problem = check_file(dest, expected);

@@ -21,6 +21,10 @@ class StandInServer {
         thread_ = std::thread([this] { server_.listen_after_bind(); });
     }
     ~StandInServer() {
+        // A stop before the accept loop runs would be missed by it: wait for the loop first.
+        while (!server_.is_running()) {
+            std::this_thread::yield();
+        }
         server_.stop();
         thread_.join();
     }

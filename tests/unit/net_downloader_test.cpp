@@ -525,8 +525,8 @@ TEST(HostileServer, EndlessErrorPageEndsWithItsStatus) {
     core::ScratchDir cache;
     const std::string message = error_of(
         [&] { Downloader(quick_options()).fetch_cached(server.url("Updates.xml"), cache.path()); });
-    EXPECT_EQ(message, server.url("Updates.xml") +
-                           ": the server answered HTTP 500 (gave up after 3 attempts)");
+    // Cut at 1 MiB; a server that answers so is not asked again.
+    EXPECT_EQ(message, server.url("Updates.xml") + ": the server answered HTTP 500");
 }
 
 TEST(HostileServer, CancelStopsAStalledDownloadWithinASecondAndKeepsThePart) {

@@ -284,23 +284,30 @@ TEST(Resolve, ReplacementThatDependsOnWhatItReplacesIsACycle) {
     }
 }
 
-// c0 -> c1 -> ... -> c(n-1), each depending on the next.
-std::vector<Spec> chain_of(int n) {
-    std::vector<Spec> specs;
+// c0 -> c1 -> ... -> c(n-1), each depending on the next (the last on last_dependency, when
+// given). Built in place: the names are already in order, and copies of 20,000 packages
+// would cost the test more than the resolution does.
+MergedComponents chain_of(int n, const std::string& last_dependency = "") {
+    MergedComponents merged;
+    merged.components.resize(static_cast<std::size_t>(n));
     for (int i = 0; i < n; ++i) {
-        Spec s{fmt::format("c{:05}", i)};
+        RemoteComponent& r = merged.components[static_cast<std::size_t>(i)];
+        r.repository_url = "http://repo";
+        r.update.component.name = fmt::format("c{:05}", i);
+        r.update.component.version = "1.0";
         if (i + 1 < n) {
-            s.dependencies = {fmt::format("c{:05}", i + 1)};
+            r.update.component.dependencies = {fmt::format("c{:05}", i + 1)};
+        } else if (!last_dependency.empty()) {
+            r.update.component.dependencies = {last_dependency};
         }
-        specs.push_back(std::move(s));
     }
-    return specs;
+    return merged;
 }
 
 TEST(Resolve, DeepChainIsResolvedWithoutRecursion) {
     // 20,000 levels overflowed the stack of a recursive walk.
     constexpr int kDepth = 20'000;
-    const InstallPlan plan = resolve_install(remote_of(chain_of(kDepth)), {}, {{"c00000"}});
+    const InstallPlan plan = resolve_install(chain_of(kDepth), {}, {{"c00000"}});
     ASSERT_EQ(plan.install.size(), static_cast<std::size_t>(kDepth));
     EXPECT_EQ(plan.install.front().name, "c19999");
     EXPECT_EQ(plan.install.front().required_by, "c19998");
@@ -309,10 +316,8 @@ TEST(Resolve, DeepChainIsResolvedWithoutRecursion) {
 }
 
 TEST(Resolve, DeepChainErrorShowsItsEnds) {
-    std::vector<Spec> specs = chain_of(20'000);
-    specs.back().dependencies = {"c00000"};
     try {
-        resolve_install(remote_of(specs), {}, {{"c00000"}});
+        resolve_install(chain_of(20'000, "c00000"), {}, {{"c00000"}});
         FAIL() << "resolved";
     } catch (const Error& e) {
         EXPECT_EQ(std::string(e.what()),
