@@ -347,10 +347,12 @@ class SearchPattern {
 };
 
 int run_search(const ClientArgs& args) {
-    Console console(args);
-    client::Session session = open_session(args, console, false);
+    // The pattern first: a pattern that cannot work is the command line's fault, whatever the
+    // target holds.
     const std::string pattern = args.names.empty() ? "" : args.names.front();
     const SearchPattern expression(pattern);
+    Console console(args);
+    client::Session session = open_session(args, console, false);
     const auto installed = session.installation().components();
     Json found = Json::array();
     std::size_t count = 0;

@@ -186,7 +186,7 @@ void add_network(CLI::App* cmd, ClientArgs& args) {
                     "user:password@ in it is stored apart, readable by the owner only")
         // One URL per --repo, so that `--repo URL COMPONENT` leaves COMPONENT to the positional.
         ->allow_extra_args(false)
-        ->check(parsed_by(net::repository_url));
+        ->transform(parsed_by(net::repository_url));
     cmd->add_option("--ca-file", args.ca_file,
                     "PEM certificates to trust for https repositories instead of the system's")
         ->envname("FERRY_CA_FILE");

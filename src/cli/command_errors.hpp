@@ -23,7 +23,8 @@ class UsageError : public Error {
 
 // A CLI11 check that runs the library's own parser on an option's value, so that a value the
 // library refuses is a usage error (exit 2) with the library's message, and the list of what is
-// valid lives in one place. A parser that returns a string (a normalised form) replaces the value.
+// valid lives in one place. A parser that returns a string (a normalised form) replaces the value
+// when the check is given to CLI11 as a transform.
 template <typename Parse>
 CLI::Validator parsed_by(Parse parse) {
     return CLI::Validator(

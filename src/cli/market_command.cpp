@@ -213,8 +213,15 @@ int run_market_pull(const MarketArgs& args) {
                      human_bytes(job.at("done").get<std::uint64_t>()).c_str());
     }
     if (job.at("state") != "success") {
-        throw Error::format("the pull of {} failed: {}", job.at("target").get<std::string>(),
-                            job.at("error").get<std::string>());
+        const std::string failure =
+            fmt::format("the pull of {} failed: {}", job.at("target").get<std::string>(),
+                        job.at("error").get<std::string>());
+        if (args.json) {
+            // The failed job printed above is the JSON answer; the reason goes to stderr.
+            print_error("ferry", failure);
+            return kExitFailure;
+        }
+        throw Error(failure);
     }
     return kExitOk;
 }

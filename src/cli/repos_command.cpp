@@ -87,7 +87,7 @@ void add_repos_command(CLI::App& app, CommandAction& run) {
         ->add_option("URL", args->url,
                      "Repository URL (http://, https://, file:///PATH) or absolute path")
         ->required()
-        ->check(parsed_by(net::repository_url));
+        ->transform(parsed_by(net::repository_url));
     repos_add->add_option("--priority", args->priority,
                           "Higher wins when two repositories offer one version");
     repos_add->add_option("--name", args->display_name, "A name to show");
