@@ -17,8 +17,8 @@ namespace ferry::client {
 
 namespace {
 
-// SOURCE_DATE_EPOCH when set, as for repogen's release dates: IFW compares LastUpdateDate with
-// the ReleaseDate, so reproducible runs need both on the same clock.
+// SOURCE_DATE_EPOCH when set, as for repogen's release dates, so that reproducible runs write
+// the same components.xml (IFW's tools read its install and update dates).
 std::string today() {
     return core::default_release_date();
 }
