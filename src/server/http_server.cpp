@@ -386,7 +386,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
             auto& body = parser_->get().body();
             body.data = body_buffer_.data();
             body.size = body_buffer_.size();
-            const auto ec = blocking([this](auto done) { fill_body(std::move(done)); });
+            const auto ec = blocking([this](auto done) { this->fill_body(std::move(done)); });
             if (ec) {
                 close_after_ = true;
                 return false;
