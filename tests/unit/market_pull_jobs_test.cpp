@@ -239,7 +239,9 @@ class PullJobsFromAnUpstream : public ::testing::Test {
     std::map<std::string, int> requests_by_sha256() {
         std::lock_guard lock(gate_mutex_);
         std::map<std::string, int> counted;
-        for (const auto& [path, count] : requested_) {
+        for (const auto& [requested_path, count] : requested_) {
+            // A copy: clang 14 cannot capture a structured binding in a lambda.
+            const std::string path = requested_path;
             const auto file = std::find_if(files_of_3_.begin(), files_of_3_.end(),
                                            [&](const RepositoryFile& f) { return f.path == path; });
             counted[file == files_of_3_.end() ? "not a file of major 3: " + path : file->sha256] +=
