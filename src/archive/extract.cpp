@@ -14,6 +14,7 @@
 #include <unordered_set>
 
 #include "archive/archive.hpp"
+#include "archive/error_text.hpp"
 #include "archive/utf8_locale.hpp"
 #include "core/error.hpp"
 #include "core/file_descriptor.hpp"
@@ -200,7 +201,7 @@ Reader open_archive(const fs::path& archive) {
     archive_read_support_format_tar(reader.get());
     if (archive_read_open_filename(reader.get(), archive.c_str(), 1 << 20) != ARCHIVE_OK) {
         throw Error::format("{}: cannot open as an archive: {}", archive.string(),
-                            archive_error_string(reader.get()));
+                            error_text(reader.get()));
     }
     return reader;
 }
@@ -213,7 +214,7 @@ bool next_entry(struct archive* reader, const fs::path& archive, struct archive_
     }
     if (status != ARCHIVE_OK && status != ARCHIVE_WARN) {
         throw Error::format("{}: cannot read the next entry: {}", archive.string(),
-                            archive_error_string(reader));
+                            error_text(reader));
     }
     return true;
 }
@@ -318,7 +319,7 @@ class DiskWriter {
             }
             // Warnings here are integrity failures (bad CRC, wrong size): refuse the data.
             if (status != ARCHIVE_OK) {
-                discard(fmt::format("cannot read its data: {}", archive_error_string(reader)));
+                discard(fmt::format("cannot read its data: {}", error_text(reader)));
             }
             try {
                 checker_.add_bytes(size);

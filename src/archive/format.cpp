@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "archive/archive.hpp"
+#include "archive/error_text.hpp"
 #include "core/error.hpp"
 
 namespace ferry::archive {
@@ -42,7 +43,7 @@ Reader open_reader(const fs::path& path) {
     archive_read_support_format_tar(reader.get());
     if (archive_read_open_filename(reader.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) {
         throw Error::format("{}: not a readable archive: {}", path.string(),
-                            archive_error_string(reader.get()));
+                            error_text(reader.get()));
     }
     return reader;
 }
@@ -138,7 +139,7 @@ std::uint64_t content_size(const fs::path& archive) {
         }
         if (status != ARCHIVE_OK && status != ARCHIVE_WARN) {
             throw Error::format("{}: cannot read the next entry: {}", archive.string(),
-                                archive_error_string(reader.get()));
+                                error_text(reader.get()));
         }
         if (archive_entry_filetype(entry) == AE_IFREG && archive_entry_hardlink(entry) == nullptr &&
             archive_entry_size(entry) > 0) {

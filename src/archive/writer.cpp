@@ -14,6 +14,7 @@
 #include <string>
 
 #include "archive/archive.hpp"
+#include "archive/error_text.hpp"
 #include "archive/compress_probe.hpp"
 #include "archive/utf8_locale.hpp"
 #include "archive/zip_times.hpp"
@@ -115,7 +116,7 @@ void set_option(struct archive* a, const fs::path& out, const char* module, cons
                 const char* value) {
     if (archive_write_set_option(a, module, key, value) != ARCHIVE_OK) {
         throw Error::format("{}: libarchive refused the option {}:{}={}: {}", out.string(), module,
-                            key, value ? value : "(off)", archive_error_string(a));
+                            key, value ? value : "(off)", error_text(a));
     }
 }
 
@@ -224,7 +225,7 @@ void configure(struct archive* a, const fs::path& out, ArchiveFormat format, int
     }
     if (status != ARCHIVE_OK) {
         throw Error::format("{}: cannot set up the {} writer: {}", out.string(), extension(format),
-                            archive_error_string(a));
+                            error_text(a));
     }
 }
 
@@ -270,7 +271,7 @@ PassResult write_pass(const fs::path& out, const fs::path& temp, const std::vect
     archive_write_set_bytes_per_block(a, 1 << 16);
     archive_write_set_bytes_in_last_block(a, 1);
     if (archive_write_open_fd(a, fd.get()) != ARCHIVE_OK) {
-        throw Error::format("{}: cannot start writing: {}", out.string(), archive_error_string(a));
+        throw Error::format("{}: cannot start writing: {}", out.string(), error_text(a));
     }
     PassResult result;
     std::unique_ptr<char[]> buffer(new char[kChunkSize]);
@@ -313,7 +314,7 @@ PassResult write_pass(const fs::path& out, const fs::path& temp, const std::vect
             }
         }
         if (archive_write_header(a, entry.get()) != ARCHIVE_OK) {
-            fail(out, item.name, archive_error_string(a));
+            fail(out, item.name, error_text(a));
         }
         std::uint64_t done = 0;
         while (source) {
@@ -328,7 +329,7 @@ PassResult write_pass(const fs::path& out, const fs::path& temp, const std::vect
                 break;
             }
             if (archive_write_data(a, buffer.get(), got) != static_cast<la_ssize_t>(got)) {
-                fail(out, item.name, archive_error_string(a));
+                fail(out, item.name, error_text(a));
             }
             done += got;
             result.content += got;
@@ -341,12 +342,12 @@ PassResult write_pass(const fs::path& out, const fs::path& temp, const std::vect
                  fmt::format("{} shrank while it was archived", item.source.string()));
         }
         if (archive_write_finish_entry(a) != ARCHIVE_OK) {
-            fail(out, item.name, archive_error_string(a));
+            fail(out, item.name, error_text(a));
         }
     }
     if (archive_write_close(a) != ARCHIVE_OK) {
         throw Error::format("{}: cannot finish the archive: {}", out.string(),
-                            archive_error_string(a));
+                            error_text(a));
     }
     const bool filtered =
         options.format == ArchiveFormat::tar_gz || options.format == ArchiveFormat::tar_bz2 ||
