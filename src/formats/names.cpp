@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "core/hash.hpp"
+
 namespace ferry::formats {
 
 namespace {
@@ -131,6 +133,11 @@ std::optional<std::string> name_problem(NameKind kind, std::string_view text) {
 }
 
 std::optional<std::string> repository_path_problem(std::string_view path) {
+    // A container image's blob, shared by the components of the repository.
+    if (path.starts_with(kImageBlobPrefix) &&
+        core::is_hex_digest(path.substr(kImageBlobPrefix.size()), 64)) {
+        return std::nullopt;
+    }
     const std::size_t slash = path.find('/');
     if (slash == std::string_view::npos) {
         return name_problem(NameKind::archive, path);

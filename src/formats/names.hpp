@@ -28,8 +28,12 @@ std::string_view to_string(NameKind kind);
 // `Version "1/2" ...` ("contains '/' (a version is part of file names: ...)").
 std::optional<std::string> name_problem(NameKind kind, std::string_view text);
 
+// Where a repository keeps the blobs of container images: images/sha256/<64 lowercase hex>.
+inline constexpr std::string_view kImageBlobPrefix = "images/sha256/";
+
 // nullopt when path is a repository-relative file path ("A/1.0content.7z", "stamp_meta.7z")
-// whose directory is a valid component name and whose file is a valid archive name.
+// whose directory is a valid component name and whose file is a valid archive name, or an image
+// blob (kImageBlobPrefix and a SHA-256).
 std::optional<std::string> repository_path_problem(std::string_view path);
 
 }  // namespace ferry::formats

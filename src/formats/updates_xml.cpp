@@ -37,6 +37,22 @@ void write_archive(XmlWriter& w, std::string_view element, const ArchiveRecord& 
     w.element(element, "", attributes);
 }
 
+XmlWriter::Attributes blob_attributes(const ImageBlobRecord& blob, const std::string& size) {
+    return {{"digest", blob.digest}, {"size", size}, {"media-type", blob.media_type}};
+}
+
+void write_service(XmlWriter& w, const ServiceRecord& service) {
+    write_archive(w, "FerryService", service.description);
+    const std::string size = std::to_string(service.manifest.size);
+    auto attributes = blob_attributes(service.manifest, size);
+    attributes.insert(attributes.begin(), {"reference", service.image});
+    w.open("FerryImage", attributes);
+    for (const ImageBlobRecord& blob : service.blobs) {
+        w.element("Blob", "", blob_attributes(blob, std::to_string(blob.size)));
+    }
+    w.close("FerryImage");
+}
+
 void write_retained(XmlWriter& w, const std::vector<RetainedVersion>& retained) {
     for (const RetainedVersion& r : retained) {
         const std::string files = join_comma_list(r.files);
@@ -172,6 +188,9 @@ void write_package(XmlWriter& w, const PackageUpdate& package) {
     }
     if (package.meta_archive) {
         write_archive(w, "FerryMetaArchive", *package.meta_archive);
+    }
+    if (package.service) {
+        write_service(w, *package.service);
     }
     write_retained(w, package.retained);
     w.close("PackageUpdate");
@@ -357,6 +376,48 @@ class IndexReader {
         return archive;
     }
 
+    ImageBlobRecord read_blob(const pugi::xml_node& e, std::string_view label) {
+        ImageBlobRecord blob{e.attribute("digest").value(), 0, e.attribute("media-type").value()};
+        const std::string_view hex = std::string_view(blob.digest).substr(
+            std::min<std::size_t>(blob.digest.size(), 7));
+        if (!blob.digest.starts_with("sha256:") || !core::is_hex_digest(hex, 64)) {
+            throw xml_.error_at(e, fmt::format("{}: {} digest \"{}\" is not sha256: and 64 "
+                                               "lowercase hex digits",
+                                               label, e.name(), blob.digest));
+        }
+        const std::string_view size = e.attribute("size").value();
+        auto bytes = parse_byte_count(size);
+        if (!bytes) {
+            throw xml_.error_at(e, fmt::format("{}: {} {}: size \"{}\" is not a byte count",
+                                               label, e.name(), blob.digest, size));
+        }
+        blob.size = *bytes;
+        if (blob.media_type.empty()) {
+            throw xml_.error_at(
+                e, fmt::format("{}: {} {} has no media-type", label, e.name(), blob.digest));
+        }
+        return blob;
+    }
+
+    void read_image(const pugi::xml_node& e, std::string_view label, PackageUpdate& package) {
+        if (!package.service) {
+            throw xml_.error_at(e, fmt::format("{}: FerryImage without FerryService before it",
+                                               label));
+        }
+        ServiceRecord& service = *package.service;
+        service.image = e.attribute("reference").value();
+        if (service.image.empty()) {
+            throw xml_.error_at(e, fmt::format("{}: FerryImage has no reference", label));
+        }
+        service.manifest = read_blob(e, label);
+        for (pugi::xml_node blob : e.children("Blob")) {
+            service.blobs.push_back(read_blob(blob, label));
+        }
+        if (service.blobs.empty()) {
+            throw xml_.error_at(e, fmt::format("{}: FerryImage lists no blobs", label));
+        }
+    }
+
     RetainedVersion read_retained(const pugi::xml_node& e) {
         RetainedVersion retained{e.attribute("version").value(),
                                  split_comma_list(e.attribute("files").value())};
@@ -381,6 +442,9 @@ class IndexReader {
                 read_package_element(e, label, package);
                 check_path_names(xml_, e, c, context);
             }
+        }
+        if (package.service && package.service->manifest.digest.empty()) {
+            throw xml_.error_at(p, fmt::format("{} has FerryService but no FerryImage", label));
         }
         for (const auto& [element, text] :
              {std::pair{"Name", &c.name}, std::pair{"Version", &c.version},
@@ -458,6 +522,10 @@ class IndexReader {
             package.archives.push_back(read_archive(e, label));
         } else if (name == "FerryMetaArchive") {
             package.meta_archive = read_archive(e, label);
+        } else if (name == "FerryService") {
+            package.service = ServiceRecord{read_archive(e, label), {}, {}, {}};
+        } else if (name == "FerryImage") {
+            read_image(e, label, package);
         } else if (name == "FerryRetained") {
             package.retained.push_back(read_retained(e));
         }

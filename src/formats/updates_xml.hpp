@@ -32,6 +32,28 @@ struct RetainedVersion {
     bool operator==(const RetainedVersion&) const = default;
 };
 
+// One blob of a container image as a repository holds it: the file images/sha256/<hex>, shared
+// by every component that uses it (formats know nothing of images beyond these records).
+struct ImageBlobRecord {
+    std::string digest;  // "sha256:<64 lowercase hex>"
+    std::uint64_t size = 0;
+    std::string media_type;
+    bool operator==(const ImageBlobRecord&) const = default;
+};
+
+// What makes a component a service (docs/SERVICES.md): its description, the file
+// <Name>/<Version>service.json, and the image it runs, whose registry manifest and blobs are
+// files of the repository:
+//   <FerryService name="service.json" size sha1 sha256/>
+//   <FerryImage reference=".." digest=".." size=".." media-type=".."><Blob .../>...</FerryImage>
+struct ServiceRecord {
+    ArchiveRecord description;
+    std::string image;                   // the reference the description names
+    ImageBlobRecord manifest;            // the registry manifest
+    std::vector<ImageBlobRecord> blobs;  // the config, then the layers, bottom first
+    bool operator==(const ServiceRecord&) const = default;
+};
+
 struct PackageUpdate {
     ComponentDescription component;
     // <UpdateFile CompressedSize UncompressedSize OS/>
@@ -43,6 +65,7 @@ struct PackageUpdate {
     std::vector<ArchiveRecord> archives;  // the data archives, in DownloadableArchives order
     std::optional<ArchiveRecord> meta_archive;
     std::vector<RetainedVersion> retained;  // newest first
+    std::optional<ServiceRecord> service;   // set for a service component
     bool operator==(const PackageUpdate&) const = default;
 };
 

@@ -3,6 +3,7 @@
 #include "archive/archive.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
+#include "formats/names.hpp"
 
 namespace ferry::repo {
 
@@ -19,6 +20,19 @@ std::string meta_archive_path(const formats::PackageUpdate& package) {
     return package.component.name + "/" + package.component.version + "meta.7z";
 }
 
+std::string service_file_path(const formats::PackageUpdate& package) {
+    return package.component.name + "/" + package.component.version +
+           package.service->description.name;
+}
+
+std::string image_blob_path(std::string_view digest) {
+    constexpr std::string_view algorithm = "sha256:";
+    if (!digest.starts_with(algorithm)) {
+        throw Error::format("image blob digest \"{}\" is not a SHA-256", digest);
+    }
+    return fmt::format("{}{}", formats::kImageBlobPrefix, digest.substr(algorithm.size()));
+}
+
 std::vector<std::string> component_files(const formats::PackageUpdate& package, bool checksum) {
     std::vector<std::string> files;
     for (const auto& archive : package.component.downloadable_archives) {
@@ -29,6 +43,13 @@ std::vector<std::string> component_files(const formats::PackageUpdate& package, 
     }
     if (!package.meta_sha1.empty() || package.meta_archive) {
         files.push_back(meta_archive_path(package));
+    }
+    if (package.service) {
+        files.push_back(service_file_path(package));
+        files.push_back(image_blob_path(package.service->manifest.digest));
+        for (const auto& blob : package.service->blobs) {
+            files.push_back(image_blob_path(blob.digest));
+        }
     }
     return files;
 }

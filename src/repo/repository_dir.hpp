@@ -23,8 +23,14 @@ inline std::string sidecar_path(const std::string& archive_path) {
     return archive_path + ".sha1";
 }
 
+// A service component's description, <Name>/<Version>service.json.
+std::string service_file_path(const formats::PackageUpdate& package);
+// The file of an image blob: images/sha256/<hex> for "sha256:<hex>".
+std::string image_blob_path(std::string_view digest);
+
 // Every file the index references for a component's current version (data archives, their
-// sidecars when checksum is on, its meta archive when it has one).
+// sidecars when checksum is on, its meta archive when it has one, a service's description and
+// its image's manifest and blobs).
 std::vector<std::string> component_files(const formats::PackageUpdate& package, bool checksum);
 
 // Every file the index references: current versions, retained earlier versions, united metadata.
