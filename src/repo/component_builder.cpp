@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "core/hash.hpp"
+#include "repo/service_builder.hpp"
 
 namespace ferry::repo {
 
@@ -144,7 +145,13 @@ ComponentJob plan_from_package(const SourcePackage& package, const BuildSettings
     write.mtime = package.archive_time;
     const std::string& name = package.description.name;
     auto& downloadable = job.update.component.downloadable_archives;
-    for (auto& plan : plan_data_archives(package.dir / "data", settings.write.format, name)) {
+    auto plans = plan_data_archives(package.dir / "data", settings.write.format, name);
+    if (auto service = plan_service(package, plans, settings)) {
+        add_service_dependencies(service->description, job.update.component);
+        job.update.service = std::move(service->record);
+        job.service = std::move(service->description);
+    }
+    for (auto& plan : plans) {
         ArchiveJob archive_job;
         archive_job.name = plan.name;
         if (!plan.prebuilt.empty()) {
@@ -189,12 +196,18 @@ ComponentJob plan_from_package(const SourcePackage& package, const BuildSettings
         !job.archives.empty() &&
         std::all_of(job.archives.begin(), job.archives.end(), [](auto& a) { return a.reused; });
     job.action = all_reused ? ComponentReport::Action::reused : ComponentReport::Action::built;
-    if (previous != nullptr && previous->component.version == package.description.version &&
-        data_changed(*previous, job.archives)) {
-        job.unannounced_change = fmt::format(
-            "component {}: its data changed but its Version {} did not, so clients will not be "
-            "offered the change; raise <Version> in {} (or name it in -s/--sha-update)",
-            name, package.description.version, (package.dir / "meta" / "package.xml").string());
+    if (previous != nullptr && previous->component.version == package.description.version) {
+        std::string what = service_change(previous, job.update.service);
+        if (what.empty() && data_changed(*previous, job.archives)) {
+            what = "its data";
+        }
+        if (!what.empty()) {
+            job.unannounced_change = fmt::format(
+                "component {}: {} changed but its Version {} did not, so clients will not be "
+                "offered the change; raise <Version> in {} (or name it in -s/--sha-update)",
+                name, what, package.description.version,
+                (package.dir / "meta" / "package.xml").string());
+        }
     }
     return job;
 }
@@ -223,6 +236,10 @@ ComponentJob plan_from_repository(const RepositoryDir& source,
             archive_job.input_bytes = fs::file_size(archive_job.copy_from);
         }
         job.archives.push_back(std::move(archive_job));
+    }
+    if (package.service) {
+        job.service = read_service_file(source.dir(), package);
+        job.service_source = source.dir();
     }
     const fs::path meta_dir = source.extract_meta(package, meta_scratch);
     const std::string& name = package.component.name;
@@ -276,6 +293,9 @@ void build_archive(const ComponentJob& component, ArchiveJob& job, const BuildSe
 
 void finish_component(ComponentJob& component, const BuildSettings& settings) {
     auto& update = component.update;
+    if (!component.service_source.empty()) {
+        stage_service_files(component.service_source, update, settings);
+    }
     const bool keep_totals = component.action == ComponentReport::Action::unchanged ||
                              component.action == ComponentReport::Action::copied;
     update.archives.clear();

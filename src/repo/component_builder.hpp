@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "archive/archive.hpp"
+#include "formats/service.hpp"
 #include "formats/updates_xml.hpp"
 #include "repo/generator.hpp"
 #include "repo/package_source.hpp"
@@ -55,6 +56,11 @@ struct ComponentJob {
     // Set when the data changed but the version did not: clients comparing versions would not
     // be offered the change.
     std::string unannounced_change;
+    // A service component's description (its files are update.service's).
+    std::optional<formats::ServiceDescription> service;
+    // Where its service files are taken from when they were not written into staging (a
+    // component copied from another repository or kept in the one being updated).
+    fs::path service_source;
 };
 
 // Plans a component from a packages tree. previous is the same component in the repository

@@ -357,6 +357,18 @@ std::vector<ComponentJob> plan_components(const GenerateOptions& options, Mode m
     return jobs;
 }
 
+// The service components of a repository are one app: their dependencies and shared volumes
+// must name each other, without a cycle.
+void check_services(const std::vector<ComponentJob>& jobs) {
+    std::map<std::string, formats::ServiceDescription> services;
+    for (const auto& job : jobs) {
+        if (job.service) {
+            services.emplace(job.update.component.name, *job.service);
+        }
+    }
+    formats::check_app_services(services);
+}
+
 // Writes every archive that needs writing, largest first so that the threads finish together.
 void build_archives(std::vector<ComponentJob>& jobs, const BuildSettings& settings,
                     unsigned threads, ProgressReporter& progress) {
@@ -503,6 +515,7 @@ GenerateReport generate_repository(const fs::path& repository, const GenerateOpt
 
     auto jobs = plan_components(options, mode, current, scan, sources, settings,
                                 meta_scratch.path(), threads);
+    check_services(jobs);
     for (const auto& job : jobs) {
         if (!job.unannounced_change.empty() && !job.content_sha1) {
             report.warnings.push_back(job.unannounced_change);

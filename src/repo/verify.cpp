@@ -94,6 +94,33 @@ class Checker {
     std::map<std::string, core::FileDigest> digests_;
 };
 
+// A blob is named by its digest, which must be its content's.
+void verify_blob(const formats::ImageBlobRecord& blob, Checker& check) {
+    const std::string file = image_blob_path(blob.digest);
+    if (const auto* actual = check.digest(file)) {
+        if (actual->size != blob.size) {
+            check.problem(file, fmt::format("size is {} bytes, the index says {}", actual->size,
+                                            blob.size));
+        }
+        if ("sha256:" + actual->sha256 != blob.digest) {
+            check.problem(file, fmt::format("SHA-256 is {}, not the digest it is named by",
+                                            actual->sha256));
+        }
+    }
+}
+
+void verify_service(const formats::PackageUpdate& package, Checker& check) {
+    const auto& service = *package.service;
+    const std::string file = service_file_path(package);
+    if (const auto* actual = check.digest(file)) {
+        check.check_record(file, service.description, *actual);
+    }
+    verify_blob(service.manifest, check);
+    for (const auto& blob : service.blobs) {
+        verify_blob(blob, check);
+    }
+}
+
 void verify_package(const formats::RepositoryIndex& index, const formats::PackageUpdate& package,
                     Checker& check) {
     const auto& component = package.component;
@@ -143,6 +170,9 @@ void verify_package(const formats::RepositoryIndex& index, const formats::Packag
                 check.check_record(file, *package.meta_archive, *actual);
             }
         }
+    }
+    if (package.service) {
+        verify_service(package, check);
     }
     for (const auto& retained : package.retained) {
         for (const auto& file : retained.files) {
