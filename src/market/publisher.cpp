@@ -37,25 +37,43 @@ std::set<std::string> served_files(const formats::RepositoryIndex& index) {
     return files;
 }
 
-// The files for which the index records a size and SHA-256 (ferry's FerryArchive elements),
-// by repository path. Records of archives the component does not list are left to
-// `repo verify`: no client reads them.
-std::map<std::string, const formats::ArchiveRecord*> recorded_files(
-    const formats::RepositoryIndex& index) {
-    std::map<std::string, const formats::ArchiveRecord*> records;
+// What the index says a file is: its size and SHA-256 (empty when it records none).
+struct Recorded {
+    std::uint64_t size = 0;
+    std::string sha256;
+};
+
+// The files for which the index records a size and SHA-256 (ferry's FerryArchive elements, a
+// service's description, image blobs, named by their digest), by repository path. Records of
+// archives the component does not list are left to `repo verify`: no client reads them.
+std::map<std::string, Recorded> recorded_files(const formats::RepositoryIndex& index) {
+    std::map<std::string, Recorded> records;
+    auto record = [&](const std::string& path, const formats::ArchiveRecord& archive) {
+        records[path] = {archive.size, archive.sha256};
+    };
+    auto blob = [&](const formats::ImageBlobRecord& b) {
+        records[repo::image_blob_path(b.digest)] = {b.size, b.digest.substr(b.digest.find(':') + 1)};
+    };
     for (const auto& package : index.packages) {
         const auto& listed = package.component.downloadable_archives;
-        for (const auto& record : package.archives) {
-            if (std::find(listed.begin(), listed.end(), record.name) != listed.end()) {
-                records[repo::data_archive_path(package, record.name)] = &record;
+        for (const auto& archive : package.archives) {
+            if (std::find(listed.begin(), listed.end(), archive.name) != listed.end()) {
+                record(repo::data_archive_path(package, archive.name), archive);
             }
         }
         if (package.meta_archive) {
-            records[repo::meta_archive_path(package)] = &*package.meta_archive;
+            record(repo::meta_archive_path(package), *package.meta_archive);
+        }
+        if (package.service) {
+            record(repo::service_file_path(package), package.service->description);
+            blob(package.service->manifest);
+            for (const auto& b : package.service->blobs) {
+                blob(b);
+            }
         }
     }
     if (index.metadata_archive && !index.metadata_name.empty()) {
-        records[index.metadata_name] = &*index.metadata_archive;
+        record(index.metadata_name, *index.metadata_archive);
     }
     return records;
 }
@@ -72,12 +90,11 @@ std::vector<std::string> mismatched_records(
             continue;  // reported as not announced
         }
         const RepositoryFile& blob = *file->second;
-        if (record->size != blob.size ||
-            (!record->sha256.empty() && record->sha256 != blob.sha256)) {
+        if (record.size != blob.size || (!record.sha256.empty() && record.sha256 != blob.sha256)) {
             mismatched.push_back(fmt::format(
                 "{} (the index records {} bytes with SHA-256 {}, the file is {} bytes with "
                 "SHA-256 {})",
-                path, record->size, record->sha256.empty() ? "-" : record->sha256, blob.size,
+                path, record.size, record.sha256.empty() ? "-" : record.sha256, blob.size,
                 blob.sha256));
         }
     }
@@ -161,6 +178,7 @@ std::string component_digest(const formats::PackageUpdate& package, bool checksu
     p.component.release_date = "-";
     p.archives.clear();
     p.meta_archive.reset();
+    p.service.reset();  // its files are hashed below
     p.retained.clear();
     p.meta_sha1.clear();
     p.compressed_size = 0;
