@@ -10,6 +10,7 @@
 #include "core/json_error.hpp"
 #include "market/json.hpp"
 #include "market/tokens.hpp"
+#include "server/registry.hpp"
 #include "server/static_files.hpp"
 
 namespace ferry::server {
@@ -287,6 +288,9 @@ void MarketApi::install(HttpServer& server) {
         // Monitoring asks for the health without a token, private market or not.
         if (options_.private_reads && (req.method == "GET" || req.method == "HEAD") &&
             req.path != "/api/v1/health" && !token_of(req)) {
+            if (is_registry_path(req.path)) {
+                challenge(res);  // docker login, podman and skopeo answer it with Basic
+            }
             // "Send a token" to a client that sent one would hide that its token is wrong.
             send_error(res, 401,
                        req.has_header("Authorization")
@@ -297,6 +301,7 @@ void MarketApi::install(HttpServer& server) {
         return false;
     });
     serve_static(routes, "/repo", data_.repositories());
+    install_registry(routes, data_);
     install_upstream_routes(routes);
     install_token_routes(routes);
 

@@ -290,7 +290,7 @@ class StaticHandler {
 
 }  // namespace
 
-void serve_static(Routes& routes, const std::string& url_prefix, const fs::path& root) {
+Handler file_handler(const fs::path& root) {
     std::error_code ec;
     fs::path real = fs::canonical(root, ec);
     if (ec) {
@@ -299,8 +299,12 @@ void serve_static(Routes& routes, const std::string& url_prefix, const fs::path&
     if (!fs::is_directory(real)) {
         throw Error::format("cannot serve {}: not a directory", root.string());
     }
+    return StaticHandler(std::move(real));
+}
+
+void serve_static(Routes& routes, const std::string& url_prefix, const fs::path& root) {
     // HEAD reaches the handler as well; the server leaves the body out.
-    routes.get_under(url_prefix, StaticHandler(std::move(real)));
+    routes.get_under(url_prefix, file_handler(root));
 }
 
 }  // namespace ferry::server

@@ -15,4 +15,8 @@ namespace ferry::server {
 // out of root are 404; error bodies are JSON. Throws ferry::Error when root does not exist.
 void serve_static(Routes& routes, const std::string& url_prefix, const std::filesystem::path& root);
 
+// The same answer for the file <root>/<req.matches[1]>, for routes that choose the file
+// themselves (the image registry's blobs and manifests).
+Handler file_handler(const std::filesystem::path& root);
+
 }  // namespace ferry::server
