@@ -94,5 +94,16 @@ TEST(RepositoryPaths, AreAComponentDirectoryAndAFileOrAFileAtTheTop) {
     EXPECT_THAT(repository_path_problem("A/").value_or(""), HasSubstr("a file name that is empty"));
 }
 
+TEST(RepositoryPaths, ImageBlobsAreNamedByTheirSha256) {
+    const std::string hex(64, 'a');
+    EXPECT_EQ(repository_path_problem("images/sha256/" + hex), std::nullopt);
+    EXPECT_THAT(repository_path_problem("images/sha256/" + hex.substr(1)).value_or(""),
+                HasSubstr("more than one directory"));
+    EXPECT_THAT(repository_path_problem("images/sha256/../../x").value_or(""),
+                HasSubstr("more than one directory"));
+    EXPECT_THAT(repository_path_problem("images/md5/" + hex).value_or(""),
+                HasSubstr("more than one directory"));
+}
+
 }  // namespace
 }  // namespace ferry::formats

@@ -129,6 +129,44 @@ RepositoryIndex united_meta_index() {
     return index;
 }
 
+// A service component: its description file and the blobs of its image.
+RepositoryIndex service_index() {
+    RepositoryIndex index;
+    PackageUpdate web;
+    web.component.name = "com.example.web";
+    web.component.version = "2.0.0";
+    web.component.release_date = "2024-05-01";
+    web.component.dependencies = {"com.example.db"};
+    ServiceRecord service;
+    service.description = archive_of("service.json", "{\"image\":\"example/web:2\"}");
+    service.image = "example/web:2";
+    service.manifest = {"sha256:" + core::sha256_hex("manifest"), 420,
+                        "application/vnd.docker.distribution.manifest.v2+json"};
+    service.blobs = {{"sha256:" + core::sha256_hex("config"), 1024,
+                      "application/vnd.docker.container.image.v1+json"},
+                     {"sha256:" + core::sha256_hex("base"), 52428800,
+                      "application/vnd.docker.image.rootfs.diff.tar"},
+                     {"sha256:" + core::sha256_hex("app"), 4096,
+                      "application/vnd.docker.image.rootfs.diff.tar.gzip"}};
+    web.service = service;
+    index.packages = {web, small_package()};
+    return index;
+}
+
+TEST(UpdatesXml, ServiceMatchesGolden) {
+    testing::expect_matches_golden("updates_service.xml", write_updates_xml(service_index()));
+}
+
+TEST(UpdatesXml, RoundTripKeepsAService) {
+    const RepositoryIndex index = service_index();
+    const std::string xml = write_updates_xml(index);
+    const RepositoryIndex back = parse_updates_xml(xml, "Updates.xml");
+    EXPECT_TRUE(back == index) << xml;
+    ASSERT_TRUE(back.packages[0].service.has_value());
+    EXPECT_EQ(back.packages[0].service->blobs.size(), 3u);
+    EXPECT_FALSE(back.packages[1].service.has_value());
+}
+
 TEST(UpdatesXml, ComponentMetadataMatchesGolden) {
     testing::expect_matches_golden("updates_component_meta.xml",
                                    write_updates_xml(component_meta_index()));
@@ -543,6 +581,29 @@ INSTANTIATE_TEST_SUITE_P(
                   package_with("<FerryArchive name=\"../c.7z\" size=\"1\" sha1=\"" + kSha1 +
                                "\" sha256=\"" + kSha256 + "\"/>"),
                   4, "FerryArchive name \"../c.7z\" has a directory that starts with '.'"},
+        Rejection{"ServiceWithoutImage",
+                  package_with(ferry_archive("FerryService", "1", kSha1, kSha256)), 4,
+                  "PackageUpdate \"A\" has FerryService but no FerryImage"},
+        Rejection{"ImageWithoutService",
+                  package_with("<FerryImage reference=\"r\" digest=\"sha256:" + kSha256 +
+                               "\" size=\"1\" media-type=\"m\"><Blob/></FerryImage>"),
+                  4, "PackageUpdate \"A\": FerryImage without FerryService before it"},
+        Rejection{"ImageDigestNotSha256",
+                  package_with(ferry_archive("FerryService", "1", kSha1, kSha256) +
+                               "\n<FerryImage reference=\"r\" digest=\"md5:" + kSha1 +
+                               "\" size=\"1\" media-type=\"m\"/>"),
+                  5, "FerryImage digest \"md5:" + kSha1 + "\" is not sha256: and 64 lowercase"},
+        Rejection{"ImageBlobBadSize",
+                  package_with(ferry_archive("FerryService", "1", kSha1, kSha256) +
+                               "<FerryImage reference=\"r\" digest=\"sha256:" + kSha256 +
+                               "\" size=\"1\" media-type=\"m\">\n<Blob digest=\"sha256:" +
+                               kSha256 + "\" size=\"-2\" media-type=\"m\"/></FerryImage>"),
+                  5, "Blob sha256:" + kSha256 + ": size \"-2\" is not a byte count"},
+        Rejection{"ImageWithoutBlobs",
+                  package_with(ferry_archive("FerryService", "1", kSha1, kSha256) +
+                               "<FerryImage reference=\"r\" digest=\"sha256:" + kSha256 +
+                               "\" size=\"1\" media-type=\"m\"/>"),
+                  4, "FerryImage lists no blobs"},
         Rejection{"RetainedFileOutside",
                   package_with("<FerryRetained version=\"0.9\" files=\"A/0.9c.7z,/etc/x\"/>"), 4,
                   "FerryRetained file \"/etc/x\" has a directory that is empty"}),
