@@ -11,6 +11,7 @@
 #include "cli/client_console.hpp"
 #include "cli/command_errors.hpp"
 #include "cli/commands.hpp"
+#include "market/market_client.hpp"
 #include "cli/market_options.hpp"
 #include "cli/terminal.hpp"
 #include "client/operations.hpp"
@@ -94,39 +95,23 @@ ClientArgs resolve_market_app(ClientArgs args) {
     }
     const std::string wanted = args.names.front();
     args.names.erase(args.names.begin());
-    const auto at = wanted.find('@');
-    const std::string key = wanted.substr(0, at);
     // The market's API is asked with the trust the repository downloads get: a market with a
     // private CA is reached through --ca-file for both.
     net::ApiClient api(args.market, args.market_token, api_options(args.ca_file));
-    const Json app = api.get("/api/v1/apps/" + key);
-    const Json& majors = app.at("majors");
-    if (majors.empty()) {
-        throw Error::format("{}: the app {} has no published version", args.market, key);
-    }
-    const Json* chosen = &majors.back();
-    if (at != std::string::npos) {
-        const std::string major = wanted.substr(at + 1);
-        chosen = nullptr;
-        std::vector<std::string> known;
-        for (const Json& m : majors) {
-            known.push_back(m.at("major").get<std::string>());
-            if (known.back() == major) {
-                chosen = &m;
-            }
+    market::AppVersion chosen;
+    try {
+        chosen = market::resolve_app_version(api, wanted);
+    } catch (const Error& e) {
+        if (e.kind() != ErrorKind::not_found) {
+            throw;
         }
-        if (chosen == nullptr) {
-            throw client::OperationError(
-                client::kNoPackagesFound,
-                fmt::format("{}: {} has no version \"{}\" (it has {})", args.market, key, major,
-                            fmt::join(known, ", ")));
-        }
+        throw client::OperationError(client::kNoPackagesFound, e.what());
     }
     std::string base = api.base_url();
     if (!args.market_token.empty()) {
         base.insert(base.find("://") + 3, "token:" + args.market_token + "@");
     }
-    args.repositories.push_back(base + chosen->at("repository").get<std::string>());
+    args.repositories.push_back(base + chosen.repository);
     return args;
 }
 

@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
     add_repos_command(app, run);
     add_market_commands(app, run);
     add_publish_command(app, run);
+    add_export_command(app, run);
 
     if (const auto typed = unknown_command(app, args)) {
         const auto nearest = nearest_command(app, *typed);

@@ -335,19 +335,36 @@ std::vector<ComposeVariable> compose_variables(const ComposeProject& project) {
 }
 
 std::string config_file_path(const std::string& service, const ServiceVolume& volume) {
-    return "config/" + service + volume.path;
+    return "service-config/" + service + volume.path;
+}
+
+std::string image_tag(std::string_view component, std::string_view version) {
+    std::string tag;
+    for (char c : component) {
+        const bool allowed = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
+                             c == '-';
+        tag += allowed ? static_cast<char>(std::tolower(static_cast<unsigned char>(c))) : '_';
+    }
+    tag += ':';
+    for (char c : version) {
+        const bool allowed = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
+                             c == '-';
+        tag += allowed ? c : '_';
+    }
+    return tag;
 }
 
 std::string write_env_file(const std::vector<ComposeVariable>& variables,
-                           const std::map<std::string, std::string>& values) {
+                           const std::map<std::string, std::string>& values, bool make_secrets) {
     std::string text =
         "# The settings of this Compose project. Change a port here; keep the secrets: the\n"
         "# services' data was set up with them.\n";
     for (const auto& variable : variables) {
         auto kept = values.find(variable.name);
         std::string value = kept != values.end() ? kept->second
-                            : variable.secret    ? random_secret()
-                                                 : variable.value;
+                            : !variable.secret   ? variable.value
+                            : make_secrets       ? random_secret()
+                                                 : std::string();
         text += fmt::format("# {}\n{}={}\n", variable.comment, variable.name, value);
     }
     return text;

@@ -44,13 +44,20 @@ std::string write_compose(const ComposeProject& project);
 // address, each published port, each generated secret.
 std::vector<ComposeVariable> compose_variables(const ComposeProject& project);
 
-// Where a service's config file lives in the project folder ("config/web/etc/app.conf").
+// Where a service's config file lives in the project folder
+// ("service-config/web/etc/app.conf").
 std::string config_file_path(const std::string& service, const ServiceVolume& volume);
 
+// The tag an image is loaded under: the component's name (lowercased, as Docker wants) and its
+// version ("com.example.web:1.0.0"); characters a tag may not have become '_'.
+std::string image_tag(std::string_view component, std::string_view version);
+
 // .env text: values holds the values to keep (a user's port, a secret generated before); the
-// others get their default, and secrets a new random value from random_secret.
+// others get their default, and secrets a new random value from random_secret (or stay empty
+// without make_secrets, for run.sh to make where the project runs).
 std::string write_env_file(const std::vector<ComposeVariable>& variables,
-                           const std::map<std::string, std::string>& values);
+                           const std::map<std::string, std::string>& values,
+                           bool make_secrets = true);
 // KEY=VALUE lines (comments and blank lines skipped), as docker-compose reads them.
 std::map<std::string, std::string> parse_env_file(std::string_view text);
 // 32 hex digits from the system's random source.

@@ -165,4 +165,36 @@ PublishOutcome publish_to_market(MarketClient& market, const PublishJob& job,
     return outcome;
 }
 
+AppVersion resolve_app_version(net::ApiClient& api, const std::string& wanted) {
+    const auto at = wanted.find('@');
+    AppVersion version;
+    version.key = wanted.substr(0, at);
+    check_key(version.key, "app key");
+    version.app = api.get("/api/v1/apps/" + version.key);
+    const nlohmann::json& majors = version.app.at("majors");
+    if (majors.empty()) {
+        throw Error::format(ErrorKind::not_found, "{}: the app {} has no published version",
+                            api.base_url(), version.key);
+    }
+    const nlohmann::json* chosen = &majors.back();
+    if (at != std::string::npos) {
+        const std::string major = wanted.substr(at + 1);
+        chosen = nullptr;
+        std::vector<std::string> known;
+        for (const nlohmann::json& m : majors) {
+            known.push_back(m.at("major").get<std::string>());
+            if (known.back() == major) {
+                chosen = &m;
+            }
+        }
+        if (chosen == nullptr) {
+            throw Error::format(ErrorKind::not_found, "{}: {} has no version \"{}\" (it has {})",
+                                api.base_url(), version.key, major, fmt::join(known, ", "));
+        }
+    }
+    version.major = chosen->at("major").get<std::string>();
+    version.repository = chosen->at("repository").get<std::string>();
+    return version;
+}
+
 }  // namespace ferry::market

@@ -72,6 +72,20 @@ struct PublishOutcome {
     std::uint64_t uploaded_bytes = 0;
 };
 
+// One major version of an app as a market lists it: where its repository is and what its
+// publisher allows.
+struct AppVersion {
+    std::string key;
+    std::string major;
+    std::string repository;  // the repository's path on the market ("/repo/<key>/<major>/")
+    nlohmann::json app;      // the app as GET /api/v1/apps/<key> answers it
+};
+
+// "KEY" (the newest major) or "KEY@MAJOR" through the market's API. A missing app is the API's
+// 404; an app without that major (or without any) is an error of kind not_found naming the
+// majors it has.
+AppVersion resolve_app_version(net::ApiClient& api, const std::string& wanted);
+
 // Publishes job.source into the market as the next revision of job.app_key@job.major: checks the
 // key and the major (before anything is built), builds a packages directory (in the build
 // cache unless told otherwise), raises versions for --bump against what the market has, uploads

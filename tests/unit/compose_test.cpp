@@ -105,6 +105,18 @@ TEST(Compose, EnvFileKeepsValuesAndMakesSecretsOnce) {
               first.at("SECRET_DB_DB_PASSWORD"));
 }
 
+TEST(Compose, PackagesLeaveSecretsToRunSh) {
+    const auto values =
+        parse_env_file(write_env_file(compose_variables(hello_project()), {}, false));
+    EXPECT_EQ(values.at("SECRET_DB_DB_PASSWORD"), "");
+    EXPECT_EQ(values.at("WEB_PORT_8080"), "18080");
+}
+
+TEST(Compose, ImageTagsAreLowercaseComponentAndVersion) {
+    EXPECT_EQ(image_tag("com.Example.Web", "1.0.0-2"), "com.example.web:1.0.0-2");
+    EXPECT_EQ(image_tag("a", "1+b"), "a:1_b");
+}
+
 TEST(Compose, EnvFileParserSkipsCommentsAndBlankLines) {
     EXPECT_EQ(parse_env_file("# c\n\n  A=1\nB==2\nnoequals\n"),
               (std::map<std::string, std::string>{{"A", "1"}, {"B", "=2"}}));
