@@ -27,8 +27,32 @@ namespace {
 using Json = nlohmann::json;
 using client::ExitCode;
 
+constexpr const char* kStartHelp =
+    "Start the service components (docker compose up) and wait until their health probes pass";
 constexpr const char* kOverwriteHelp =
     "Replace files in the way that no installed component owns (refused otherwise)";
+
+// What became of the installation's services: for people, on stderr.
+void report_services(Console& console, const client::Session& session,
+                     const client::ServicesOutcome& services) {
+    if (!services.docker_missing.empty()) {
+        print_line(stderr, fmt::format("ferry: note: the Compose project is laid out in {}, but {}",
+                                       root_hint(session), services.docker_missing));
+        return;
+    }
+    for (const auto& tag : services.loaded) {
+        console.say(fmt::format("loaded image {}", tag));
+    }
+    if (services.started) {
+        console.say(fmt::format("services running: {}", fmt::join(services.services, ", ")));
+    } else if (services.stopped) {
+        console.say("services stopped and removed");
+    } else if (!services.services.empty()) {
+        console.say(fmt::format("services ready: {} (start them with --start, or docker compose "
+                                "up -d in {})",
+                                fmt::join(services.services, ", "), root_hint(session)));
+    }
+}
 
 int report_result(const ClientArgs& args, Console& console, const client::Session& session,
                   const client::OperationResult& result, std::string_view nothing) {
@@ -41,8 +65,15 @@ int report_result(const ClientArgs& args, Console& console, const client::Sessio
                                {"new_version", change.new_version},
                                {"reason", change.reason}});
         }
+        const auto& services = result.services;
         print_json({{"root", root_hint(session)},
                     {"changes", changes},
+                    {"services",
+                     {{"services", services.services},
+                      {"loaded_images", services.loaded},
+                      {"started", services.started},
+                      {"stopped", services.stopped},
+                      {"docker_missing", services.docker_missing}}},
                     {"already_installed", result.already_installed},
                     {"scripts_skipped", result.scripts_skipped},
                     {"licenses", result.licenses},
@@ -78,6 +109,7 @@ int report_result(const ClientArgs& args, Console& console, const client::Sessio
                    "components were installed from their archives without them: " +
                        names);
     }
+    report_services(console, session, result.services);
     if (result.exit_code == ExitCode::kEssentialUpdated) {
         console.say(fmt::format(
             "essential updates were applied; run `ferry update --root {}` again for the others",
@@ -405,6 +437,13 @@ int run_verify(const ClientArgs& args) {
     return result.problems.empty() ? ExitCode::kSuccess : ExitCode::kFailure;
 }
 
+int run_status(const ClientArgs& args) {
+    Console console(args);
+    client::Session session = open_session(args, console, false);
+    std::fputs(client::services_status(session.installation()).c_str(), stdout);
+    return ExitCode::kSuccess;
+}
+
 }  // namespace
 
 void add_client_commands(CLI::App& app, CommandAction& run) {
@@ -434,6 +473,7 @@ void add_client_commands(CLI::App& app, CommandAction& run) {
     install->add_flag("--accept-licenses", args->accept_licenses,
                       "Accept the licences of the components (copied into <root>/Licenses)");
     install->add_flag("--overwrite", args->overwrite, kOverwriteHelp);
+    install->add_flag("--start", args->start, kStartHelp);
 
     auto* update = command("update", "up", "Update all or the named components", run_update);
     add_common(update, *args, true);
@@ -442,6 +482,7 @@ void add_client_commands(CLI::App& app, CommandAction& run) {
     update->add_flag("--accept-licenses", args->accept_licenses,
                      "Accept the licences of components the update installs");
     update->add_flag("--overwrite", args->overwrite, kOverwriteHelp);
+    update->add_flag("--start", args->start, kStartHelp);
 
     auto* check = command("check-updates", "ch", "Show the available updates", run_check);
     add_common(check, *args, true);
@@ -453,6 +494,12 @@ void add_client_commands(CLI::App& app, CommandAction& run) {
                 run_remove);
     add_common(remove, *args, true);
     remove->add_option("COMPONENT", args->names, "Components to remove")->required();
+    remove->add_flag("--purge-data", args->purge_data,
+                     "When no service is left, remove the services' data volumes too");
+
+    auto* status = command("status", nullptr, "Show the state of the installation's services",
+                           run_status);
+    add_common(status, *args, false);
 
     auto* list = command("list", "li", "List the installed components", run_list);
     add_common(list, *args, true);
@@ -473,6 +520,7 @@ void add_client_commands(CLI::App& app, CommandAction& run) {
     rollback->add_option("COMPONENT", args->names,
                          "Components to roll back (default: every one with a kept version)");
     rollback->add_flag("--overwrite", args->overwrite, kOverwriteHelp);
+    rollback->add_flag("--start", args->start, kStartHelp);
 
     auto* verify = command("verify", nullptr,
                            "Check the installed files against what was installed", run_verify);

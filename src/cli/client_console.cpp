@@ -157,6 +157,7 @@ client::Session open_session(const ClientArgs& args, Console& console, bool crea
     options.add_repositories = args.repositories;
     options.download.ca_file = args.ca_file;
     options.reporter = console.reporter();
+    options.services = {args.start, args.purge_data};
     return client::Session(std::move(options));
 }
 

@@ -19,12 +19,18 @@ namespace ferry::client {
 
 namespace fs = std::filesystem;
 
-// The names at the top of a target that are the installation's own: ferry's state and IFW's
-// components.xml. No component may install them or anything below them, so that no archive,
-// record or journal can rewrite the state that decides what ferry deletes.
+// The names at the top of a target that are the installation's own: ferry's state, IFW's
+// components.xml and the Compose project ferry writes for service components
+// (client/services.hpp). No component may install them or anything below them, so that no
+// archive, record or journal can rewrite the state that decides what ferry deletes or runs.
 inline constexpr std::string_view kStateDirName = ".ferry";
 inline constexpr std::string_view kComponentsXmlName = "components.xml";
-inline constexpr std::string_view kReservedNames[] = {kStateDirName, kComponentsXmlName};
+inline constexpr std::string_view kComposeFileName = "docker-compose.yaml";
+inline constexpr std::string_view kEnvFileName = ".env";
+inline constexpr std::string_view kServiceConfigDirName = "service-config";
+inline constexpr std::string_view kReservedNames[] = {kStateDirName, kComponentsXmlName,
+                                                      kComposeFileName, kEnvFileName,
+                                                      kServiceConfigDirName};
 
 bool is_reserved(const core::RelativePath& path);
 
@@ -50,6 +56,8 @@ struct TargetPaths {
     fs::path rollback_of(std::string_view component) const { return rollback() / component; }
     fs::path cache() const { return state() / "cache"; }
     fs::path downloads() const { return state() / "downloads"; }
+    // Service images' blobs, until Docker has loaded them (client/services.hpp).
+    fs::path images() const { return state() / "images"; }
 };
 
 // Holds the target's lock (flock on <root>/.ferry/lock) for its lifetime, so that two ferry

@@ -7,11 +7,13 @@
 #include <thread>
 
 #include "archive/archive.hpp"
+#include "client/services.hpp"
 #include "core/files.hpp"
 #include "core/hash.hpp"
 #include "core/parallel.hpp"
 #include "core/version.hpp"
 #include "net/url.hpp"
+#include "repo/repository_dir.hpp"
 
 namespace ferry::client {
 
@@ -150,7 +152,7 @@ std::vector<StagedComponent> stage(Session& session, const StagingArea& area,
             }
             item.record = record_extraction(c.name, c.version, entries);
             // Licences go where IFW puts them, <target>/Licenses/<file>, as the component's.
-            std::vector<archive::ExtractedEntry> licence_entries;
+            std::vector<archive::ExtractedEntry> own_entries;
             for (const formats::License& licence : c.licenses) {
                 const fs::path from = files.meta_dir / licence.file;
                 const std::string relative =
@@ -162,12 +164,29 @@ std::vector<StagedComponent> stage(Session& session, const StagingArea& area,
                 fs::create_directories(item.source / "Licenses");
                 const std::string text = core::read_file(from);
                 core::write_file_atomic(item.source / relative, text);
-                licence_entries.push_back({relative, archive::ExtractedEntry::Type::file,
+                own_entries.push_back({relative, archive::ExtractedEntry::Type::file,
                                            text.size(), false, core::sha256_hex(text), ""});
                 item.licenses.push_back(relative);
             }
-            if (!licence_entries.empty()) {
-                merge_record(item.record, record_extraction(c.name, c.version, licence_entries));
+            if (!files.service_file.empty()) {
+                // A service's description and image manifest are files the component owns.
+                const auto& service = *components[i]->update.service;
+                const fs::path manifest =
+                    session.installation().paths().images() /
+                    repo::image_blob_path(service.manifest.digest).substr(
+                        std::string_view("images/").size());
+                for (const auto& [relative, from] :
+                     {std::pair{service_description_path(c.name), files.service_file},
+                      std::pair{service_image_path(c.name), manifest}}) {
+                    const std::string text = core::read_file(from);
+                    fs::create_directories((item.source / relative).parent_path());
+                    core::write_file_atomic(item.source / relative, text);
+                    own_entries.push_back({relative, archive::ExtractedEntry::Type::file,
+                                               text.size(), false, core::sha256_hex(text), ""});
+                }
+            }
+            if (!own_entries.empty()) {
+                merge_record(item.record, record_extraction(c.name, c.version, own_entries));
             }
             std::lock_guard lock(report_mutex);
             ++finished;
@@ -190,6 +209,13 @@ std::vector<StagedComponent> stage(Session& session, const StagingArea& area,
         reporter.progress_done();
     }
     return staged;
+}
+
+// The Compose project follows the installed service components (client/services.hpp): after
+// every transaction, and when asked to start services that are installed already.
+void settle_services(Session& session, OperationResult& result) {
+    result.services =
+        apply_services(session.installation(), session.service_run(), session.reporter());
 }
 
 // Applies staged installs and updates plus removals as one transaction, and fills the result.
@@ -258,6 +284,7 @@ void apply(Session& session, std::vector<StagedComponent> staged,
     // The archives are installed; keeping them would only double the disk space used.
     std::error_code ec;
     fs::remove_all(installation.paths().downloads(), ec);
+    settle_services(session, result);
 }
 
 void refuse_when_mandatory_pending(Session& session, std::string_view what) {
@@ -322,6 +349,9 @@ OperationResult install(Session& session, const InstallOptions& options) {
         resolve_install(session.remote(), session.installed(), {options.names});
     result.already_installed = plan.already_installed;
     if (plan.install.empty()) {
+        if (session.service_run().start) {
+            settle_services(session, result);
+        }
         return result;
     }
     std::vector<const RemoteComponent*> components;
@@ -508,6 +538,7 @@ OperationResult rollback(Session& session, const std::vector<std::string>& names
         }
     }
     run_transaction(installation, std::move(changes), state);
+    settle_services(session, result);
     return result;
 }
 

@@ -11,6 +11,7 @@
 
 #include "client/installation.hpp"
 #include "client/resolver.hpp"
+#include "client/services.hpp"
 #include "client/session.hpp"
 #include "client/settings.hpp"
 #include "client/transaction.hpp"
@@ -55,6 +56,7 @@ struct OperationResult {
     std::vector<std::string> scripts_skipped;    // components whose IFW script was not run
     std::vector<std::string> licenses;           // licence files copied, target-relative
     std::uint64_t downloaded_bytes = 0;
+    ServicesOutcome services;  // the Compose project after the operation
     int exit_code = kSuccess;  // kEssentialUpdated when only mandatory updates were applied
 };
 

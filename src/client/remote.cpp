@@ -4,6 +4,8 @@
 #include "client/remote.hpp"
 
 #include <algorithm>
+#include <deque>
+#include <set>
 #include <atomic>
 #include <cctype>
 #include <map>
@@ -333,6 +335,8 @@ std::vector<DownloadedComponent> download_components(
     std::vector<DownloadedComponent> downloaded;
     std::vector<ArchiveJob> jobs;
     std::uint64_t total = 0;
+    std::deque<formats::ArchiveRecord> blob_records;  // the Expected of each blob points here
+    std::set<std::string> blobs_wanted;               // components share layers
     for (const RemoteComponent* component : components) {
         const RemoteRepository& repository = repository_of(repositories, *component);
         const formats::PackageUpdate& package = component->update;
@@ -374,6 +378,36 @@ std::vector<DownloadedComponent> download_components(
             jobs.push_back(std::move(job));
         }
         total += all_recorded ? recorded_bytes : package.compressed_size;
+        if (package.service) {
+            const auto& service = *package.service;
+            ArchiveJob job;
+            job.what = fmt::format("{}: component {}: service description", shown, name);
+            job.url = net::join_url(base, repo::service_file_path(package));
+            job.dest = options.download_dir / name / version / service.description.name;
+            job.expected.record = &service.description;
+            result.service_file = job.dest;
+            total += service.description.size;
+            jobs.push_back(std::move(job));
+            std::vector<const formats::ImageBlobRecord*> blobs{&service.manifest};
+            for (const auto& blob : service.blobs) {
+                blobs.push_back(&blob);
+            }
+            for (const auto* blob : blobs) {
+                if (!blobs_wanted.insert(blob->digest).second) {
+                    continue;
+                }
+                const std::string file = repo::image_blob_path(blob->digest);
+                ArchiveJob blob_job;
+                blob_job.what = fmt::format("{}: component {}: image blob {}", shown, name,
+                                            blob->digest);
+                blob_job.url = net::join_url(base, file);
+                blob_job.dest = options.images_dir / file.substr(file.find('/') + 1);
+                blob_job.expected.record = &blob_records.emplace_back(formats::ArchiveRecord{
+                    "", blob->size, "", blob->digest.substr(blob->digest.find(':') + 1), ""});
+                total += blob->size;
+                jobs.push_back(std::move(blob_job));
+            }
+        }
     }
 
     fetch_metadata(components, repositories, settings, options, downloaded);

@@ -26,6 +26,7 @@ struct RemoteLimits {
 struct RemoteOptions {
     std::filesystem::path cache_dir;     // conditional-fetch cache of Updates.xml files
     std::filesystem::path download_dir;  // archives (and their .part files while downloading)
+    std::filesystem::path images_dir;    // service images' blobs: <images_dir>/sha256/<hex>
     net::DownloadOptions download;
     RemoteLimits limits;
     int concurrency = 4;
@@ -54,6 +55,8 @@ struct DownloadedComponent {
     std::string version;
     std::vector<std::filesystem::path> archives;
     std::filesystem::path meta_dir;
+    // A service component's description (its image's blobs are in RemoteOptions::images_dir).
+    std::filesystem::path service_file;
 };
 
 // Downloads the data archives of the components into options.download_dir/<Name>/<Version>/
@@ -69,7 +72,10 @@ struct DownloadedComponent {
 // names one, else <Name>/<Version>meta.7z (checked against the package's <SHA1>), and
 // extracted (archive::extract_archive) into
 // options.download_dir/meta/<Name>/. progress(done, total) reports the bytes of all data
-// archives together (total from UpdateFile CompressedSize or FerryArchive sizes).
+// archives together (total from UpdateFile CompressedSize or FerryArchive sizes). A service
+// component's description (checked against its FerryService record) goes beside its archives,
+// and every blob of its image (checked against its digest, each blob once) into
+// options.images_dir, where a blob present already is not downloaded again.
 std::vector<DownloadedComponent> download_components(
     const std::vector<const RemoteComponent*>& components,
     const std::vector<RemoteRepository>& repositories, const Settings& settings,

@@ -44,6 +44,7 @@ RemoteOptions Session::remote_options() const {
     RemoteOptions remote;
     remote.cache_dir = installation_.paths().cache();
     remote.download_dir = installation_.paths().downloads();
+    remote.images_dir = installation_.paths().images();
     remote.download = options_.download;
     remote.limits = options_.limits;
     remote.concurrency = options_.concurrency;

@@ -31,6 +31,12 @@ struct Reporter {
     std::function<bool()> cancelled;
 };
 
+// What a command asks of the installation's services (client/services.hpp).
+struct ServiceRun {
+    bool start = false;       // start the services (and wait for their health probes)
+    bool purge_data = false;  // when the last service goes: remove its data volumes too
+};
+
 struct SessionOptions {
     fs::path root;
     bool create = false;  // install may create the target; other commands need one
@@ -39,6 +45,7 @@ struct SessionOptions {
     RemoteLimits limits;
     int concurrency = 4;
     Reporter reporter;
+    ServiceRun services;
 };
 
 class Session {
@@ -49,6 +56,7 @@ class Session {
     Settings& settings() { return settings_; }
     void save_settings();
     const Reporter& reporter() const { return options_.reporter; }
+    const ServiceRun& service_run() const { return options_.services; }
     Recovery recovered() const { return recovered_; }
 
     // The repositories' indexes, fetched once per session (RepositoryUpdate actions applied and
