@@ -93,7 +93,7 @@ check_ports() {
     busy=""
     while IFS= read -r entry; do
         case $entry in
-            *_PORT_[0-9]*=*)
+            *_PORT_[0-9]*=?*)
                 port=${entry#*=}
                 if port_in_use "$port"; then
                     busy="$busy ${entry%%=*}=$port"

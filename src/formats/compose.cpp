@@ -139,7 +139,8 @@ class Writer {
         for (const auto& port : s.ports) {
             const std::string container = fmt::format("{}/{}", port.container, port.protocol);
             if (port.publish) {
-                published.push_back(fmt::format("${{{}:-{}}}:${{{}:-{}}}:{}", kBindVariable,
+                // "${PORT-default}": a port left empty in .env lets Docker choose one.
+                published.push_back(fmt::format("${{{}:-{}}}:${{{}-{}}}:{}", kBindVariable,
                                                 kDefaultBindAddress, port_variable(s, port),
                                                 port.host != 0 ? port.host : port.container,
                                                 container));
@@ -319,8 +320,9 @@ std::vector<ComposeVariable> compose_variables(const ComposeProject& project) {
                 variables.push_back(
                     {port_variable(s, port),
                      std::to_string(port.host != 0 ? port.host : port.container), false,
-                     fmt::format("The host port of {}'s {}/{}{}", s.name, port.container,
-                                 port.protocol, port.name.empty() ? "" : " (" + port.name + ")")});
+                     fmt::format("The host port of {}'s {}/{}{} (empty: Docker chooses one)",
+                                 s.name, port.container, port.protocol,
+                                 port.name.empty() ? "" : " (" + port.name + ")")});
             }
         }
         for (const auto& value : s.connection) {
