@@ -1,0 +1,644 @@
+// Reads a service description (meta/service.yaml, or service.json) strictly: every field known,
+// every value of its type and in range, each error naming the file, the line and the field path.
+// yaml-cpp parses the text (JSON too); its nodes are walked by iteration only, never with
+// operator[], which would add the keys it looks up.
+#include "formats/service.hpp"
+
+#include <algorithm>
+#include <set>
+#include <type_traits>
+#include <utility>
+
+#include <yaml-cpp/yaml.h>
+
+#include "core/error.hpp"
+#include "core/files.hpp"
+#include "core/text.hpp"
+#include "formats/names.hpp"
+#include "formats/service_values.hpp"
+
+namespace ferry::formats {
+
+namespace {
+
+namespace sv = service_values;
+
+// A description is a page of YAML; anything near this size is not one.
+constexpr std::size_t kMaxDescriptionBytes = 1u << 20;
+
+using Fields = std::initializer_list<std::string_view>;
+
+constexpr Fields kTopFields = {"name",        "image",      "entrypoint", "command", "ports",
+                               "environment", "connection", "volumes",    "depends", "health",
+                               "memory",      "cpus",       "restart"};
+constexpr Fields kPortFields = {"container", "protocol", "publish", "host", "name"};
+constexpr Fields kVolumeFields = {"name", "path", "config", "mode", "from", "volume", "read_only"};
+constexpr Fields kHealthFields = {"http",    "tcp",          "command", "interval",
+                                  "timeout", "start_period", "retries"};
+constexpr Fields kRestartPolicies = {"no", "always", "on-failure", "unless-stopped"};
+
+std::string listed(Fields fields) {
+    std::string text;
+    for (std::string_view field : fields) {
+        if (!text.empty()) {
+            text += ", ";
+        }
+        text += field;
+    }
+    return text;
+}
+
+bool contains(Fields fields, std::string_view field) {
+    return std::find(fields.begin(), fields.end(), field) != fields.end();
+}
+
+// Text from the file as a message shows it: quoted (numbers bare), without control characters,
+// and cut when long.
+std::string shown(std::string_view text) {
+    const bool number = !text.empty() && text.find_first_not_of("0123456789") == text.npos;
+    std::string printable = core::printable_text(text.substr(0, 80));
+    if (text.size() > 80) {
+        printable += "...";
+    }
+    return number ? printable : "\"" + printable + "\"";
+}
+
+std::string kind_of(const YAML::Node& node) {
+    if (node.IsMap()) {
+        return "a mapping";
+    }
+    if (node.IsSequence()) {
+        return "a list";
+    }
+    if (node.IsNull()) {
+        return "empty (null)";
+    }
+    return shown(node.Scalar());
+}
+
+std::string field_path(std::string_view parent, std::string_view field) {
+    return parent.empty() ? std::string(field) : fmt::format("{}.{}", parent, field);
+}
+
+std::string item_path(std::string_view parent, std::size_t index) {
+    return fmt::format("{}[{}]", parent, index);
+}
+
+std::string mark_text(std::string_view source, const YAML::Mark& mark, bool column) {
+    if (mark.is_null()) {
+        return std::string(source);
+    }
+    return column ? fmt::format("{}:{}:{}", source, mark.line + 1, mark.column + 1)
+                  : fmt::format("{}:{}", source, mark.line + 1);
+}
+
+// yaml-cpp's complaint with the position it carries; its what() repeats the position in its own
+// words ("yaml-cpp: error at line 3, column 1: ..."), msg is the cause alone.
+Error syntax_error(std::string_view source, const YAML::Exception& e) {
+    return Error(fmt::format("{}: {}", mark_text(source, e.mark, true), e.msg));
+}
+
+class ServiceReader {
+  public:
+    explicit ServiceReader(std::string_view source) : source_(source) {}
+
+    ServiceDescription read(const YAML::Node& root, std::string_view component) {
+        if (!root.IsMap()) {
+            throw Error(fmt::format("{}: the description is {}, expected a mapping of fields ({})",
+                                    mark_text(source_, root.Mark(), false), kind_of(root),
+                                    listed(kTopFields)));
+        }
+        ServiceDescription d;
+        bool named = false;
+        bool has_image = false;
+        std::map<std::string, YAML::Node> connection_keys;
+        fields(root, "", kTopFields,
+               [&](std::string_view field, const YAML::Node& value, const std::string& path) {
+                   if (field == "name") {
+                       d.name = checked(value, path, sv::service_name_problem);
+                       named = true;
+                   } else if (field == "image") {
+                       d.image = checked(value, path, sv::image_reference_problem);
+                       has_image = true;
+                   } else if (field == "entrypoint") {
+                       d.entrypoint = strings(value, path);
+                   } else if (field == "command") {
+                       d.command = strings(value, path);
+                   } else if (field == "ports") {
+                       d.ports = ports(value, path);
+                   } else if (field == "environment") {
+                       entries(value, path,
+                               [&](const std::string& name, const YAML::Node& v,
+                                   const std::string& entry_path) {
+                                   d.environment[name] = text(v, entry_path);
+                               });
+                   } else if (field == "connection") {
+                       entries(value, path,
+                               [&](const std::string& name, const YAML::Node& v,
+                                   const std::string& entry_path) {
+                                   d.connection.push_back(connection_value(name, v, entry_path));
+                               });
+                       for (const auto& entry : value) {
+                           connection_keys.emplace(entry.first.Scalar(), entry.first);
+                       }
+                   } else if (field == "volumes") {
+                       d.volumes = volumes(value, path);
+                   } else if (field == "depends") {
+                       d.depends = depends(value, path, component);
+                   } else if (field == "health") {
+                       if (!value.IsNull()) {  // null: no probe, as the canonical JSON writes it
+                           d.health = health(value, path);
+                       }
+                   } else if (field == "memory") {
+                       d.memory =
+                           parsed(value, path, sv::parse_memory,
+                                  "is not a size (bytes, or a whole number with a unit: 512M, 1G)");
+                   } else if (field == "cpus") {
+                       d.cpus =
+                           parsed(value, path, sv::parse_cpus, "is not a number of CPUs (0.5, 2)");
+                   } else if (field == "restart") {
+                       d.restart = text(value, path);
+                       if (!contains(kRestartPolicies, d.restart)) {
+                           fail(value, path,
+                                fmt::format("{} is not a restart policy ({})", shown(d.restart),
+                                            listed(kRestartPolicies)));
+                       }
+                   }
+               });
+        if (!has_image) {
+            fail(root, "image",
+                 "is missing (the image's reference inside the component's image archive, "
+                 "e.g. example/web:1.0)");
+        }
+        if (!named) {
+            d.name = sv::default_service_name(component);
+            if (auto problem = sv::service_name_problem(d.name)) {
+                fail(root, "name",
+                     fmt::format("the default {} (made of the component's name) {}; give a name",
+                                 shown(d.name), *problem));
+            }
+        }
+        for (const auto& [name, key] : connection_keys) {
+            if (d.environment.contains(name)) {
+                fail(key, field_path("connection", name),
+                     "is also in environment (a connection value is set in the service's own "
+                     "environment already)");
+            }
+        }
+        std::sort(
+            d.connection.begin(), d.connection.end(),
+            [](const ConnectionValue& a, const ConnectionValue& b) { return a.name < b.name; });
+        return d;
+    }
+
+  private:
+    [[noreturn]] void fail(const YAML::Node& at, std::string_view path,
+                           std::string_view cause) const {
+        const std::string where = mark_text(source_, at.Mark(), false);
+        if (path.empty()) {
+            throw Error(fmt::format("{}: {}", where, cause));
+        }
+        throw Error(fmt::format("{}: {}: {}", where, core::printable_text(path), cause));
+    }
+
+    void expect_map(const YAML::Node& node, std::string_view path) const {
+        if (!node.IsMap()) {
+            fail(node, path, fmt::format("is {}, expected a mapping", kind_of(node)));
+        }
+    }
+
+    void expect_list(const YAML::Node& node, std::string_view path) const {
+        if (!node.IsSequence()) {
+            fail(node, path, fmt::format("is {}, expected a list", kind_of(node)));
+        }
+    }
+
+    // A scalar's text; numbers and booleans are taken as written.
+    std::string text(const YAML::Node& node, std::string_view path) const {
+        if (!node.IsScalar()) {
+            fail(node, path, fmt::format("is {}, expected a string", kind_of(node)));
+        }
+        if (auto problem = sv::text_problem(node.Scalar())) {
+            fail(node, path, *problem);
+        }
+        return node.Scalar();
+    }
+
+    template <typename Rule>
+    std::string checked(const YAML::Node& node, std::string_view path, Rule rule) const {
+        std::string value = text(node, path);
+        if (auto problem = rule(value)) {
+            fail(node, path, fmt::format("{} {}", shown(value), *problem));
+        }
+        return value;
+    }
+
+    // A value parsed by a service_values rule; what (after the shown text) when it says no more.
+    template <typename Parse>
+    auto parsed(const YAML::Node& node, std::string_view path, Parse parse,
+                std::string_view what) const ->
+        typename std::invoke_result_t<Parse, std::string_view, std::string&>::value_type {
+        const std::string value = text(node, path);
+        std::string why;
+        auto result = parse(value, why);
+        if (!result) {
+            fail(node, path, fmt::format("{} {}", shown(value), why.empty() ? what : why));
+        }
+        return *result;
+    }
+
+    std::uint16_t port_number(const YAML::Node& node, std::string_view path) const {
+        const std::string value = text(node, path);
+        auto port = sv::parse_port(value);
+        if (!port) {
+            fail(node, path, fmt::format("{} is not a port (1..65535)", shown(value)));
+        }
+        return *port;
+    }
+
+    bool boolean(const YAML::Node& node, std::string_view path) const {
+        const std::string value = text(node, path);
+        auto result = sv::parse_bool(value);
+        if (!result) {
+            fail(node, path, fmt::format("{} is not true or false", shown(value)));
+        }
+        return *result;
+    }
+
+    std::vector<std::string> strings(const YAML::Node& node, std::string_view path) const {
+        expect_list(node, path);
+        std::vector<std::string> result;
+        for (std::size_t i = 0; i < node.size(); ++i) {
+            result.push_back(text(node[i], item_path(path, i)));
+        }
+        return result;
+    }
+
+    // Each field of a mapping, in the file's order; unknown and repeated fields are errors.
+    template <typename Fn>
+    void fields(const YAML::Node& node, std::string_view path, Fields known, Fn&& fn) const {
+        expect_map(node, path);
+        std::set<std::string> seen;
+        for (const auto& entry : node) {
+            const YAML::Node& key = entry.first;
+            if (!key.IsScalar()) {
+                fail(key, path, fmt::format("has a field name that is {}", kind_of(key)));
+            }
+            const std::string& name = key.Scalar();
+            const std::string child = field_path(path, name);
+            if (!contains(known, name)) {
+                fail(key, child, fmt::format("unknown field (known: {})", listed(known)));
+            }
+            if (!seen.insert(name).second) {
+                fail(key, child, "is given twice");
+            }
+            // yaml-cpp marks an empty value where the next token starts: the key's line is the one
+            // to name. health alone may be null (no probe), as the canonical JSON writes it.
+            if (entry.second.IsNull() && child != "health") {
+                fail(key, child, "has no value (give one, or leave the field out)");
+            }
+            fn(name, entry.second, child);
+        }
+    }
+
+    // Each entry of a mapping from environment variable names (environment, connection).
+    template <typename Fn>
+    void entries(const YAML::Node& node, std::string_view path, Fn&& fn) const {
+        expect_map(node, path);
+        std::set<std::string> seen;
+        for (const auto& entry : node) {
+            const YAML::Node& key = entry.first;
+            if (!key.IsScalar()) {
+                fail(key, path, fmt::format("has a variable name that is {}", kind_of(key)));
+            }
+            const std::string& name = key.Scalar();
+            const std::string child = field_path(path, name);
+            if (auto problem = sv::environment_name_problem(name)) {
+                fail(key, child, fmt::format("{} {}", shown(name), *problem));
+            }
+            if (!seen.insert(name).second) {
+                fail(key, child, "is given twice");
+            }
+            if (entry.second.IsNull()) {
+                fail(key, child, "has no value (write \"\" for an empty one)");
+            }
+            fn(name, entry.second, child);
+        }
+    }
+
+    ConnectionValue connection_value(const std::string& name, const YAML::Node& node,
+                                     const std::string& path) const {
+        ConnectionValue value{name, {}, false};
+        if (node.IsScalar()) {
+            value.value = text(node, path);
+            return value;
+        }
+        if (!node.IsMap() || node.size() == 0) {
+            fail(node, path,
+                 fmt::format("is {}, expected a string or {{generate: true}}", kind_of(node)));
+        }
+        fields(
+            node, path, {"generate"},
+            [&](std::string_view, const YAML::Node& flag, const std::string& flag_path) {
+                if (!boolean(flag, flag_path)) {
+                    fail(flag, flag_path,
+                         "is false; give the value as a string, or {generate: true} for a secret");
+                }
+            });
+        value.generate = true;
+        return value;
+    }
+
+    std::vector<ServicePort> ports(const YAML::Node& node, std::string_view path) const {
+        expect_list(node, path);
+        std::vector<ServicePort> result;
+        std::map<std::pair<std::uint16_t, std::string>, std::size_t> container_ports;
+        std::map<std::pair<std::uint16_t, std::string>, std::size_t> host_ports;
+        for (std::size_t i = 0; i < node.size(); ++i) {
+            const YAML::Node item = node[i];
+            const std::string item_at = item_path(path, i);
+            ServicePort port;
+            bool has_container = false;
+            bool has_host = false;
+            fields(item, item_at, kPortFields,
+                   [&](std::string_view field, const YAML::Node& value, const std::string& at) {
+                       if (field == "container") {
+                           port.container = port_number(value, at);
+                           has_container = true;
+                       } else if (field == "host") {
+                           port.host = port_number(value, at);
+                           has_host = true;
+                       } else if (field == "publish") {
+                           port.publish = boolean(value, at);
+                       } else if (field == "protocol") {
+                           port.protocol = text(value, at);
+                           if (port.protocol != "tcp" && port.protocol != "udp") {
+                               fail(value, at,
+                                    fmt::format("{} is not a protocol (tcp, udp)",
+                                                shown(port.protocol)));
+                           }
+                       } else if (field == "name") {
+                           port.name = checked(value, at, sv::port_name_problem);
+                       }
+                   });
+            if (!has_container) {
+                fail(item, field_path(item_at, "container"), "is missing (the container's port)");
+            }
+            if (!has_host) {
+                port.host = port.container;
+            }
+            const auto [earlier, fresh] =
+                container_ports.emplace(std::pair(port.container, port.protocol), i);
+            if (!fresh) {
+                fail(item, item_at,
+                     fmt::format("{}/{} is listed twice (also {})", port.container, port.protocol,
+                                 item_path(path, earlier->second)));
+            }
+            if (port.publish) {
+                const auto [other, free] =
+                    host_ports.emplace(std::pair(port.host, port.protocol), i);
+                if (!free) {
+                    fail(item, field_path(item_at, "host"),
+                         fmt::format("host port {}/{} is published by {} already", port.host,
+                                     port.protocol, item_path(path, other->second)));
+                }
+            }
+            result.push_back(std::move(port));
+        }
+        return result;
+    }
+
+    ServiceVolume volume(const YAML::Node& item, const std::string& item_at) const {
+        ServiceVolume v;
+        std::set<std::string> given;
+        YAML::Node mode_node;
+        fields(item, item_at, kVolumeFields,
+               [&](std::string_view field, const YAML::Node& value, const std::string& at) {
+                   given.emplace(field);
+                   if (field == "path") {
+                       v.path = checked(value, at, sv::container_path_problem);
+                   } else if (field == "name") {
+                       v.name = checked(value, at, sv::volume_name_problem);
+                   } else if (field == "config") {
+                       v.content = text(value, at);
+                   } else if (field == "mode") {
+                       const std::string mode = text(value, at);
+                       auto parsed_mode = sv::parse_mode(mode);
+                       if (!parsed_mode) {
+                           fail(value, at,
+                                fmt::format("{} is not a file mode in octal like \"0644\"",
+                                            shown(mode)));
+                       }
+                       v.mode = *parsed_mode;
+                       mode_node = value;
+                   } else if (field == "from") {
+                       v.from = text(value, at);
+                       if (auto problem = name_problem(NameKind::component, v.from)) {
+                           fail(value, at, fmt::format("{} {}", shown(v.from), *problem));
+                       }
+                   } else if (field == "volume") {
+                       v.volume = checked(value, at, sv::volume_name_problem);
+                   } else if (field == "read_only") {
+                       v.read_only = boolean(value, at);
+                   }
+               });
+        const bool data = given.contains("name");
+        const bool config = given.contains("config") || given.contains("mode");
+        const bool shared = given.contains("from") || given.contains("volume");
+        if (int(data) + int(config) + int(shared) != 1) {
+            fail(item, item_at,
+                 fmt::format("{} (a volume is one of: a data volume with name, a config file with "
+                             "config (and mode), a volume of another component with from and "
+                             "volume)",
+                             data || config || shared ? "mixes kinds" : "is of no kind"));
+        }
+        if (!given.contains("path")) {
+            fail(item, field_path(item_at, "path"), "is missing (the path inside the container)");
+        }
+        if (config) {
+            v.kind = ServiceVolume::Kind::config;
+            if (!given.contains("config")) {
+                fail(mode_node, field_path(item_at, "config"),
+                     "is missing (the config file's content; mode alone is no volume)");
+            }
+        } else if (shared) {
+            v.kind = ServiceVolume::Kind::shared;
+            for (std::string_view needed : {"from", "volume"}) {
+                if (!given.contains(std::string(needed))) {
+                    fail(item, field_path(item_at, needed),
+                         "is missing (a shared volume names the component (from) and its data "
+                         "volume (volume))");
+                }
+            }
+        }
+        return v;
+    }
+
+    std::vector<ServiceVolume> volumes(const YAML::Node& node, std::string_view path) const {
+        expect_list(node, path);
+        std::vector<ServiceVolume> result;
+        std::map<std::string, std::size_t> paths;
+        std::map<std::string, std::size_t> names;
+        for (std::size_t i = 0; i < node.size(); ++i) {
+            const YAML::Node item = node[i];
+            const std::string item_at = item_path(path, i);
+            ServiceVolume v = volume(item, item_at);
+            if (const auto [earlier, fresh] = paths.emplace(v.path, i); !fresh) {
+                fail(item, field_path(item_at, "path"),
+                     fmt::format("{} is mounted by {} already", shown(v.path),
+                                 item_path(path, earlier->second)));
+            }
+            if (v.kind == ServiceVolume::Kind::data) {
+                if (const auto [earlier, fresh] = names.emplace(v.name, i); !fresh) {
+                    fail(item, field_path(item_at, "name"),
+                         fmt::format("{} is the name of {} already", shown(v.name),
+                                     item_path(path, earlier->second)));
+                }
+            }
+            result.push_back(std::move(v));
+        }
+        return result;
+    }
+
+    std::vector<std::string> depends(const YAML::Node& node, std::string_view path,
+                                     std::string_view component) const {
+        std::vector<std::string> names = strings(node, path);
+        for (std::size_t i = 0; i < names.size(); ++i) {
+            const std::string& name = names[i];
+            if (auto problem = name_problem(NameKind::component, name)) {
+                fail(node[i], item_path(path, i), fmt::format("{} {}", shown(name), *problem));
+            }
+            if (name == component) {
+                fail(node[i], item_path(path, i),
+                     fmt::format("{} is this component itself", shown(name)));
+            }
+            if (std::find(names.begin(), names.begin() + static_cast<std::ptrdiff_t>(i), name) !=
+                names.begin() + static_cast<std::ptrdiff_t>(i)) {
+                fail(node[i], item_path(path, i), fmt::format("{} is listed twice", shown(name)));
+            }
+        }
+        return names;
+    }
+
+    std::chrono::seconds duration(const YAML::Node& node, std::string_view path,
+                                  bool zero_allowed) const {
+        const auto value =
+            parsed(node, path, sv::parse_duration, "is not a duration (10s, 1m, 1m30s, 1h)");
+        if (value.count() == 0 && !zero_allowed) {
+            fail(node, path, fmt::format("{} is not longer than nothing", shown(node.Scalar())));
+        }
+        return value;
+    }
+
+    HealthProbe health(const YAML::Node& node, std::string_view path) const {
+        HealthProbe probe;
+        std::vector<std::string> kinds;
+        fields(
+            node, path, kHealthFields,
+            [&](std::string_view field, const YAML::Node& value, const std::string& at) {
+                if (field == "http" || field == "tcp") {
+                    kinds.emplace_back(field);
+                    probe.kind = field == "http" ? HealthProbe::Kind::http : HealthProbe::Kind::tcp;
+                    bool has_port = false;
+                    const Fields known = field == "http" ? Fields{"port", "path"} : Fields{"port"};
+                    fields(
+                        value, at, known,
+                        [&](std::string_view name, const YAML::Node& v, const std::string& v_at) {
+                            if (name == "port") {
+                                probe.port = port_number(v, v_at);
+                                has_port = true;
+                            } else {
+                                probe.path = text(v, v_at);
+                                if (!probe.path.starts_with('/') ||
+                                    std::any_of(probe.path.begin(), probe.path.end(), [](char c) {
+                                        return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
+                                    })) {
+                                    fail(v, v_at,
+                                         fmt::format(
+                                             "{} is not a URL path (starting with '/', no spaces)",
+                                             shown(probe.path)));
+                                }
+                            }
+                        });
+                    if (!has_port) {
+                        fail(value, field_path(at, "port"), "is missing (the port to probe)");
+                    }
+                } else if (field == "command") {
+                    kinds.emplace_back(field);
+                    probe.kind = HealthProbe::Kind::command;
+                    probe.command = strings(value, at);
+                    if (probe.command.empty()) {
+                        fail(value, at, "is empty (the program and its arguments)");
+                    }
+                } else if (field == "interval") {
+                    probe.interval = duration(value, at, false);
+                } else if (field == "timeout") {
+                    probe.timeout = duration(value, at, false);
+                } else if (field == "start_period") {
+                    probe.start_period = duration(value, at, true);
+                } else if (field == "retries") {
+                    const std::string retries = text(value, at);
+                    auto count = sv::parse_count(retries, 100);
+                    if (!count || *count == 0) {
+                        fail(value, at,
+                             fmt::format("{} is not a number of retries (1..100)", shown(retries)));
+                    }
+                    probe.retries = *count;
+                }
+            });
+        if (kinds.size() != 1) {
+            fail(node, path,
+                 kinds.empty() ? std::string("names no probe (give one of http, tcp, command)")
+                               : fmt::format("names more than one probe ({}); give one",
+                                             fmt::join(kinds, ", ")));
+        }
+        return probe;
+    }
+
+    std::string_view source_;
+};
+
+}  // namespace
+
+ServiceDescription parse_service(std::string_view text, std::string_view source,
+                                 std::string_view component) {
+    if (text.size() > kMaxDescriptionBytes) {
+        throw Error::format("{}: {} bytes, more than the {} a service description may have", source,
+                            text.size(), kMaxDescriptionBytes);
+    }
+    try {
+        const std::vector<YAML::Node> documents = YAML::LoadAll(std::string(text));
+        if (documents.empty()) {
+            throw Error::format("{}: the description is empty, expected a mapping of fields",
+                                source);
+        }
+        if (documents.size() > 1) {
+            throw Error::format("{}: holds {} YAML documents; a description is one",
+                                mark_text(source, documents[1].Mark(), false), documents.size());
+        }
+        return ServiceReader(source).read(documents.front(), component);
+    } catch (const YAML::Exception& e) {
+        throw syntax_error(source, e);
+    }
+}
+
+std::optional<ServiceDescription> read_service(const std::filesystem::path& meta_dir,
+                                               std::string_view component) {
+    const std::filesystem::path yaml = meta_dir / kServiceYaml;
+    const std::filesystem::path json = meta_dir / kServiceJson;
+    auto yaml_text = core::read_file_if_exists(yaml, kMaxDescriptionBytes);
+    auto json_text = core::read_file_if_exists(json, kMaxDescriptionBytes);
+    if (yaml_text && json_text) {
+        throw Error::format("{}: both {} and {} are here; keep one", meta_dir.string(),
+                            kServiceYaml, kServiceJson);
+    }
+    if (yaml_text) {
+        return parse_service(*yaml_text, yaml.string(), component);
+    }
+    if (json_text) {
+        return parse_service(*json_text, json.string(), component);
+    }
+    return std::nullopt;
+}
+
+}  // namespace ferry::formats
