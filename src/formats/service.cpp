@@ -6,9 +6,11 @@
 
 #include <algorithm>
 #include <set>
+#include <sstream>
 #include <type_traits>
 #include <utility>
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include "core/error.hpp"
@@ -98,15 +100,53 @@ Error syntax_error(std::string_view source, const YAML::Exception& e) {
     return Error(fmt::format("{}: {}", mark_text(source, e.mark, true), e.msg));
 }
 
+// The documents of a YAML text, up to two, from the parser's events. YAML::LoadAll is not used:
+// on some text after a flow collection ("{a: 1}, 2]") yaml-cpp's parser starts a new empty
+// document at every call without moving on, and LoadAll collects them until memory runs out.
+struct DocumentCount {
+    int count = 0;
+    YAML::Mark second_start = YAML::Mark::null_mark();
+};
+
+DocumentCount count_documents(const std::string& text) {
+    class Counter : public YAML::EventHandler {
+      public:
+        DocumentCount result;
+        void OnDocumentStart(const YAML::Mark& mark) override {
+            if (++result.count == 2) {
+                result.second_start = mark;
+            }
+        }
+        void OnDocumentEnd() override {}
+        void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+        void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+        void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                      const std::string&) override {}
+        void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                             YAML::EmitterStyle::value) override {}
+        void OnSequenceEnd() override {}
+        void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                        YAML::EmitterStyle::value) override {}
+        void OnMapEnd() override {}
+    };
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    Counter counter;
+    while (counter.result.count < 2 && parser.HandleNextDocument(counter)) {
+    }
+    return counter.result;
+}
+
 class ServiceReader {
   public:
     explicit ServiceReader(std::string_view source) : source_(source) {}
 
     ServiceDescription read(const YAML::Node& root, std::string_view component) {
         if (!root.IsMap()) {
-            throw Error(fmt::format("{}: the description is {}, expected a mapping of fields ({})",
-                                    mark_text(source_, root.Mark(), false), kind_of(root),
-                                    listed(kTopFields)));
+            throw Error(fmt::format(
+                "{}: the description is {}, expected a mapping of fields ({})",
+                mark_text(source_, root.IsNull() ? YAML::Mark::null_mark() : root.Mark(), false),
+                kind_of(root), listed(kTopFields)));
         }
         ServiceDescription d;
         bool named = false;
@@ -607,16 +647,19 @@ ServiceDescription parse_service(std::string_view text, std::string_view source,
                             text.size(), kMaxDescriptionBytes);
     }
     try {
-        const std::vector<YAML::Node> documents = YAML::LoadAll(std::string(text));
-        if (documents.empty()) {
+        const std::string input(text);
+        const DocumentCount documents = count_documents(input);
+        if (documents.count == 0) {
             throw Error::format("{}: the description is empty, expected a mapping of fields",
                                 source);
         }
-        if (documents.size() > 1) {
-            throw Error::format("{}: holds {} YAML documents; a description is one",
-                                mark_text(source, documents[1].Mark(), false), documents.size());
+        if (documents.count > 1) {
+            throw Error::format(
+                "{}: a second YAML document, or text after the description (a description is "
+                "one document)",
+                mark_text(source, documents.second_start, true));
         }
-        return ServiceReader(source).read(documents.front(), component);
+        return ServiceReader(source).read(YAML::Load(input), component);
     } catch (const YAML::Exception& e) {
         throw syntax_error(source, e);
     }
