@@ -1,23 +1,17 @@
-// Reads a service description (meta/service.yaml, or service.json) strictly: every field known,
-// every value of its type and in range, each error naming the file, the line and the field path.
-// yaml-cpp parses the text (JSON too); its nodes are walked by iteration only, never with
-// operator[], which would add the keys it looks up.
+// Reads a service description (meta/service.yaml, or service.json): the schema of
+// docs/SERVICES.md over the strict YAML access of yaml_fields.hpp, so that every field is known,
+// every value of its type and in range, and each error names the file, the line and the field.
 #include "formats/service.hpp"
 
 #include <algorithm>
-#include <set>
-#include <sstream>
-#include <type_traits>
+#include <map>
 #include <utility>
-
-#include <yaml-cpp/eventhandler.h>
-#include <yaml-cpp/yaml.h>
 
 #include "core/error.hpp"
 #include "core/files.hpp"
-#include "core/text.hpp"
 #include "formats/names.hpp"
 #include "formats/service_values.hpp"
+#include "formats/yaml_fields.hpp"
 
 namespace ferry::formats {
 
@@ -28,197 +22,50 @@ namespace sv = service_values;
 // A description is a page of YAML; anything near this size is not one.
 constexpr std::size_t kMaxDescriptionBytes = 1u << 20;
 
-using Fields = std::initializer_list<std::string_view>;
+constexpr FieldNames kTopFields = {"name",        "image",      "entrypoint", "command", "ports",
+                                   "environment", "connection", "volumes",    "depends", "health",
+                                   "memory",      "cpus",       "restart"};
+constexpr FieldNames kPortFields = {"container", "protocol", "publish", "host", "name"};
+constexpr FieldNames kVolumeFields = {"name", "path",   "config",   "mode",
+                                      "from", "volume", "read_only"};
+constexpr FieldNames kHealthFields = {"http",    "tcp",          "command", "interval",
+                                      "timeout", "start_period", "retries"};
+constexpr FieldNames kRestartPolicies = {"no", "always", "on-failure", "unless-stopped"};
 
-constexpr Fields kTopFields = {"name",        "image",      "entrypoint", "command", "ports",
-                               "environment", "connection", "volumes",    "depends", "health",
-                               "memory",      "cpus",       "restart"};
-constexpr Fields kPortFields = {"container", "protocol", "publish", "host", "name"};
-constexpr Fields kVolumeFields = {"name", "path", "config", "mode", "from", "volume", "read_only"};
-constexpr Fields kHealthFields = {"http",    "tcp",          "command", "interval",
-                                  "timeout", "start_period", "retries"};
-constexpr Fields kRestartPolicies = {"no", "always", "on-failure", "unless-stopped"};
-
-std::string listed(Fields fields) {
-    std::string text;
-    for (std::string_view field : fields) {
-        if (!text.empty()) {
-            text += ", ";
-        }
-        text += field;
-    }
-    return text;
-}
-
-bool contains(Fields fields, std::string_view field) {
-    return std::find(fields.begin(), fields.end(), field) != fields.end();
-}
-
-// Text from the file as a message shows it: quoted (numbers bare), without control characters,
-// and cut when long.
-std::string shown(std::string_view text) {
-    const bool number = !text.empty() && text.find_first_not_of("0123456789") == text.npos;
-    std::string printable = core::printable_text(text.substr(0, 80));
-    if (text.size() > 80) {
-        printable += "...";
-    }
-    return number ? printable : "\"" + printable + "\"";
-}
-
-std::string kind_of(const YAML::Node& node) {
-    if (node.IsMap()) {
-        return "a mapping";
-    }
-    if (node.IsSequence()) {
-        return "a list";
-    }
-    if (node.IsNull()) {
-        return "empty (null)";
-    }
-    return shown(node.Scalar());
-}
-
-std::string field_path(std::string_view parent, std::string_view field) {
-    return parent.empty() ? std::string(field) : fmt::format("{}.{}", parent, field);
-}
-
-std::string item_path(std::string_view parent, std::size_t index) {
-    return fmt::format("{}[{}]", parent, index);
-}
-
-std::string mark_text(std::string_view source, const YAML::Mark& mark, bool column) {
-    if (mark.is_null()) {
-        return std::string(source);
-    }
-    return column ? fmt::format("{}:{}:{}", source, mark.line + 1, mark.column + 1)
-                  : fmt::format("{}:{}", source, mark.line + 1);
-}
-
-// yaml-cpp's complaint with the position it carries; its what() repeats the position in its own
-// words ("yaml-cpp: error at line 3, column 1: ..."), msg is the cause alone.
-Error syntax_error(std::string_view source, const YAML::Exception& e) {
-    return Error(fmt::format("{}: {}", mark_text(source, e.mark, true), e.msg));
-}
-
-// The documents of a YAML text, up to two, from the parser's events. YAML::LoadAll is not used:
-// on some text after a flow collection ("{a: 1}, 2]") yaml-cpp's parser starts a new empty
-// document at every call without moving on, and LoadAll collects them until memory runs out.
-struct DocumentCount {
-    int count = 0;
-    YAML::Mark second_start = YAML::Mark::null_mark();
-};
-
-DocumentCount count_documents(const std::string& text) {
-    class Counter : public YAML::EventHandler {
-      public:
-        DocumentCount result;
-        void OnDocumentStart(const YAML::Mark& mark) override {
-            if (++result.count == 2) {
-                result.second_start = mark;
-            }
-        }
-        void OnDocumentEnd() override {}
-        void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-        void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-        void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                      const std::string&) override {}
-        void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                             YAML::EmitterStyle::value) override {}
-        void OnSequenceEnd() override {}
-        void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                        YAML::EmitterStyle::value) override {}
-        void OnMapEnd() override {}
-    };
-    std::istringstream in(text);
-    YAML::Parser parser(in);
-    Counter counter;
-    while (counter.result.count < 2 && parser.HandleNextDocument(counter)) {
-    }
-    return counter.result;
-}
-
-class ServiceReader {
+class ServiceReader : private YamlFields {
   public:
-    explicit ServiceReader(std::string_view source) : source_(source) {}
+    ServiceReader(std::string_view source, std::string_view component)
+        : YamlFields(source), component_(component) {}
 
-    ServiceDescription read(const YAML::Node& root, std::string_view component) {
+    using YamlFields::load;
+    using YamlFields::yaml_error;
+
+    ServiceDescription read(const YAML::Node& root) {
         if (!root.IsMap()) {
-            throw Error(fmt::format(
-                "{}: the description is {}, expected a mapping of fields ({})",
-                mark_text(source_, root.IsNull() ? YAML::Mark::null_mark() : root.Mark(), false),
-                kind_of(root), listed(kTopFields)));
+            fail(root, "",
+                 fmt::format("the description is {}, expected a mapping of fields ({})",
+                             kind_of(root), listed(kTopFields)));
         }
-        ServiceDescription d;
-        bool named = false;
-        bool has_image = false;
-        std::map<std::string, YAML::Node> connection_keys;
         fields(root, "", kTopFields,
                [&](std::string_view field, const YAML::Node& value, const std::string& path) {
-                   if (field == "name") {
-                       d.name = checked(value, path, sv::service_name_problem);
-                       named = true;
-                   } else if (field == "image") {
-                       d.image = checked(value, path, sv::image_reference_problem);
-                       has_image = true;
-                   } else if (field == "entrypoint") {
-                       d.entrypoint = strings(value, path);
-                   } else if (field == "command") {
-                       d.command = strings(value, path);
-                   } else if (field == "ports") {
-                       d.ports = ports(value, path);
-                   } else if (field == "environment") {
-                       entries(value, path,
-                               [&](const std::string& name, const YAML::Node& v,
-                                   const std::string& entry_path) {
-                                   d.environment[name] = text(v, entry_path);
-                               });
-                   } else if (field == "connection") {
-                       entries(value, path,
-                               [&](const std::string& name, const YAML::Node& v,
-                                   const std::string& entry_path) {
-                                   d.connection.push_back(connection_value(name, v, entry_path));
-                               });
-                       for (const auto& entry : value) {
-                           connection_keys.emplace(entry.first.Scalar(), entry.first);
-                       }
-                   } else if (field == "volumes") {
-                       d.volumes = volumes(value, path);
-                   } else if (field == "depends") {
-                       d.depends = depends(value, path, component);
-                   } else if (field == "health") {
-                       if (!value.IsNull()) {  // null: no probe, as the canonical JSON writes it
-                           d.health = health(value, path);
-                       }
-                   } else if (field == "memory") {
-                       d.memory =
-                           parsed(value, path, sv::parse_memory,
-                                  "is not a size (bytes, or a whole number with a unit: 512M, 1G)");
-                   } else if (field == "cpus") {
-                       d.cpus =
-                           parsed(value, path, sv::parse_cpus, "is not a number of CPUs (0.5, 2)");
-                   } else if (field == "restart") {
-                       d.restart = text(value, path);
-                       if (!contains(kRestartPolicies, d.restart)) {
-                           fail(value, path,
-                                fmt::format("{} is not a restart policy ({})", shown(d.restart),
-                                            listed(kRestartPolicies)));
-                       }
-                   }
-               });
-        if (!has_image) {
+                   top_field(field, value, path);
+               },
+               {"health"});          // null: no probe, as the canonical JSON writes it
+        ServiceDescription& d = d_;  // complete once every field is read
+        if (!has_image_) {
             fail(root, "image",
                  "is missing (the image's reference inside the component's image archive, "
                  "e.g. example/web:1.0)");
         }
-        if (!named) {
-            d.name = sv::default_service_name(component);
+        if (!named_) {
+            d.name = sv::default_service_name(component_);
             if (auto problem = sv::service_name_problem(d.name)) {
                 fail(root, "name",
                      fmt::format("the default {} (made of the component's name) {}; give a name",
                                  shown(d.name), *problem));
             }
         }
-        for (const auto& [name, key] : connection_keys) {
+        for (const auto& [name, key] : connection_keys_) {
             if (d.environment.contains(name)) {
                 fail(key, field_path("connection", name),
                      "is also in environment (a connection value is set in the service's own "
@@ -228,63 +75,59 @@ class ServiceReader {
         std::sort(
             d.connection.begin(), d.connection.end(),
             [](const ConnectionValue& a, const ConnectionValue& b) { return a.name < b.name; });
-        return d;
+        return std::move(d_);
     }
 
   private:
-    [[noreturn]] void fail(const YAML::Node& at, std::string_view path,
-                           std::string_view cause) const {
-        const std::string where = mark_text(source_, at.Mark(), false);
-        if (path.empty()) {
-            throw Error(fmt::format("{}: {}", where, cause));
+    void top_field(std::string_view field, const YAML::Node& value, const std::string& path) {
+        if (field == "name") {
+            d_.name = checked(value, path, sv::service_name_problem);
+            named_ = true;
+        } else if (field == "image") {
+            d_.image = checked(value, path, sv::image_reference_problem);
+            has_image_ = true;
+        } else if (field == "entrypoint") {
+            d_.entrypoint = strings(value, path);
+        } else if (field == "command") {
+            d_.command = strings(value, path);
+        } else if (field == "ports") {
+            d_.ports = ports(value, path);
+        } else if (field == "environment") {
+            entries(
+                value, path, sv::environment_name_problem,
+                [&](const std::string& name, const YAML::Node& v, const std::string& entry_path) {
+                    d_.environment[name] = text(v, entry_path);
+                });
+        } else if (field == "connection") {
+            entries(
+                value, path, sv::environment_name_problem,
+                [&](const std::string& name, const YAML::Node& v, const std::string& entry_path) {
+                    d_.connection.push_back(connection_value(name, v, entry_path));
+                });
+            for (const auto& entry : value) {
+                connection_keys_.emplace(entry.first.Scalar(), entry.first);
+            }
+        } else if (field == "volumes") {
+            d_.volumes = volumes(value, path);
+        } else if (field == "depends") {
+            d_.depends = depends(value, path, component_);
+        } else if (field == "health") {
+            if (!value.IsNull()) {  // null: no probe, as the canonical JSON writes it
+                d_.health = health(value, path);
+            }
+        } else if (field == "memory") {
+            d_.memory = parsed(value, path, sv::parse_memory,
+                               "is not a size (bytes, or a whole number with a unit: 512M, 1G)");
+        } else if (field == "cpus") {
+            d_.cpus = parsed(value, path, sv::parse_cpus, "is not a number of CPUs (0.5, 2)");
+        } else if (field == "restart") {
+            d_.restart = text(value, path);
+            if (!contains(kRestartPolicies, d_.restart)) {
+                fail(value, path,
+                     fmt::format("{} is not a restart policy ({})", shown(d_.restart),
+                                 listed(kRestartPolicies)));
+            }
         }
-        throw Error(fmt::format("{}: {}: {}", where, core::printable_text(path), cause));
-    }
-
-    void expect_map(const YAML::Node& node, std::string_view path) const {
-        if (!node.IsMap()) {
-            fail(node, path, fmt::format("is {}, expected a mapping", kind_of(node)));
-        }
-    }
-
-    void expect_list(const YAML::Node& node, std::string_view path) const {
-        if (!node.IsSequence()) {
-            fail(node, path, fmt::format("is {}, expected a list", kind_of(node)));
-        }
-    }
-
-    // A scalar's text; numbers and booleans are taken as written.
-    std::string text(const YAML::Node& node, std::string_view path) const {
-        if (!node.IsScalar()) {
-            fail(node, path, fmt::format("is {}, expected a string", kind_of(node)));
-        }
-        if (auto problem = sv::text_problem(node.Scalar())) {
-            fail(node, path, *problem);
-        }
-        return node.Scalar();
-    }
-
-    template <typename Rule>
-    std::string checked(const YAML::Node& node, std::string_view path, Rule rule) const {
-        std::string value = text(node, path);
-        if (auto problem = rule(value)) {
-            fail(node, path, fmt::format("{} {}", shown(value), *problem));
-        }
-        return value;
-    }
-
-    // A value parsed by a service_values rule; what (after the shown text) when it says no more.
-    template <typename Parse>
-    auto parsed(const YAML::Node& node, std::string_view path, Parse parse,
-                std::string_view what) const ->
-        typename std::invoke_result_t<Parse, std::string_view, std::string&>::value_type {
-        const std::string value = text(node, path);
-        std::string why;
-        auto result = parse(value, why);
-        if (!result) {
-            fail(node, path, fmt::format("{} {}", shown(value), why.empty() ? what : why));
-        }
-        return *result;
     }
 
     std::uint16_t port_number(const YAML::Node& node, std::string_view path) const {
@@ -294,76 +137,6 @@ class ServiceReader {
             fail(node, path, fmt::format("{} is not a port (1..65535)", shown(value)));
         }
         return *port;
-    }
-
-    bool boolean(const YAML::Node& node, std::string_view path) const {
-        const std::string value = text(node, path);
-        auto result = sv::parse_bool(value);
-        if (!result) {
-            fail(node, path, fmt::format("{} is not true or false", shown(value)));
-        }
-        return *result;
-    }
-
-    std::vector<std::string> strings(const YAML::Node& node, std::string_view path) const {
-        expect_list(node, path);
-        std::vector<std::string> result;
-        for (std::size_t i = 0; i < node.size(); ++i) {
-            result.push_back(text(node[i], item_path(path, i)));
-        }
-        return result;
-    }
-
-    // Each field of a mapping, in the file's order; unknown and repeated fields are errors.
-    template <typename Fn>
-    void fields(const YAML::Node& node, std::string_view path, Fields known, Fn&& fn) const {
-        expect_map(node, path);
-        std::set<std::string> seen;
-        for (const auto& entry : node) {
-            const YAML::Node& key = entry.first;
-            if (!key.IsScalar()) {
-                fail(key, path, fmt::format("has a field name that is {}", kind_of(key)));
-            }
-            const std::string& name = key.Scalar();
-            const std::string child = field_path(path, name);
-            if (!contains(known, name)) {
-                fail(key, child, fmt::format("unknown field (known: {})", listed(known)));
-            }
-            if (!seen.insert(name).second) {
-                fail(key, child, "is given twice");
-            }
-            // yaml-cpp marks an empty value where the next token starts: the key's line is the one
-            // to name. health alone may be null (no probe), as the canonical JSON writes it.
-            if (entry.second.IsNull() && child != "health") {
-                fail(key, child, "has no value (give one, or leave the field out)");
-            }
-            fn(name, entry.second, child);
-        }
-    }
-
-    // Each entry of a mapping from environment variable names (environment, connection).
-    template <typename Fn>
-    void entries(const YAML::Node& node, std::string_view path, Fn&& fn) const {
-        expect_map(node, path);
-        std::set<std::string> seen;
-        for (const auto& entry : node) {
-            const YAML::Node& key = entry.first;
-            if (!key.IsScalar()) {
-                fail(key, path, fmt::format("has a variable name that is {}", kind_of(key)));
-            }
-            const std::string& name = key.Scalar();
-            const std::string child = field_path(path, name);
-            if (auto problem = sv::environment_name_problem(name)) {
-                fail(key, child, fmt::format("{} {}", shown(name), *problem));
-            }
-            if (!seen.insert(name).second) {
-                fail(key, child, "is given twice");
-            }
-            if (entry.second.IsNull()) {
-                fail(key, child, "has no value (write \"\" for an empty one)");
-            }
-            fn(name, entry.second, child);
-        }
     }
 
     ConnectionValue connection_value(const std::string& name, const YAML::Node& node,
@@ -377,14 +150,14 @@ class ServiceReader {
             fail(node, path,
                  fmt::format("is {}, expected a string or {{generate: true}}", kind_of(node)));
         }
-        fields(
-            node, path, {"generate"},
-            [&](std::string_view, const YAML::Node& flag, const std::string& flag_path) {
-                if (!boolean(flag, flag_path)) {
-                    fail(flag, flag_path,
-                         "is false; give the value as a string, or {generate: true} for a secret");
-                }
-            });
+        fields(node, path, {"generate"},
+               [&](std::string_view, const YAML::Node& flag, const std::string& flag_path) {
+                   if (!boolean(flag, flag_path)) {
+                       fail(flag, flag_path,
+                            "is false; give the value as a string, or {generate: true} for a "
+                            "secret");
+                   }
+               });
         value.generate = true;
         return value;
     }
@@ -580,7 +353,8 @@ class ServiceReader {
                     kinds.emplace_back(field);
                     probe.kind = field == "http" ? HealthProbe::Kind::http : HealthProbe::Kind::tcp;
                     bool has_port = false;
-                    const Fields known = field == "http" ? Fields{"port", "path"} : Fields{"port"};
+                    const FieldNames known =
+                        field == "http" ? FieldNames{"port", "path"} : FieldNames{"port"};
                     fields(
                         value, at, known,
                         [&](std::string_view name, const YAML::Node& v, const std::string& v_at) {
@@ -594,9 +368,9 @@ class ServiceReader {
                                         return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
                                     })) {
                                     fail(v, v_at,
-                                         fmt::format(
-                                             "{} is not a URL path (starting with '/', no spaces)",
-                                             shown(probe.path)));
+                                         fmt::format("{} is not a URL path (starting with "
+                                                     "'/', no spaces)",
+                                                     shown(probe.path)));
                                 }
                             }
                         });
@@ -635,7 +409,11 @@ class ServiceReader {
         return probe;
     }
 
-    std::string_view source_;
+    std::string_view component_;
+    ServiceDescription d_;
+    bool named_ = false;
+    bool has_image_ = false;
+    std::map<std::string, YAML::Node> connection_keys_;  // for the line of an error
 };
 
 }  // namespace
@@ -646,22 +424,11 @@ ServiceDescription parse_service(std::string_view text, std::string_view source,
         throw Error::format("{}: {} bytes, more than the {} a service description may have", source,
                             text.size(), kMaxDescriptionBytes);
     }
+    ServiceReader reader(source, component);
     try {
-        const std::string input(text);
-        const DocumentCount documents = count_documents(input);
-        if (documents.count == 0) {
-            throw Error::format("{}: the description is empty, expected a mapping of fields",
-                                source);
-        }
-        if (documents.count > 1) {
-            throw Error::format(
-                "{}: a second YAML document, or text after the description (a description is "
-                "one document)",
-                mark_text(source, documents.second_start, true));
-        }
-        return ServiceReader(source).read(YAML::Load(input), component);
+        return reader.read(reader.load(text));
     } catch (const YAML::Exception& e) {
-        throw syntax_error(source, e);
+        throw reader.yaml_error(e);
     }
 }
 

@@ -202,7 +202,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{kImage + "ports:\n",
                 "svc.yaml:2: ports: has no value (give one, or leave the field out)", ""},
         BadCase{kImage + "health: ~\ncpus: 0\nrestart:\n", "svc.yaml:4: restart: has no value", ""},
-        BadCase{kImage + "[a]: b\n", "svc.yaml:2: has a field name that is a list", ""},
+        BadCase{kImage + "[a]: b\n", "svc.yaml:2: has a key that is a list", ""},
         BadCase{kImage + "imgae: b\n", "svc.yaml:2: imgae: unknown field",
                 "(known: name, image, entrypoint, command, ports, environment, connection, "
                 "volumes, depends, health, memory, cpus, restart)"},
