@@ -8,7 +8,7 @@ set -euo pipefail
 build_packages=(
     build-essential cmake ninja-build pkg-config
     libarchive-dev libssl-dev libcurl4-openssl-dev libpugixml-dev nlohmann-json3-dev
-    libcli11-dev libfmt-dev libsqlite3-dev zlib1g-dev libboost-dev
+    libcli11-dev libfmt-dev libsqlite3-dev zlib1g-dev libboost-dev libyaml-cpp-dev
 )
 # nginx serves repositories to the end-to-end tests and bench/client; they start their own
 # instances. bench/client also compares against bsdtar (libarchive-tools) and measures peak RSS
