@@ -70,8 +70,9 @@ TEST(PackageVersion, AVersionItCannotRaiseIsAnErrorNamingTheFile) {
         {"<Package><Version>1.0</Package>", "malformed XML"},
     };
     for (const auto& [text, reason] : cases) {
+        const auto& input = text;  // clang 14 cannot capture a structured binding
         const std::string message =
-            testing::error_of([&] { with_package_version(text, "2.0", "a/meta/package.xml"); });
+            testing::error_of([&] { with_package_version(input, "2.0", "a/meta/package.xml"); });
         EXPECT_THAT(message, HasSubstr("a/meta/package.xml")) << text;
         EXPECT_THAT(message, HasSubstr(reason)) << text;
     }
