@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <utility>
 
 #include "core/error.hpp"
@@ -258,7 +259,7 @@ class ServiceReader : private YamlFields {
         const bool data = given.contains("name");
         const bool config = given.contains("config") || given.contains("mode");
         const bool shared = given.contains("from") || given.contains("volume");
-        if (int(data) + int(config) + int(shared) != 1) {
+        if (static_cast<int>(data) + static_cast<int>(config) + static_cast<int>(shared) != 1) {
             fail(item, item_at,
                  fmt::format("{} (a volume is one of: a data volume with name, a config file with "
                              "config (and mode), a volume of another component with from and "
@@ -316,6 +317,7 @@ class ServiceReader : private YamlFields {
     std::vector<std::string> depends(const YAML::Node& node, std::string_view path,
                                      std::string_view component) const {
         std::vector<std::string> names = strings(node, path);
+        std::set<std::string_view> seen;
         for (std::size_t i = 0; i < names.size(); ++i) {
             const std::string& name = names[i];
             if (auto problem = name_problem(NameKind::component, name)) {
@@ -325,8 +327,7 @@ class ServiceReader : private YamlFields {
                 fail(node[i], item_path(path, i),
                      fmt::format("{} is this component itself", shown(name)));
             }
-            if (std::find(names.begin(), names.begin() + static_cast<std::ptrdiff_t>(i), name) !=
-                names.begin() + static_cast<std::ptrdiff_t>(i)) {
+            if (!seen.insert(name).second) {
                 fail(node[i], item_path(path, i), fmt::format("{} is listed twice", shown(name)));
             }
         }
@@ -343,6 +344,34 @@ class ServiceReader : private YamlFields {
         return value;
     }
 
+    // An http or tcp probe: {port, path} or {port}.
+    void network_probe(std::string_view kind, const YAML::Node& node, const std::string& path,
+                       HealthProbe& probe) const {
+        probe.kind = kind == "http" ? HealthProbe::Kind::http : HealthProbe::Kind::tcp;
+        bool has_port = false;
+        const FieldNames known = kind == "http" ? FieldNames{"port", "path"} : FieldNames{"port"};
+        fields(node, path, known,
+               [&](std::string_view name, const YAML::Node& value, const std::string& at) {
+                   if (name == "port") {
+                       probe.port = port_number(value, at);
+                       has_port = true;
+                       return;
+                   }
+                   probe.path = text(value, at);
+                   const bool blank = std::any_of(probe.path.begin(), probe.path.end(), [](char c) {
+                       return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
+                   });
+                   if (!probe.path.starts_with('/') || blank) {
+                       fail(value, at,
+                            fmt::format("{} is not a URL path (starting with '/', no spaces)",
+                                        shown(probe.path)));
+                   }
+               });
+        if (!has_port) {
+            fail(node, field_path(path, "port"), "is missing (the port to probe)");
+        }
+    }
+
     HealthProbe health(const YAML::Node& node, std::string_view path) const {
         HealthProbe probe;
         std::vector<std::string> kinds;
@@ -351,32 +380,7 @@ class ServiceReader : private YamlFields {
             [&](std::string_view field, const YAML::Node& value, const std::string& at) {
                 if (field == "http" || field == "tcp") {
                     kinds.emplace_back(field);
-                    probe.kind = field == "http" ? HealthProbe::Kind::http : HealthProbe::Kind::tcp;
-                    bool has_port = false;
-                    const FieldNames known =
-                        field == "http" ? FieldNames{"port", "path"} : FieldNames{"port"};
-                    fields(
-                        value, at, known,
-                        [&](std::string_view name, const YAML::Node& v, const std::string& v_at) {
-                            if (name == "port") {
-                                probe.port = port_number(v, v_at);
-                                has_port = true;
-                            } else {
-                                probe.path = text(v, v_at);
-                                if (!probe.path.starts_with('/') ||
-                                    std::any_of(probe.path.begin(), probe.path.end(), [](char c) {
-                                        return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
-                                    })) {
-                                    fail(v, v_at,
-                                         fmt::format("{} is not a URL path (starting with "
-                                                     "'/', no spaces)",
-                                                     shown(probe.path)));
-                                }
-                            }
-                        });
-                    if (!has_port) {
-                        fail(value, field_path(at, "port"), "is missing (the port to probe)");
-                    }
+                    network_probe(field, value, at, probe);
                 } else if (field == "command") {
                     kinds.emplace_back(field);
                     probe.kind = HealthProbe::Kind::command;

@@ -20,7 +20,7 @@
 namespace ferry::formats {
 
 // The name of the description in a component's meta/ (and in the repository, see
-// service_file_name): service.yaml is read first, then service.json.
+// service_file_name): service.yaml or service.json; a directory with both is refused.
 inline constexpr std::string_view kServiceYaml = "service.yaml";
 inline constexpr std::string_view kServiceJson = "service.json";
 

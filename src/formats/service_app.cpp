@@ -64,8 +64,11 @@ std::optional<std::string> find_cycle(const Services& services) {
     return std::nullopt;
 }
 
+// The names of each service's data volumes.
+using DataVolumes = std::map<std::string_view, std::set<std::string_view>>;
+
 void check_references(const std::string& component, const ServiceDescription& d,
-                      const Services& services) {
+                      const Services& services, const DataVolumes& data_volumes) {
     for (std::size_t i = 0; i < d.depends.size(); ++i) {
         if (!services.contains(d.depends[i])) {
             throw Error::format(
@@ -86,13 +89,8 @@ void check_references(const std::string& component, const ServiceDescription& d,
                 "the app",
                 component, i, v.from);
         }
-        std::vector<std::string> names;
-        for (const ServiceVolume& candidate : other->second.volumes) {
-            if (candidate.kind == ServiceVolume::Kind::data) {
-                names.push_back(candidate.name);
-            }
-        }
-        if (std::find(names.begin(), names.end(), v.volume) == names.end()) {
+        const auto& names = data_volumes.at(v.from);
+        if (!names.contains(v.volume)) {
             throw Error::format("service {}: volumes[{}].volume: {} has no data volume \"{}\" ({})",
                                 component, i, v.from, v.volume,
                                 names.empty()
@@ -131,9 +129,18 @@ void check_connection_names(const std::string& component, const ServiceDescripti
 }  // namespace
 
 void check_app_services(const std::map<std::string, ServiceDescription>& by_component) {
+    DataVolumes data_volumes;
+    for (const auto& [component, d] : by_component) {
+        auto& names = data_volumes[component];
+        for (const ServiceVolume& v : d.volumes) {
+            if (v.kind == ServiceVolume::Kind::data) {
+                names.insert(v.name);
+            }
+        }
+    }
     std::map<std::string, std::string> names;
     for (const auto& [component, d] : by_component) {
-        check_references(component, d, by_component);
+        check_references(component, d, by_component, data_volumes);
         const auto [other, fresh] = names.emplace(d.name, component);
         if (!fresh) {
             throw Error::format(

@@ -15,6 +15,7 @@
 
 #include "core/error.hpp"
 #include "core/files.hpp"
+#include "formats/package_xml.hpp"
 #include "formats/service_values.hpp"
 #include "support/test_support.hpp"
 
@@ -495,6 +496,7 @@ TEST(Service, ReadsTheExampleApp) {
     std::map<std::string, ServiceDescription> app;
     for (const auto& entry : fs::directory_iterator(packages)) {
         const std::string component = entry.path().filename().string();
+        EXPECT_EQ(read_package_xml(entry.path()).name, component);
         auto d = read_service(entry.path() / "meta", component);
         ASSERT_TRUE(d.has_value()) << component;
         app.emplace(component, std::move(*d));
