@@ -68,7 +68,7 @@ class Scanner {
         if (!reader) {
             throw Error::format("{}: cannot allocate an archive reader", archive_.string());
         }
-        archive_read_support_filter_all(reader.get());
+        support_compressions(reader.get());
         archive_read_support_format_tar(reader.get());
         auto not_a_tar = [&] {
             if (!fs::is_regular_file(archive_)) {
@@ -97,7 +97,7 @@ class Scanner {
                 throw Error::format("{}: cannot read the entry after \"{}\": {}", archive_.string(),
                                     previous, archive::error_text(reader.get()));
             }
-            const char* raw = archive_entry_pathname(entry);
+            const char* raw = entry_name(entry);
             previous = raw != nullptr ? raw : "";
             entry_(reader.get(), entry, previous);
         }
@@ -122,7 +122,7 @@ class Scanner {
         if (name.empty()) {
             return;
         }
-        if (const char* hardlink = archive_entry_hardlink(entry); hardlink != nullptr) {
+        if (const char* hardlink = entry_hardlink(entry); hardlink != nullptr) {
             add_link(raw, name, clean(hardlink, "hardlink target", raw));
             return;
         }
@@ -130,7 +130,8 @@ class Scanner {
             case AE_IFREG:
                 break;
             case AE_IFLNK: {
-                const char* target = archive_entry_symlink(entry);
+                const char* utf8 = archive_entry_symlink_utf8(entry);
+                const char* target = utf8 != nullptr ? utf8 : archive_entry_symlink(entry);
                 const std::string text = target != nullptr ? target : "";
                 if (text.empty() || text.front() == '/') {
                     fail(raw,
@@ -303,6 +304,23 @@ class Scanner {
 };
 
 }  // namespace
+
+void support_compressions(struct archive* reader) {
+    archive_read_support_filter_gzip(reader);
+    archive_read_support_filter_bzip2(reader);
+    archive_read_support_filter_xz(reader);
+    archive_read_support_filter_zstd(reader);
+}
+
+const char* entry_name(struct archive_entry* entry) {
+    const char* utf8 = archive_entry_pathname_utf8(entry);
+    return utf8 != nullptr ? utf8 : archive_entry_pathname(entry);
+}
+
+const char* entry_hardlink(struct archive_entry* entry) {
+    const char* utf8 = archive_entry_hardlink_utf8(entry);
+    return utf8 != nullptr ? utf8 : archive_entry_hardlink(entry);
+}
 
 CreatedBlobs::~CreatedBlobs() {
     for (const fs::path& path : paths_) {

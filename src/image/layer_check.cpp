@@ -18,6 +18,7 @@
 #include "archive/error_text.hpp"
 #include "core/error.hpp"
 #include "core/hash.hpp"
+#include "image/archive_scan.hpp"
 
 namespace ferry::image {
 
@@ -74,7 +75,7 @@ LayerFacts check_layer(const fs::path& blob, std::string_view what) {
     if (!outer || !inner) {
         throw Error::format("{}: cannot allocate an archive reader", what);
     }
-    archive_read_support_filter_all(outer.get());
+    support_compressions(outer.get());
     archive_read_support_format_raw(outer.get());
     struct archive_entry* entry = nullptr;
     if (archive_read_open_filename(outer.get(), blob.c_str(), kChunk) != ARCHIVE_OK ||
@@ -111,7 +112,7 @@ LayerFacts check_layer(const fs::path& blob, std::string_view what) {
             throw Error::format("{}: cannot read the entry after \"{}\": {}", what, previous,
                                 archive::error_text(inner.get()));
         }
-        const char* raw = archive_entry_pathname(entry);
+        const char* raw = entry_name(entry);
         previous = raw != nullptr ? raw : "";
         if (previous.empty()) {
             throw Error::format("{}: an entry has no name", what);
@@ -119,7 +120,7 @@ LayerFacts check_layer(const fs::path& blob, std::string_view what) {
         if (const std::string_view problem = name_problem(previous); !problem.empty()) {
             throw Error::format("{}: entry \"{}\" {}", what, previous, problem);
         }
-        if (const char* hardlink = archive_entry_hardlink(entry); hardlink != nullptr) {
+        if (const char* hardlink = entry_hardlink(entry); hardlink != nullptr) {
             if (const std::string_view problem = name_problem(hardlink); !problem.empty()) {
                 throw Error::format("{}: entry \"{}\": hardlink target \"{}\" {}", what, previous,
                                     hardlink, problem);

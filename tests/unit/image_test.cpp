@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,12 @@
 #include "support/test_support.hpp"
 
 namespace ferry::image {
+
+// For gtest's messages.
+void PrintTo(const Blob& blob, std::ostream* out) {
+    *out << "{" << blob.digest << ", " << blob.size << ", " << blob.media_type << "}";
+}
+
 namespace {
 
 using testing::digest_of;
@@ -40,7 +47,11 @@ std::string base_layer() {
                      {"bin/busybox", testing::random_bytes(200'000, 1)},
                      {"bin/sh", "/bin/busybox", TarEntry::Kind::symlink},
                      {"bin/ls", "bin/busybox", TarEntry::Kind::hardlink},
-                     {"dev/null", "", TarEntry::Kind::character_device}});
+                     {"dev/null", "", TarEntry::Kind::character_device},
+                     // Names are UTF-8 whatever the locale (docker's Go tar writes them so).
+                     {"usr/share/doc/\u00fcn\u00efc\u00f6de.txt", "text\n"},
+                     {"usr/share/doc/l\u00efnk", "usr/share/doc/\u00fcn\u00efc\u00f6de.txt",
+                      TarEntry::Kind::hardlink}});
 }
 std::string web_layer() {
     return make_tar({{"www/index.html", "<h1>web</h1>\n"}});
