@@ -28,6 +28,9 @@ using Reader = std::unique_ptr<struct archive, decltype(&archive_read_free)>;
 // What all small JSON documents of one archive may take of memory together.
 constexpr std::uint64_t kJsonBudget = 64u << 20;
 constexpr std::size_t kChunk = 1u << 20;
+// Far more than any image archive holds (docker caps an image at 127 layers); a bound on the
+// files one archive may make in the blob directory.
+constexpr std::uint64_t kMaxEntries = 100'000;
 
 std::string parent_of(const std::string& name) {
     const std::size_t slash = name.rfind('/');
@@ -96,6 +99,10 @@ class Scanner {
                 }
                 throw Error::format("{}: cannot read the entry after \"{}\": {}", archive_.string(),
                                     previous, archive::error_text(reader.get()));
+            }
+            if (++entries_ > kMaxEntries) {
+                throw Error::format("{}: more than {} entries; no image archive has that many",
+                                    archive_.string(), kMaxEntries);
             }
             const char* raw = entry_name(entry);
             previous = raw != nullptr ? raw : "";
@@ -301,6 +308,7 @@ class Scanner {
     const BlobDir& blobs_;
     ScannedArchive result_;
     std::uint64_t json_bytes_ = 0;
+    std::uint64_t entries_ = 0;
 };
 
 }  // namespace

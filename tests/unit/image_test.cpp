@@ -183,6 +183,24 @@ TEST_F(ImageTest, DockerSaveOfCompressedArchiveAndLinkedLayers) {
     EXPECT_EQ(images[0].layers[0].digest, digest_of(base_layer()));
 }
 
+TEST_F(ImageTest, DockerSaveOfDocker25NamesBlobsByDigest) {
+    // docker 25 and later write an OCI layout and a manifest.json naming its blobs.
+    std::vector<TarEntry> entries = oci_layout_entries({{"w:25", {{web_layer(), false}}}});
+    const std::string config = testing::image_config({digest_of(web_layer())});
+    entries.push_back(
+        {"manifest.json",
+         nlohmann::json::array({{{"Config", "blobs/sha256/" + digest_of(config).substr(7)},
+                                 {"RepoTags", {"example/w:25"}},
+                                 {"Layers", {"blobs/sha256/" + digest_of(web_layer()).substr(7)}}}})
+             .dump()});
+    const std::vector<Image> images = unpack_image_archive(write_archive("w.tar", entries), blobs_);
+    ASSERT_EQ(images.size(), 1u);
+    EXPECT_EQ(images[0].references, std::vector<std::string>{"example/w:25"});
+    EXPECT_EQ(images[0].config.digest, digest_of(config));
+    EXPECT_EQ(images[0].layers,
+              (std::vector<Blob>{{digest_of(web_layer()), web_layer().size(), kLayerMediaType}}));
+}
+
 TEST_F(ImageTest, OciLayoutWithAGzipLayer) {
     const fs::path archive = write_archive(
         "oci.tar",
