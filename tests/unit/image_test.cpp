@@ -449,6 +449,8 @@ TEST(ImageManifest, RefusesWhatIsNoImageManifest) {
     EXPECT_EQ(parse_registry_manifest(manifest("2", v2, "[]"), "m").layers.size(), 0u);
     EXPECT_THAT(error_of([&] { parse_registry_manifest(manifest("1", v2, "[]"), "m.json"); }),
                 HasSubstr("m.json: schemaVersion is not 2"));
+    EXPECT_THAT(error_of([&] { parse_registry_manifest(manifest("4294967298", v2, "[]"), "m"); }),
+                HasSubstr("m: schemaVersion is not 2"));
     EXPECT_THAT(error_of([&] {
                     parse_registry_manifest(
                         manifest("2", "application/vnd.oci.image.manifest.v1+json", "[]"), "m");
