@@ -1,9 +1,12 @@
 #include "image/image.hpp"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -292,6 +295,66 @@ TEST_F(ImageTest, RefusesADescriptorOfTheWrongSize) {
                 HasSubstr(" has the size " + std::to_string(testing::gzip(web_layer()).size() + 1) +
                           ", but the archive's blob has " +
                           std::to_string(testing::gzip(web_layer()).size()) + " bytes"));
+}
+
+TEST_F(ImageTest, RefusesAnIndexNamingAManifestNotInTheArchive) {
+    std::vector<TarEntry> entries = oci_layout_entries({{"w", {{web_layer(), false}}}});
+    const nlohmann::json index = nlohmann::json::parse(entries.back().data);
+    const std::string manifest = index["manifests"][0]["digest"];
+    const fs::path archive =
+        write_archive("web.tar", without_entry(entries, "blobs/sha256/" + manifest.substr(7)));
+    EXPECT_THAT(refusal(archive), HasSubstr("web.tar: index.json: manifests[0] " + manifest +
+                                            " is not in the archive"));
+}
+
+TEST_F(ImageTest, RefusesALayerThatIsNotCompressedAsItsMediaTypeSays) {
+    std::vector<TarEntry> entries = oci_layout_entries({{"w", {{web_layer(), false}}}});
+    for (TarEntry& entry : entries) {
+        if (entry.data.find("\"layers\":[") != std::string::npos) {
+            const std::string plain = "application/vnd.oci.image.layer.v1.tar\"";
+            entry.data.replace(entry.data.find(plain), plain.size(),
+                               "application/vnd.oci.image.layer.v1.tar+gzip\"");
+            nlohmann::json index = nlohmann::json::parse(entries.back().data);
+            index["manifests"][0]["digest"] = digest_of(entry.data);
+            index["manifests"][0]["size"] = entry.data.size();
+            entries.back().data = index.dump();
+            entry.name = "blobs/sha256/" + digest_of(entry.data).substr(7);
+            break;
+        }
+    }
+    EXPECT_THAT(refusal(write_archive("web.tar", entries)),
+                HasSubstr("web.tar: layer " + digest_of(web_layer()) +
+                          ": its media type says gzip, but it is a plain tar"));
+}
+
+TEST_F(ImageTest, RefusesLayersCompressedOtherwiseThanGzip) {
+    // What docker load and a v2 manifest cannot carry is refused by name.
+    std::string xz;
+    {
+        std::unique_ptr<struct archive, decltype(&archive_write_free)> writer(archive_write_new(),
+                                                                              &archive_write_free);
+        archive_write_set_format_raw(writer.get());
+        archive_write_add_filter_xz(writer.get());
+        archive_write_open(
+            writer.get(), &xz, nullptr,
+            [](struct archive*, void* out, const void* data, std::size_t size) -> la_ssize_t {
+                static_cast<std::string*>(out)->append(static_cast<const char*>(data), size);
+                return static_cast<la_ssize_t>(size);
+            },
+            nullptr);
+        std::unique_ptr<struct archive_entry, decltype(&archive_entry_free)> entry(
+            archive_entry_new(), &archive_entry_free);
+        archive_entry_set_pathname(entry.get(), "layer");
+        archive_entry_set_filetype(entry.get(), AE_IFREG);
+        archive_entry_set_size(entry.get(), static_cast<la_int64_t>(web_layer().size()));
+        archive_write_header(writer.get(), entry.get());
+        archive_write_data(writer.get(), web_layer().data(), web_layer().size());
+        archive_write_close(writer.get());
+    }
+    std::vector<TarEntry> entries = docker_save_entries({{{"w:1"}, {web_layer()}}});
+    EXPECT_THAT(refusal(write_archive("web.tar", with_entry(entries, layer_path(web_layer()), xz))),
+                HasSubstr("web.tar: layer " + digest_of(xz) +
+                          ": compressed with xz; ferry takes plain and gzip layers"));
 }
 
 TEST_F(ImageTest, RefusesAMissingLayer) {
