@@ -28,6 +28,9 @@ using Reader = std::unique_ptr<struct archive, decltype(&archive_read_free)>;
 // What all small JSON documents of one archive may take of memory together.
 constexpr std::uint64_t kJsonBudget = 64u << 20;
 constexpr std::size_t kChunk = 1u << 20;
+// Far more than any image archive holds (docker caps an image at 127 layers); a bound on the
+// files one archive may make in the blob directory.
+constexpr std::uint64_t kMaxEntries = 100'000;
 
 std::string parent_of(const std::string& name) {
     const std::size_t slash = name.rfind('/');
@@ -68,7 +71,7 @@ class Scanner {
         if (!reader) {
             throw Error::format("{}: cannot allocate an archive reader", archive_.string());
         }
-        archive_read_support_filter_all(reader.get());
+        support_compressions(reader.get());
         archive_read_support_format_tar(reader.get());
         auto not_a_tar = [&] {
             if (!fs::is_regular_file(archive_)) {
@@ -97,7 +100,11 @@ class Scanner {
                 throw Error::format("{}: cannot read the entry after \"{}\": {}", archive_.string(),
                                     previous, archive::error_text(reader.get()));
             }
-            const char* raw = archive_entry_pathname(entry);
+            if (++entries_ > kMaxEntries) {
+                throw Error::format("{}: more than {} entries; no image archive has that many",
+                                    archive_.string(), kMaxEntries);
+            }
+            const char* raw = entry_name(entry);
             previous = raw != nullptr ? raw : "";
             entry_(reader.get(), entry, previous);
         }
@@ -122,7 +129,7 @@ class Scanner {
         if (name.empty()) {
             return;
         }
-        if (const char* hardlink = archive_entry_hardlink(entry); hardlink != nullptr) {
+        if (const char* hardlink = entry_hardlink(entry); hardlink != nullptr) {
             add_link(raw, name, clean(hardlink, "hardlink target", raw));
             return;
         }
@@ -130,7 +137,8 @@ class Scanner {
             case AE_IFREG:
                 break;
             case AE_IFLNK: {
-                const char* target = archive_entry_symlink(entry);
+                const char* utf8 = archive_entry_symlink_utf8(entry);
+                const char* target = utf8 != nullptr ? utf8 : archive_entry_symlink(entry);
                 const std::string text = target != nullptr ? target : "";
                 if (text.empty() || text.front() == '/') {
                     fail(raw,
@@ -300,9 +308,27 @@ class Scanner {
     const BlobDir& blobs_;
     ScannedArchive result_;
     std::uint64_t json_bytes_ = 0;
+    std::uint64_t entries_ = 0;
 };
 
 }  // namespace
+
+void support_compressions(struct archive* reader) {
+    archive_read_support_filter_gzip(reader);
+    archive_read_support_filter_bzip2(reader);
+    archive_read_support_filter_xz(reader);
+    archive_read_support_filter_zstd(reader);
+}
+
+const char* entry_name(struct archive_entry* entry) {
+    const char* utf8 = archive_entry_pathname_utf8(entry);
+    return utf8 != nullptr ? utf8 : archive_entry_pathname(entry);
+}
+
+const char* entry_hardlink(struct archive_entry* entry) {
+    const char* utf8 = archive_entry_hardlink_utf8(entry);
+    return utf8 != nullptr ? utf8 : archive_entry_hardlink(entry);
+}
 
 CreatedBlobs::~CreatedBlobs() {
     for (const fs::path& path : paths_) {

@@ -11,6 +11,9 @@
 
 #include "image/image.hpp"
 
+struct archive;
+struct archive_entry;
+
 namespace ferry::image {
 
 // The bound of every JSON document read from an image archive (manifests, configs, indexes).
@@ -48,6 +51,14 @@ struct ScannedArchive {
     // The file an entry name leads to, through links; nullptr when it is not in the archive.
     const ScannedFile* find(const std::string& name) const;
 };
+
+// The compressions an image archive or a layer may have: gzip, bzip2, xz and zstd (libarchive's
+// own decoders; never an outside program, which libarchive runs for some others).
+void support_compressions(struct archive* reader);
+// An entry's name and hardlink target as UTF-8 (what tar's pax records and docker's Go tar
+// write), whatever the process locale; nullptr when there is none.
+const char* entry_name(struct archive_entry* entry);
+const char* entry_hardlink(struct archive_entry* entry);
 
 // Throws ferry::Error naming the archive and the entry; blobs stored by the failed call are gone.
 ScannedArchive scan_image_archive(const fs::path& archive, const BlobDir& blobs);

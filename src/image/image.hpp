@@ -70,9 +70,10 @@ std::string registry_manifest(const Image& image);
 // Reads such a manifest back (what a repository or a registry stores); references stay empty.
 Image parse_registry_manifest(std::string_view text, std::string_view source);
 
-// Writes a `docker save` archive (docker load's input) holding images, each blob once,
-// tagged with tags[i] (one per image), to output ("-" is not special: pass /dev/stdout or a
-// pipe's path). Blobs come from blobs; a missing one is an error naming it.
+// Writes a `docker save` archive (docker load's input) holding images, each blob once and as
+// stored (docker load decompresses gzip layers itself), each image tagged with its tag, to
+// output_fd, streamed: nothing seeks, so a pipe into `docker load` will do. Blobs come from
+// blobs; a missing one is an error naming it, raised before anything is written.
 struct TaggedImage {
     Image image;
     std::string tag;  // "ferry/app/web:1.0.0"

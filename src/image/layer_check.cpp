@@ -18,6 +18,7 @@
 #include "archive/error_text.hpp"
 #include "core/error.hpp"
 #include "core/hash.hpp"
+#include "image/archive_scan.hpp"
 
 namespace ferry::image {
 
@@ -66,52 +67,24 @@ std::string_view name_problem(std::string_view name) {
     return {};
 }
 
-}  // namespace
-
-LayerFacts check_layer(const fs::path& blob, std::string_view what) {
-    Reader outer(archive_read_new(), &archive_read_free);
-    Reader inner(archive_read_new(), &archive_read_free);
-    if (!outer || !inner) {
-        throw Error::format("{}: cannot allocate an archive reader", what);
-    }
-    archive_read_support_filter_all(outer.get());
-    archive_read_support_format_raw(outer.get());
+// Checks every entry of the tar reader reads (which is open), reading or skipping its data.
+void check_entries(struct archive* reader, std::string_view what) {
     struct archive_entry* entry = nullptr;
-    if (archive_read_open_filename(outer.get(), blob.c_str(), kChunk) != ARCHIVE_OK ||
-        archive_read_next_header(outer.get(), &entry) != ARCHIVE_OK) {
-        throw Error::format("{}: cannot read it: {}", what, archive::error_text(outer.get()));
-    }
-    LayerFacts facts;
-    if (archive_filter_count(outer.get()) > 1 &&
-        archive_filter_code(outer.get(), 0) != ARCHIVE_FILTER_NONE) {
-        facts.compression = archive_filter_code(outer.get(), 0) == ARCHIVE_FILTER_GZIP
-                                ? "gzip"
-                                : archive_filter_name(outer.get(), 0);
-    }
-
-    Decompressed data;
-    data.outer = outer.get();
-    archive_read_support_format_tar(inner.get());
-    if (archive_read_open(inner.get(), &data, nullptr, &Decompressed::read, nullptr) !=
-        ARCHIVE_OK) {
-        throw Error::format("{}: not a tar (a layer is a tar, plain or compressed): {}", what,
-                            archive::error_text(inner.get()));
-    }
     std::string previous;
     while (true) {
-        const int status = archive_read_next_header(inner.get(), &entry);
+        const int status = archive_read_next_header(reader, &entry);
         if (status == ARCHIVE_EOF) {
-            break;
+            return;
         }
         if (status != ARCHIVE_OK && status != ARCHIVE_WARN) {
             if (previous.empty()) {
                 throw Error::format("{}: not a tar (a layer is a tar, plain or compressed): {}",
-                                    what, archive::error_text(inner.get()));
+                                    what, archive::error_text(reader));
             }
             throw Error::format("{}: cannot read the entry after \"{}\": {}", what, previous,
-                                archive::error_text(inner.get()));
+                                archive::error_text(reader));
         }
-        const char* raw = archive_entry_pathname(entry);
+        const char* raw = entry_name(entry);
         previous = raw != nullptr ? raw : "";
         if (previous.empty()) {
             throw Error::format("{}: an entry has no name", what);
@@ -119,7 +92,7 @@ LayerFacts check_layer(const fs::path& blob, std::string_view what) {
         if (const std::string_view problem = name_problem(previous); !problem.empty()) {
             throw Error::format("{}: entry \"{}\" {}", what, previous, problem);
         }
-        if (const char* hardlink = archive_entry_hardlink(entry); hardlink != nullptr) {
+        if (const char* hardlink = entry_hardlink(entry); hardlink != nullptr) {
             if (const std::string_view problem = name_problem(hardlink); !problem.empty()) {
                 throw Error::format("{}: entry \"{}\": hardlink target \"{}\" {}", what, previous,
                                     hardlink, problem);
@@ -138,11 +111,64 @@ LayerFacts check_layer(const fs::path& blob, std::string_view what) {
                                         previous);
             }
         }
-        if (archive_read_data_skip(inner.get()) != ARCHIVE_OK) {
+        if (archive_read_data_skip(reader) != ARCHIVE_OK) {
             throw Error::format("{}: entry \"{}\": cannot read its data: {}", what, previous,
-                                archive::error_text(inner.get()));
+                                archive::error_text(reader));
         }
     }
+}
+
+}  // namespace
+
+LayerFacts check_layer(const fs::path& blob, std::string_view digest, std::string_view what) {
+    Reader outer(archive_read_new(), &archive_read_free);
+    if (!outer) {
+        throw Error::format("{}: cannot allocate an archive reader", what);
+    }
+    support_compressions(outer.get());
+    archive_read_support_format_raw(outer.get());
+    struct archive_entry* entry = nullptr;
+    if (archive_read_open_filename(outer.get(), blob.c_str(), kChunk) != ARCHIVE_OK ||
+        archive_read_next_header(outer.get(), &entry) != ARCHIVE_OK) {
+        throw Error::format("{}: cannot read it: {}", what, archive::error_text(outer.get()));
+    }
+    LayerFacts facts;
+    if (archive_filter_count(outer.get()) > 1 &&
+        archive_filter_code(outer.get(), 0) != ARCHIVE_FILTER_NONE) {
+        facts.compression = archive_filter_code(outer.get(), 0) == ARCHIVE_FILTER_GZIP
+                                ? "gzip"
+                                : archive_filter_name(outer.get(), 0);
+    }
+
+    if (facts.compression.empty()) {
+        // A plain tar is its own diff_id, and its entries' data can be skipped by seeking.
+        Reader tar(archive_read_new(), &archive_read_free);
+        if (!tar) {
+            throw Error::format("{}: cannot allocate an archive reader", what);
+        }
+        archive_read_support_format_tar(tar.get());
+        if (archive_read_open_filename(tar.get(), blob.c_str(), kChunk) != ARCHIVE_OK) {
+            throw Error::format("{}: not a tar (a layer is a tar, plain or compressed): {}", what,
+                                archive::error_text(tar.get()));
+        }
+        check_entries(tar.get(), what);
+        facts.diff_id = digest;
+        return facts;
+    }
+
+    Reader inner(archive_read_new(), &archive_read_free);
+    if (!inner) {
+        throw Error::format("{}: cannot allocate an archive reader", what);
+    }
+    Decompressed data;
+    data.outer = outer.get();
+    archive_read_support_format_tar(inner.get());
+    if (archive_read_open(inner.get(), &data, nullptr, &Decompressed::read, nullptr) !=
+        ARCHIVE_OK) {
+        throw Error::format("{}: not a tar (a layer is a tar, plain or compressed): {}", what,
+                            archive::error_text(inner.get()));
+    }
+    check_entries(inner.get(), what);
     // The tar's end may leave padding unread; the diff_id covers every byte.
     while (true) {
         const la_ssize_t n = archive_read_data(outer.get(), data.buffer.get(), kChunk);

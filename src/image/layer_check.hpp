@@ -17,6 +17,7 @@ struct LayerFacts {
 // Throws ferry::Error starting with what ("web.tar: layer sha256:…") when the blob is not a tar
 // (plain or compressed), or an entry's name is absolute or has a '..' component, or a hardlink
 // target does; the data of entries is read (to hash it), never written anywhere.
-LayerFacts check_layer(const fs::path& blob, std::string_view what);
+// digest is the blob's own (a plain tar's diff_id).
+LayerFacts check_layer(const fs::path& blob, std::string_view digest, std::string_view what);
 
 }  // namespace ferry::image

@@ -86,7 +86,7 @@ Image parse_registry_manifest(std::string_view text, std::string_view source) {
         reader.fail("the manifest", "is not a JSON object");
     }
     const auto version = m.find("schemaVersion");
-    if (version == m.end() || !version->is_number_integer() || version->get<int>() != 2) {
+    if (version == m.end() || !version->is_number_integer() || version->get<std::int64_t>() != 2) {
         reader.fail("schemaVersion", "is not 2");
     }
     const auto media_type = m.find("mediaType");

@@ -344,8 +344,10 @@ std::vector<Image> check_layers(const fs::path& archive, std::vector<PendingImag
             const std::string what = fmt::format("{}: layer {}", archive.string(), layer.digest);
             auto known = facts.find(layer.digest);
             if (known == facts.end()) {
-                known =
-                    facts.emplace(layer.digest, check_layer(blobs.path(layer.digest), what)).first;
+                known = facts
+                            .emplace(layer.digest,
+                                     check_layer(blobs.path(layer.digest), layer.digest, what))
+                            .first;
             }
             const LayerFacts& f = known->second;
             if (f.compression.empty()) {

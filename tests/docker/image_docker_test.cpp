@@ -168,6 +168,28 @@ TEST_F(ImageDockerTest, GzipLayersLoadAsTheyAreStored) {
               "compressed\n");
 }
 
+// skopeo, an outside witness, writes an OCI image layout with gzip layers.
+TEST_F(ImageDockerTest, SkopeoOciArchiveUnpacksAndLoads) {
+    const std::string web = image("ferry-test/skopeo-source:1");
+    testing::build_busybox_image(web, {{"www/index.html", "from skopeo\n"}}, kHttpd);
+    const fs::path oci = dir_.path() / "oci.tar";
+    const testing::CommandResult copied =
+        testing::run({"/usr/bin/skopeo", "copy", "--insecure-policy", "--src-daemon-host",
+                      testing::docker_host(), "docker-daemon:" + web,
+                      "oci-archive:" + oci.string() + ":example/web:1.0"});
+    ASSERT_EQ(copied.exit_code, 0) << copied.err;
+    const std::vector<Image> images = unpack_image_archive(oci, blobs_);
+    ASSERT_EQ(images.size(), 1u);
+    EXPECT_EQ(images[0].references, std::vector<std::string>{"example/web:1.0"});
+    ASSERT_EQ(images[0].layers.size(), 1u);
+    EXPECT_EQ(images[0].layers[0].media_type, "application/vnd.docker.image.rootfs.diff.tar.gzip");
+
+    const std::string loaded = image("ferry-test/skopeo-loaded:1");
+    const testing::CommandResult load = docker_load({{images[0], loaded}}, blobs_, dir_.path());
+    EXPECT_EQ(load.exit_code, 0) << load.out;
+    EXPECT_EQ(fetch(serve(loaded, "ferry-test-skopeo") + "index.html"), "from skopeo\n");
+}
+
 TEST_F(ImageDockerTest, TwoSavedImagesSharingALayerStoreItOnce) {
     const std::string base = image("ferry-test/base:1");
     testing::build_busybox_image(base, {{"www/index.html", "base\n"}}, kHttpd);

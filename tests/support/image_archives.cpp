@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "archive/utf8_locale.hpp"
 #include "core/hash.hpp"
 
 namespace ferry::testing {
@@ -37,6 +38,8 @@ std::string hex(const std::string& digest) {
 }  // namespace
 
 std::string make_tar(const std::vector<TarEntry>& entries) {
+    // libarchive's pax writer needs names it can convert from the locale's charset.
+    archive::Utf8Locale utf8_names;
     std::string out;
     Writer writer(archive_write_new(), &archive_write_free);
     struct archive* a = writer.get();
@@ -47,7 +50,7 @@ std::string make_tar(const std::vector<TarEntry>& entries) {
         std::unique_ptr<struct archive_entry, decltype(&archive_entry_free)> entry(
             archive_entry_new(), &archive_entry_free);
         struct archive_entry* e = entry.get();
-        archive_entry_set_pathname(e, spec.name.c_str());
+        archive_entry_set_pathname_utf8(e, spec.name.c_str());
         archive_entry_set_mtime(e, 1700000000, 0);
         switch (spec.kind) {
             case TarEntry::Kind::file:
@@ -62,12 +65,12 @@ std::string make_tar(const std::vector<TarEntry>& entries) {
             case TarEntry::Kind::symlink:
                 archive_entry_set_filetype(e, AE_IFLNK);
                 archive_entry_set_perm(e, 0777);
-                archive_entry_set_symlink(e, spec.data.c_str());
+                archive_entry_set_symlink_utf8(e, spec.data.c_str());
                 break;
             case TarEntry::Kind::hardlink:
                 archive_entry_set_filetype(e, AE_IFREG);
                 archive_entry_set_perm(e, 0644);
-                archive_entry_set_hardlink(e, spec.data.c_str());
+                archive_entry_set_hardlink_utf8(e, spec.data.c_str());
                 break;
             case TarEntry::Kind::character_device:
                 archive_entry_set_filetype(e, AE_IFCHR);
@@ -90,6 +93,8 @@ std::string gzip(const std::string& data) {
     struct archive* a = writer.get();
     archive_write_set_format_raw(a);
     archive_write_add_filter_gzip(a);
+    // No time in the header: the same bytes give the same compressed bytes (and digest).
+    check(a, archive_write_set_filter_option(a, "gzip", "timestamp", nullptr));
     archive_write_set_bytes_in_last_block(a, 1);
     check(a, archive_write_open(a, &out, nullptr, append, nullptr));
     std::unique_ptr<struct archive_entry, decltype(&archive_entry_free)> entry(archive_entry_new(),

@@ -1,9 +1,13 @@
 #include "image/image.hpp"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -20,6 +24,12 @@
 #include "support/test_support.hpp"
 
 namespace ferry::image {
+
+// For gtest's messages.
+void PrintTo(const Blob& blob, std::ostream* out) {
+    *out << "{" << blob.digest << ", " << blob.size << ", " << blob.media_type << "}";
+}
+
 namespace {
 
 using testing::digest_of;
@@ -40,7 +50,11 @@ std::string base_layer() {
                      {"bin/busybox", testing::random_bytes(200'000, 1)},
                      {"bin/sh", "/bin/busybox", TarEntry::Kind::symlink},
                      {"bin/ls", "bin/busybox", TarEntry::Kind::hardlink},
-                     {"dev/null", "", TarEntry::Kind::character_device}});
+                     {"dev/null", "", TarEntry::Kind::character_device},
+                     // Names are UTF-8 whatever the locale (docker's Go tar writes them so).
+                     {"usr/share/doc/\u00fcn\u00efc\u00f6de.txt", "text\n"},
+                     {"usr/share/doc/l\u00efnk", "usr/share/doc/\u00fcn\u00efc\u00f6de.txt",
+                      TarEntry::Kind::hardlink}});
 }
 std::string web_layer() {
     return make_tar({{"www/index.html", "<h1>web</h1>\n"}});
@@ -172,6 +186,24 @@ TEST_F(ImageTest, DockerSaveOfCompressedArchiveAndLinkedLayers) {
     EXPECT_EQ(images[0].layers[0].digest, digest_of(base_layer()));
 }
 
+TEST_F(ImageTest, DockerSaveOfDocker25NamesBlobsByDigest) {
+    // docker 25 and later write an OCI layout and a manifest.json naming its blobs.
+    std::vector<TarEntry> entries = oci_layout_entries({{"w:25", {{web_layer(), false}}}});
+    const std::string config = testing::image_config({digest_of(web_layer())});
+    entries.push_back(
+        {"manifest.json",
+         nlohmann::json::array({{{"Config", "blobs/sha256/" + digest_of(config).substr(7)},
+                                 {"RepoTags", {"example/w:25"}},
+                                 {"Layers", {"blobs/sha256/" + digest_of(web_layer()).substr(7)}}}})
+             .dump()});
+    const std::vector<Image> images = unpack_image_archive(write_archive("w.tar", entries), blobs_);
+    ASSERT_EQ(images.size(), 1u);
+    EXPECT_EQ(images[0].references, std::vector<std::string>{"example/w:25"});
+    EXPECT_EQ(images[0].config.digest, digest_of(config));
+    EXPECT_EQ(images[0].layers,
+              (std::vector<Blob>{{digest_of(web_layer()), web_layer().size(), kLayerMediaType}}));
+}
+
 TEST_F(ImageTest, OciLayoutWithAGzipLayer) {
     const fs::path archive = write_archive(
         "oci.tar",
@@ -263,6 +295,66 @@ TEST_F(ImageTest, RefusesADescriptorOfTheWrongSize) {
                 HasSubstr(" has the size " + std::to_string(testing::gzip(web_layer()).size() + 1) +
                           ", but the archive's blob has " +
                           std::to_string(testing::gzip(web_layer()).size()) + " bytes"));
+}
+
+TEST_F(ImageTest, RefusesAnIndexNamingAManifestNotInTheArchive) {
+    std::vector<TarEntry> entries = oci_layout_entries({{"w", {{web_layer(), false}}}});
+    const nlohmann::json index = nlohmann::json::parse(entries.back().data);
+    const std::string manifest = index["manifests"][0]["digest"];
+    const fs::path archive =
+        write_archive("web.tar", without_entry(entries, "blobs/sha256/" + manifest.substr(7)));
+    EXPECT_THAT(refusal(archive), HasSubstr("web.tar: index.json: manifests[0] " + manifest +
+                                            " is not in the archive"));
+}
+
+TEST_F(ImageTest, RefusesALayerThatIsNotCompressedAsItsMediaTypeSays) {
+    std::vector<TarEntry> entries = oci_layout_entries({{"w", {{web_layer(), false}}}});
+    for (TarEntry& entry : entries) {
+        if (entry.data.find("\"layers\":[") != std::string::npos) {
+            const std::string plain = "application/vnd.oci.image.layer.v1.tar\"";
+            entry.data.replace(entry.data.find(plain), plain.size(),
+                               "application/vnd.oci.image.layer.v1.tar+gzip\"");
+            nlohmann::json index = nlohmann::json::parse(entries.back().data);
+            index["manifests"][0]["digest"] = digest_of(entry.data);
+            index["manifests"][0]["size"] = entry.data.size();
+            entries.back().data = index.dump();
+            entry.name = "blobs/sha256/" + digest_of(entry.data).substr(7);
+            break;
+        }
+    }
+    EXPECT_THAT(refusal(write_archive("web.tar", entries)),
+                HasSubstr("web.tar: layer " + digest_of(web_layer()) +
+                          ": its media type says gzip, but it is a plain tar"));
+}
+
+TEST_F(ImageTest, RefusesLayersCompressedOtherwiseThanGzip) {
+    // What docker load and a v2 manifest cannot carry is refused by name.
+    std::string xz;
+    {
+        std::unique_ptr<struct archive, decltype(&archive_write_free)> writer(archive_write_new(),
+                                                                              &archive_write_free);
+        archive_write_set_format_raw(writer.get());
+        archive_write_add_filter_xz(writer.get());
+        archive_write_open(
+            writer.get(), &xz, nullptr,
+            [](struct archive*, void* out, const void* data, std::size_t size) -> la_ssize_t {
+                static_cast<std::string*>(out)->append(static_cast<const char*>(data), size);
+                return static_cast<la_ssize_t>(size);
+            },
+            nullptr);
+        std::unique_ptr<struct archive_entry, decltype(&archive_entry_free)> entry(
+            archive_entry_new(), &archive_entry_free);
+        archive_entry_set_pathname(entry.get(), "layer");
+        archive_entry_set_filetype(entry.get(), AE_IFREG);
+        archive_entry_set_size(entry.get(), static_cast<la_int64_t>(web_layer().size()));
+        archive_write_header(writer.get(), entry.get());
+        archive_write_data(writer.get(), web_layer().data(), web_layer().size());
+        archive_write_close(writer.get());
+    }
+    std::vector<TarEntry> entries = docker_save_entries({{{"w:1"}, {web_layer()}}});
+    EXPECT_THAT(refusal(write_archive("web.tar", with_entry(entries, layer_path(web_layer()), xz))),
+                HasSubstr("web.tar: layer " + digest_of(xz) +
+                          ": compressed with xz; ferry takes plain and gzip layers"));
 }
 
 TEST_F(ImageTest, RefusesAMissingLayer) {
@@ -420,6 +512,8 @@ TEST(ImageManifest, RefusesWhatIsNoImageManifest) {
     EXPECT_EQ(parse_registry_manifest(manifest("2", v2, "[]"), "m").layers.size(), 0u);
     EXPECT_THAT(error_of([&] { parse_registry_manifest(manifest("1", v2, "[]"), "m.json"); }),
                 HasSubstr("m.json: schemaVersion is not 2"));
+    EXPECT_THAT(error_of([&] { parse_registry_manifest(manifest("4294967298", v2, "[]"), "m"); }),
+                HasSubstr("m: schemaVersion is not 2"));
     EXPECT_THAT(error_of([&] {
                     parse_registry_manifest(
                         manifest("2", "application/vnd.oci.image.manifest.v1+json", "[]"), "m");
