@@ -259,7 +259,10 @@ class Writer {
                 break;
             case HealthProbe::Kind::tcp:
                 string("CMD-SHELL");
-                string(fmt::format("nc -z 127.0.0.1 {} || exit 1", h.port));
+                // busybox's nc has no -z; with nothing to send it connects and ends.
+                string(fmt::format(
+                    "nc -z 127.0.0.1 {0} 2>/dev/null || nc -w 2 127.0.0.1 {0} </dev/null || exit 1",
+                    h.port));
                 break;
             case HealthProbe::Kind::command:
                 string("CMD");
