@@ -293,7 +293,7 @@ class Writer {
         out_ << YAML::BeginMap;
         for (const auto& volume : volumes_) {
             key(volume);
-            out_ << YAML::BeginMap << YAML::EndMap;
+            out_ << YAML::Flow << YAML::BeginMap << YAML::EndMap;
         }
         out_ << YAML::EndMap;
     }

@@ -70,7 +70,7 @@ TEST(Compose, DependantsSeeHostPortAndConnectionValues) {
     EXPECT_THAT(yaml, HasSubstr("condition: \"service_healthy\""));
     EXPECT_THAT(yaml, HasSubstr("\"${FERRY_BIND_ADDRESS:-0.0.0.0}:${WEB_PORT_8080-18080}:8080/tcp\""));
     EXPECT_THAT(yaml, HasSubstr("\"db-data:/shared:ro\""));
-    EXPECT_THAT(yaml, HasSubstr("\"./config/web/etc/web/app.conf:/etc/web/app.conf:ro\""));
+    EXPECT_THAT(yaml, HasSubstr("\"./service-config/web/etc/web/app.conf:/etc/web/app.conf:ro\""));
 }
 
 TEST(Compose, UnknownDependencyIsAnError) {
