@@ -50,6 +50,7 @@ void fetch_service_files(const std::string& url, const std::filesystem::path& di
     }
     std::vector<net::Request> requests;
     for (const auto& [path, expected] : files) {
+        std::filesystem::create_directories((dir / path).parent_path());
         requests.push_back({url + path, dir / path, {}, expected.size});
     }
     const auto outcomes = net::download_all(requests, kConcurrency, options);

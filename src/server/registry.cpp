@@ -109,6 +109,30 @@ class Registry {
                        fmt::format("{}/{} has no blob {}", name->first, name->second, digest));
     }
 
+    // Every version of the component the app's majors hold, and "latest".
+    void tags(const Request& req, Response& res) const {
+        auto name = image_name(req, res);
+        if (!name) {
+            return;
+        }
+        const auto found = locate(data_, name->first, name->second);
+        if (found.empty()) {
+            registry_error(res, 404, "NAME_UNKNOWN",
+                           fmt::format("{}/{} is not an image of this market", name->first,
+                                       name->second));
+            return;
+        }
+        std::vector<std::string> tags;
+        for (const auto& located : found) {
+            tags.push_back(located.package.component.version);
+        }
+        std::sort(tags.begin(), tags.end());
+        tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
+        tags.push_back("latest");
+        res.set_header("Docker-Distribution-API-Version", "registry/2.0");
+        send_json(res, 200, {{"name", req.matches[1]}, {"tags", tags}});
+    }
+
   private:
     // The app key and component of /v2/<key>/<component>/..., checked by the rules that made
     // them, or nothing (and a 404 in the registry's error format).
@@ -169,6 +193,8 @@ void install_registry(Routes& routes, const market::DataDir& data) {
     });
     routes.Get("/v2/(.+)/manifests/([^/]+)",
                [registry](const Request& req, Response& res) { registry->manifest(req, res); });
+    routes.Get("/v2/(.+)/tags/list",
+               [registry](const Request& req, Response& res) { registry->tags(req, res); });
     routes.Get("/v2/(.+)/blobs/(sha256:[0-9a-f]{64})",
                [registry](const Request& req, Response& res) { registry->blob(req, res); });
 }
