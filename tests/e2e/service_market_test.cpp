@@ -1,0 +1,115 @@
+// End-to-end, without Docker: service components through a market. Two apps sharing a 50 MB
+// base layer grow the data directory by little more than one (and the second publish does not
+// upload the layer again); an installation on a machine without Docker lays out the Compose
+// project, says what to install, and --start fails with that message.
+#include <sys/stat.h>
+
+#include <set>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "e2e/market_support.hpp"
+#include "formats/compose.hpp"
+#include "support/image_archives.hpp"
+
+namespace ferry::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Bytes the directory takes on disk, each file once however many hard links it has.
+std::uint64_t disk_usage(const fs::path& dir) {
+    std::set<std::pair<dev_t, ino_t>> seen;
+    std::uint64_t bytes = 0;
+    for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+        struct stat st {};
+        if (::lstat(entry.path().c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+            seen.emplace(st.st_dev, st.st_ino).second) {
+            bytes += static_cast<std::uint64_t>(st.st_blocks) * 512;
+        }
+    }
+    return bytes;
+}
+
+class ServiceMarket : public Market {
+  protected:
+    // A packages tree of one service component whose image is the base layer and one of its own.
+    fs::path service_packages(const std::string& name, const std::string& base_layer,
+                              const std::string& own_content) {
+        const fs::path packages = root() / ("packages-" + name);
+        const std::string component = "com.test." + name;
+        make_package(packages, component, "1.0", {}, " <Default>true</Default>\n");
+        fs::create_directories(packages / component / "data");
+        write_text(packages / component / "meta" / "service.yaml",
+                   "image: ferry-test/" + name + ":1\n"
+                   "command: [/bin/busybox, httpd, -f, -p, '8080']\n"
+                   "ports: [{container: 8080, publish: true}]\n"
+                   "connection: {TOKEN: {generate: true}}\n");
+        const std::string own = make_tar({{"app/" + name, own_content}});
+        write_bytes(packages / component / "data" / "image.tar",
+                    make_tar(docker_save_entries({{{"ferry-test/" + name + ":1"},
+                                                   {base_layer, own}}})));
+        return packages;
+    }
+
+    CommandResult publish_app(const fs::path& packages, const std::string& app) {
+        return ferry({"publish", packages.string(), "--server", server().url(), "--app", app,
+                      "--version", "1", "--token", token_, "--json", "--no-cache"});
+    }
+};
+
+TEST_F(ServiceMarket, TwoAppsSharingABaseLayerStoreItOnce) {
+    start();
+    const std::string base = make_tar({{"base/blob", random_bytes(50u << 20, 7)}});
+    const std::uint64_t empty = disk_usage(data());
+    const CommandResult first = publish_app(service_packages("one", base, "one"), "com.test.one");
+    ASSERT_EQ(first.exit_code, 0) << describe(first);
+    const std::uint64_t one = disk_usage(data()) - empty;
+    const CommandResult second = publish_app(service_packages("two", base, "two"), "com.test.two");
+    ASSERT_EQ(second.exit_code, 0) << describe(second);
+    const std::uint64_t two = disk_usage(data()) - empty;
+    EXPECT_GT(one, 50u << 20);
+    EXPECT_LE(static_cast<double>(two), 1.05 * static_cast<double>(one))
+        << "one app: " << one << " bytes, two: " << two;
+    // The second publish sent only what the market lacked.
+    const Json answer = Json::parse(second.out, nullptr, false);
+    EXPECT_LT(answer.value("uploaded_bytes", std::uint64_t{0}), std::uint64_t{1} << 20) << second.out;
+}
+
+TEST_F(ServiceMarket, WithoutDockerTheProjectIsLaidOutAndStartSaysWhatToInstall) {
+    start();
+    const std::string base = make_tar({{"base/file", "base"}});
+    ASSERT_EQ(publish_app(service_packages("web", base, "web"), "com.test.web").exit_code, 0);
+    const fs::path target = root() / "target";
+    const fs::path empty_path = root() / "no-programs";
+    fs::create_directories(empty_path);
+    const std::map<std::string, std::string> no_docker{{"PATH", empty_path.string()}};
+
+    const CommandResult installed =
+        ferry({"install", "--market", server().url(), "com.test.web", "--root", target.string()},
+              no_docker);
+    ASSERT_EQ(installed.exit_code, 0) << describe(installed);
+    EXPECT_THAT(installed.err, HasSubstr("apt install docker.io docker-compose"));
+    EXPECT_TRUE(fs::exists(target / "docker-compose.yaml"));
+    EXPECT_TRUE(fs::exists(target / "services" / "com.test.web" / "service.json"));
+    const auto env = formats::parse_env_file(read_text(target / ".env"));
+    EXPECT_EQ(env.at("SECRET_COM_TEST_WEB_TOKEN").size(), 32u);
+    EXPECT_EQ(env.at("COM_TEST_WEB_PORT_8080"), "8080");
+    // Debian's docker-compose reads what ferry wrote (config needs no engine).
+    const CommandResult config =
+        run({"/usr/bin/docker-compose", "--project-directory", target.string(), "-f",
+             (target / "docker-compose.yaml").string(), "config", "-q"});
+    EXPECT_EQ(config.exit_code, 0) << describe(config);
+
+    const CommandResult started =
+        ferry({"install", "--root", target.string(), "--start"}, no_docker);
+    EXPECT_EQ(started.exit_code, 1) << describe(started);
+    EXPECT_THAT(started.err, HasSubstr("cannot start the services: Docker is not installed"));
+    // The secret stays what it was.
+    EXPECT_EQ(formats::parse_env_file(read_text(target / ".env")).at("SECRET_COM_TEST_WEB_TOKEN"),
+              env.at("SECRET_COM_TEST_WEB_TOKEN"));
+}
+
+}  // namespace
+}  // namespace ferry::testing
