@@ -41,20 +41,6 @@ bool is_ascii_alnum(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-std::string describe_character(char c) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7f) {
-        return fmt::format("a control character (0x{:02x})", byte);
-    }
-    if (byte >= 0x80) {
-        return "a non-ASCII character";
-    }
-    if (c == ' ') {
-        return "a space";
-    }
-    return fmt::format("'{}'", c);
-}
-
 std::optional<std::string> rule_problem(const NameRule& rule, std::string_view text) {
     if (text.empty()) {
         return "is empty";
@@ -97,6 +83,20 @@ std::optional<std::string> meta_segment_problem(std::string_view segment) {
 }
 
 }  // namespace
+
+std::string describe_character(char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) {
+        return fmt::format("a control character (0x{:02x})", byte);
+    }
+    if (byte >= 0x80) {
+        return "a non-ASCII character";
+    }
+    if (c == ' ') {
+        return "a space";
+    }
+    return fmt::format("'{}'", c);
+}
 
 std::string_view to_string(NameKind kind) {
     switch (kind) {

@@ -21,6 +21,10 @@ enum class NameKind {
     meta_file,
 };
 
+// How a character is named in messages: "a space", "a control character (0x07)",
+// "a non-ASCII character", "'/'".
+std::string describe_character(char c);
+
 // "component name", "Version", "archive name", "meta file name".
 std::string_view to_string(NameKind kind);
 

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "formats/names.hpp"
+
 namespace ferry::formats::service_values {
 
 namespace {
@@ -30,20 +32,6 @@ bool is_all_digits(std::string_view text) {
         }
     }
     return true;
-}
-
-std::string describe_character(char c) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7f) {
-        return fmt::format("a control character (0x{:02x})", byte);
-    }
-    if (byte >= 0x80) {
-        return "a non-ASCII character";
-    }
-    if (c == ' ') {
-        return "a space";
-    }
-    return fmt::format("'{}'", c);
 }
 
 // A name of lowercase letters, digits and the given punctuation, starting with a letter or a
