@@ -139,11 +139,7 @@ ClientArgs resolve_market_app(ClientArgs args) {
         }
         throw client::OperationError(client::kNoPackagesFound, e.what());
     }
-    std::string base = api.base_url();
-    if (!args.market_token.empty()) {
-        base.insert(base.find("://") + 3, "token:" + args.market_token + "@");
-    }
-    args.repositories.push_back(base + chosen.repository);
+    args.repositories.push_back(market::repository_url(api.base_url(), chosen, args.market_token));
     return args;
 }
 

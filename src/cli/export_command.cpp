@@ -74,12 +74,9 @@ int run_export(const ExportArgs& args) {
         download.emplace();
         repository = download->path() / "repository";
         say(fmt::format("downloading {}@{} from {}", version->key, version->major, api.base_url()));
-        std::string base = api.base_url();
-        if (!args.market.token.empty()) {
-            base.insert(base.find("://") + 3, "token:" + args.market.token + "@");
-        }
-        bundle::fetch_service_files(base + version->repository, repository,
-                                    api_options(args.market.ca_file));
+        bundle::fetch_service_files(
+            market::repository_url(api.base_url(), *version, args.market.token), repository,
+            api_options(args.market.ca_file));
     }
     options.folder = folder_name(args, version ? &*version : nullptr);
     market::check_key(options.folder, "package folder");

@@ -197,4 +197,14 @@ AppVersion resolve_app_version(net::ApiClient& api, const std::string& wanted) {
     return version;
 }
 
+std::string repository_url(const std::string& base_url, const AppVersion& version,
+                           const std::string& token) {
+    std::string url = base_url;
+    const auto scheme = url.find("://");
+    if (!token.empty() && scheme != std::string::npos) {
+        url.insert(scheme + 3, "token:" + token + "@");
+    }
+    return url + version.repository;
+}
+
 }  // namespace ferry::market

@@ -86,6 +86,11 @@ struct AppVersion {
 // majors it has.
 AppVersion resolve_app_version(net::ApiClient& api, const std::string& wanted);
 
+// The URL of its repository on the market at base_url, carrying token (as Basic credentials,
+// which ferry's downloads and IFW's installers send) when it is not empty.
+std::string repository_url(const std::string& base_url, const AppVersion& version,
+                           const std::string& token);
+
 // Publishes job.source into the market as the next revision of job.app_key@job.major: checks the
 // key and the major (before anything is built), builds a packages directory (in the build
 // cache unless told otherwise), raises versions for --bump against what the market has, uploads
