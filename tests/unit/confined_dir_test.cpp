@@ -31,7 +31,8 @@ TEST(RelativePath, AcceptsOnlyCleanRelativePaths) {
         {"a/", "clean form"},
         {std::string("a\0b", 3), "NUL"},
     };
-    for (const auto& [text, cause] : refused) {
+    for (const auto& [refused_text, cause] : refused) {
+        const std::string text = refused_text;  // a lambda cannot capture a binding in clang 14
         const std::string message = error_of([&] { RelativePath::parse(text); });
         EXPECT_NE(message.find(cause), std::string::npos) << "\"" << text << "\": " << message;
     }

@@ -69,7 +69,8 @@ TEST(PackageVersion, AVersionItCannotRaiseIsAnErrorNamingTheFile) {
         {"<Other><Version>1.0</Version></Other>", "no <Version>"},
         {"<Package><Version>1.0</Package>", "malformed XML"},
     };
-    for (const auto& [text, reason] : cases) {
+    for (const auto& [case_text, reason] : cases) {
+        const std::string text = case_text;  // a lambda cannot capture a binding in clang 14
         const std::string message =
             testing::error_of([&] { with_package_version(text, "2.0", "a/meta/package.xml"); });
         EXPECT_THAT(message, HasSubstr("a/meta/package.xml")) << text;
