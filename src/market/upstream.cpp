@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <set>
 #include <system_error>
 
@@ -9,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "core/files.hpp"
+#include "core/relative_path.hpp"
 #include "formats/package_xml.hpp"
 #include "formats/updates_xml.hpp"
 #include "market/json.hpp"
@@ -16,7 +18,6 @@
 #include "net/api_client.hpp"
 #include "net/downloader.hpp"
 #include "net/url.hpp"
-#include "repo/repository_dir.hpp"
 
 namespace ferry::market {
 
@@ -58,14 +59,22 @@ void check_upstream_key(const UpstreamMarket& upstream, std::string_view text,
     check_from_upstream(upstream, [&] { check_key(text, what); });
 }
 
-// A repository path that goes into a URL and a file name as it is: relative, without "." or
-// ".." parts, and of characters no URL has to escape (a '%' would be decoded into anything).
-bool is_plain_repository_path(std::string_view path) {
+// Why a repository path cannot go into a URL and a file name as it is, or nullopt: it must be a
+// clean relative path (core's rule) of characters no URL has to escape (a '%' would be decoded
+// into anything).
+std::optional<std::string> plain_path_problem(std::string_view path) {
+    if (auto problem = core::relative_path_problem(path)) {
+        return problem;
+    }
     const auto plain = [](char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                std::string_view("._-+~/").find(c) != std::string_view::npos;
     };
-    return repo::is_safe_relative_path(path) && std::all_of(path.begin(), path.end(), plain);
+    if (auto odd = std::find_if_not(path.begin(), path.end(), plain); odd != path.end()) {
+        return fmt::format(
+            "contains {:?} (a URL takes only letters, digits and . _ - + ~ / as they are)", *odd);
+    }
+    return std::nullopt;
 }
 
 // A revision as an upstream describes it (GET /api/v1/apps/KEY/versions/MAJOR), every name in it
@@ -92,15 +101,19 @@ UpstreamRevision read_upstream_revision(const UpstreamMarket& upstream, const Js
         }
         for (const RevisionComponent& component : revision.components) {
             formats::validate_component_name(component.name, "its revision");
-            if (!is_plain_repository_path(component.name) ||
-                component.name.find('/') != std::string::npos) {
+            if (auto problem = plain_path_problem(component.name)) {
+                throw Error::format("component name {:?} {}", component.name, *problem);
+            }
+            if (component.name.find('/') != std::string::npos) {
                 throw Error::format("component name {:?} is not a plain name", component.name);
             }
         }
         for (const RepositoryFile& file : revision.files) {
-            if (!is_plain_repository_path(file.path) || file.path == "Updates.xml") {
-                throw Error::format("file name {:?} is not a plain path inside the repository",
-                                    file.path);
+            if (auto problem = plain_path_problem(file.path)) {
+                throw Error::format("file name {:?} {}", file.path, *problem);
+            }
+            if (file.path == "Updates.xml") {
+                throw Error("file name \"Updates.xml\" is not allowed (a market writes its own)");
             }
             if (!is_blob_name(file.sha256)) {
                 throw Error::format("{}: {:?} is not a SHA-256", file.path, file.sha256);
