@@ -25,6 +25,9 @@ namespace {
 
 using Json = nlohmann::json;
 
+constexpr std::string_view kInterrupted =
+    "interrupted: the server stopped before the pull finished; start it again";
+
 // Repository files of an upstream: its token rides as the password of Basic authentication,
 // which the market accepts beside Bearer (the downloader speaks Basic).
 std::string repository_url(const UpstreamMarket& upstream, const std::string& key,
@@ -275,6 +278,10 @@ PullResult pull_app(const DataDir& data, Publisher& publisher,
     const UpstreamMarket& upstream = *found.upstream;
     const Json& app = found.app;
     net::ApiClient api(upstream.url, upstream.token, download_options(upstream));
+    // Asked by libcurl at least once a second, so that a stop cuts a download in progress (a
+    // stalled one too) instead of waiting for it; its .part stays for the next pull.
+    net::DownloadOptions options = download_options(upstream);
+    options.cancelled = cancelled;
     PullResult result;
     result.upstream_url = upstream.url;
     result.major = major_to_pull(found, app_key, major);
@@ -288,7 +295,7 @@ PullResult pull_app(const DataDir& data, Publisher& publisher,
             upstream, api.get("/api/v1/apps/" + app_key + "/versions/" + result.major));
         core::ScratchDir scratch(data.uploads(), ".index-");
         net::fetch_to_file(net::join_url(base, "Updates.xml"), scratch.path() / "Updates.xml",
-                           download_options(upstream));
+                           options);
         updates_xml = core::read_file(scratch.path() / "Updates.xml");
         const auto index = formats::parse_updates_xml(
             updates_xml, net::strip_credentials(net::join_url(base, "Updates.xml")));
@@ -311,7 +318,6 @@ PullResult pull_app(const DataDir& data, Publisher& publisher,
             total += file.size;
         }
     }
-    net::DownloadOptions options = download_options(upstream);
     std::uint64_t finished = 0;
     options.progress = [&](std::uint64_t done, std::uint64_t) {
         if (progress) {
@@ -354,7 +360,7 @@ PullJobs::PullJobs(const DataDir& data, Catalog& catalog, Publisher& publisher,
     for (Job job : catalog_.list_jobs(1000)) {
         if (job.state == Job::State::queued || job.state == Job::State::running) {
             job.state = Job::State::failed;
-            job.error = "interrupted: the server stopped before the pull finished; start it again";
+            job.error = kInterrupted;
             catalog_.save_job(job);
         }
     }
@@ -474,7 +480,8 @@ void PullJobs::run(Job job, std::string app_key, std::string major) noexcept {
         job.done = job.total;
     } catch (const std::exception& e) {
         job.state = Job::State::failed;
-        job.error = e.what();
+        // A stop cuts the pull wherever it is (between files or in a download).
+        job.error = stopping_ ? std::string(kInterrupted) : e.what();
     } catch (...) {
         job.state = Job::State::failed;
         job.error = "an exception of unknown type";
