@@ -343,8 +343,7 @@ std::vector<DownloadedComponent> download_components(
         const std::string shown = net::strip_credentials(repository.url);
         if (auto problem = core::relative_path_problem(name + "/" + version)) {
             throw Error::format(
-                "{}: component {}: the path of name and version \"{}/{}\" {} (it must stay "
-                "inside the repository)",
+                "{}: component {}: the path \"{}/{}\" {} (it must stay inside the repository)",
                 shown, name, name, version, *problem);
         }
         const std::string base = request_base(settings, repository.url);

@@ -243,15 +243,12 @@ PublishResult Publisher::publish(const PublishRequest& request) {
     std::map<std::string, const RepositoryFile*> announced;
     for (const RepositoryFile& file : request.files) {
         if (auto problem = core::relative_path_problem(file.path)) {
-            throw Error::format(
-                "{}: the file name \"{}\" {} (files are clean paths inside the "
-                "repository)",
-                what, file.path, *problem);
+            throw Error::format("{}: the file name \"{}\" {} (files stay inside the repository)",
+                                what, file.path, *problem);
         }
         if (file.path == "Updates.xml") {
             throw Error::format(
-                "{}: the file name \"Updates.xml\" is not allowed (the market "
-                "writes the index)",
+                "{}: the file name \"Updates.xml\" is not allowed (the market writes the index)",
                 what);
         }
         if (!is_blob_name(file.sha256)) {
