@@ -111,9 +111,9 @@ void apply_config_file(CLI::App& command, const std::string& file) {
 }
 
 // The causes of 500s and of job states the catalog could not record: always on stderr, even with
-// --quiet (which silences the request log only).
+// --quiet (which silences the request log only). Both logs quote what clients and upstreams sent.
 void log_failure(std::string_view line) {
-    std::fprintf(stderr, "ferry serve: %.*s\n", static_cast<int>(line.size()), line.data());
+    print_line(stderr, fmt::format("ferry serve: {}", line));
 }
 
 int run_serve(const MarketArgs& args) {
@@ -144,9 +144,7 @@ int run_serve(const MarketArgs& args) {
     server::MarketApi api(data, *catalog, publisher, &pulls, {args.private_reads});
     api.install(http);
     if (!args.quiet) {
-        http.set_request_log([](std::string_view line) {
-            std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
-        });
+        http.set_request_log([](std::string_view line) { print_line(stderr, line); });
     }
     http.stop_on_signals({SIGTERM, SIGINT});
     std::fprintf(stderr, "ferry serve: %s serving %s (API %s/api/v1/, repositories %s/repo/)\n",
@@ -168,20 +166,23 @@ int run_market_remote(const MarketArgs& args) {
     if (listed.at("apps").empty()) {
         std::fprintf(stderr, "the upstream markets offer no apps\n");
     }
+    // Keys, names and URLs come from the upstream markets: printed as text that cannot drive
+    // the terminal.
     for (const Json& app : listed.at("apps")) {
-        std::printf("%s  %s%s  (%s)\n", app.at("key").get<std::string>().c_str(),
-                    app.at("name").get<std::string>().c_str(),
-                    app.value("official", false) ? " (official)" : "",
-                    app.at("upstream").get<std::string>().c_str());
+        print_line(stdout, fmt::format("{}  {}{}  ({})", app.at("key").get<std::string>(),
+                                       app.at("name").get<std::string>(),
+                                       app.value("official", false) ? " (official)" : "",
+                                       app.at("upstream").get<std::string>()));
         for (const Json& major : app.at("majors")) {
             const int local = major.at("local_revision").get<int>();
-            std::printf("    %s  upstream revision %d, %s\n",
-                        major.at("major").get<std::string>().c_str(),
-                        major.at("upstream_revision").get<int>(),
-                        local == 0 ? "not here"
-                        : major.at("update_available").get<bool>()
-                            ? fmt::format("here at revision {}: update available", local).c_str()
-                            : fmt::format("here at revision {}: up to date", local).c_str());
+            print_line(stdout,
+                       fmt::format("    {}  upstream revision {}, {}",
+                                   major.at("major").get<std::string>(),
+                                   major.at("upstream_revision").get<int>(),
+                                   local == 0 ? "not here"
+                                   : major.at("update_available").get<bool>()
+                                       ? fmt::format("here at revision {}: update available", local)
+                                       : fmt::format("here at revision {}: up to date", local)));
         }
     }
     return kExitOk;
@@ -208,9 +209,9 @@ int run_market_pull(const MarketArgs& args) {
     if (args.json) {
         std::printf("%s\n", job.dump(2).c_str());
     } else if (job.at("state") == "success" && !args.quiet) {
-        std::fprintf(stderr, "pulled %s (job %s, %s transferred)\n",
-                     job.at("target").get<std::string>().c_str(), id.c_str(),
-                     human_bytes(job.at("done").get<std::uint64_t>()).c_str());
+        print_line(stderr, fmt::format("pulled {} (job {}, {} transferred)",
+                                       job.at("target").get<std::string>(), id,
+                                       human_bytes(job.at("done").get<std::uint64_t>())));
     }
     if (job.at("state") != "success") {
         const std::string failure =
@@ -264,13 +265,15 @@ int run_token_list(const MarketArgs& args) {
         std::fprintf(stderr, "no tokens (ferry token create makes one)\n");
         return kExitOk;
     }
-    std::printf("%-12s  %-7s  %-20s  %-20s  %s\n", "ID", "ROLE", "CREATED", "LAST USED",
-                "DESCRIPTION");
+    // A description is anybody's text (an admin's API request sets it): printed as text that
+    // cannot drive the terminal, like every other field.
+    print_line(stdout, fmt::format("{:12}  {:7}  {:20}  {:20}  {}", "ID", "ROLE", "CREATED",
+                                   "LAST USED", "DESCRIPTION"));
     for (const market::Token& token : tokens) {
-        std::printf("%-12s  %-7s  %-20s  %-20s  %s\n", token.id.c_str(),
-                    std::string(market::to_string(token.role)).c_str(), token.created_at.c_str(),
-                    token.last_used_at.empty() ? "never" : token.last_used_at.c_str(),
-                    token.description.c_str());
+        print_line(stdout, fmt::format("{:12}  {:7}  {:20}  {:20}  {}", token.id,
+                                       market::to_string(token.role), token.created_at,
+                                       token.last_used_at.empty() ? "never" : token.last_used_at,
+                                       token.description));
     }
     return kExitOk;
 }
@@ -282,8 +285,9 @@ int run_token_revoke(const MarketArgs& args) {
     if (args.json) {
         std::printf("%s\n", Json{{"revoked", args.token_id}}.dump(2).c_str());
     } else if (!args.quiet) {
-        std::fprintf(stderr, "ferry token revoke: token %s revoked; requests with it are refused\n",
-                     args.token_id.c_str());
+        print_line(stderr,
+                   fmt::format("ferry token revoke: token {} revoked; requests with it are refused",
+                               args.token_id));
     }
     return kExitOk;
 }

@@ -55,9 +55,10 @@ std::string count_of(std::uint64_t count, std::string_view singular, std::string
 }
 
 void print_line(std::FILE* stream, std::string_view text) {
-    const std::string shown = core::printable_text(text);
+    // One write per line, so that lines of several threads (the server's logs) do not mix.
+    std::string shown = core::printable_text(text);
+    shown += '\n';
     std::fwrite(shown.data(), 1, shown.size(), stream);
-    std::fputc('\n', stream);
 }
 
 void print_error(std::string_view command, std::string_view message) {

@@ -33,7 +33,8 @@ class ProgressLine {
 };
 
 // Writes one line of text for people, through core::printable_text: names, titles and messages
-// that came from a repository or a server cannot drive the terminal.
+// that came from a repository or a server cannot drive the terminal. One write per line, so
+// threads may share a stream.
 void print_line(std::FILE* stream, std::string_view text);
 
 void print_error(std::string_view command, std::string_view message);

@@ -19,6 +19,7 @@
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "core/hash.hpp"
+#include "core/relative_path.hpp"
 #include "formats/updates_xml.hpp"
 #include "net/url.hpp"
 #include "repo/repository_dir.hpp"
@@ -175,8 +176,9 @@ void fetch_metadata(const std::vector<const RemoteComponent*>& components,
             if (found == united_trees.end()) {
                 const std::string what =
                     fmt::format("{}: component {}: metadata {}", shown, name, file);
-                if (!repo::is_safe_relative_path(file)) {
-                    throw Error::format("{}: the name leads outside the repository", what);
+                if (auto problem = core::relative_path_problem(file)) {
+                    throw Error::format("{}: the name {} (it must stay inside the repository)",
+                                        what, *problem);
                 }
                 const fs::path dir = scratch->path() / ("united-" + std::to_string(i));
                 Expected expected{{},
@@ -343,9 +345,10 @@ std::vector<DownloadedComponent> download_components(
         const std::string& name = package.component.name;
         const std::string& version = package.component.version;
         const std::string shown = net::strip_credentials(repository.url);
-        if (!repo::is_safe_relative_path(name + "/" + version)) {
-            throw Error::format("{}: component {}: name or version {} leads outside the repository",
-                                shown, name, version);
+        if (auto problem = core::relative_path_problem(name + "/" + version)) {
+            throw Error::format(
+                "{}: component {}: the path \"{}/{}\" {} (it must stay inside the repository)",
+                shown, name, name, version, *problem);
         }
         const std::string base = request_base(settings, repository.url);
         DownloadedComponent& result = downloaded.emplace_back();
@@ -357,9 +360,12 @@ std::vector<DownloadedComponent> download_components(
             const std::string file = repo::data_archive_path(package, archive);
             ArchiveJob job;
             job.what = fmt::format("{}: component {}: archive {}", shown, name, version + archive);
-            if (!repo::is_safe_relative_path(archive) || !repo::is_safe_relative_path(file)) {
-                throw Error::format("{}: the name \"{}\" leads outside the repository", job.what,
-                                    archive);
+            for (const std::string& path : {archive, file}) {
+                if (auto problem = core::relative_path_problem(path)) {
+                    throw Error::format(
+                        "{}: the path \"{}\" {} (it must stay inside the repository)", job.what,
+                        path, *problem);
+                }
             }
             job.url = net::join_url(base, file);
             job.dest = options.download_dir / name / version / archive;

@@ -10,13 +10,30 @@
 
 namespace ferry::core {
 
-std::optional<FileLock> FileLock::try_lock(const std::filesystem::path& path,
-                                           std::string& holder_pid) {
+namespace {
+
+FileDescriptor open_lock_file(const std::filesystem::path& path) {
     FileDescriptor fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
     if (fd.get() < 0) {
-        throw Error::format(ErrorKind::storage, "{}: cannot open the lock file: {}",
-                            path.string(), errno_text(errno));
+        throw Error::format(ErrorKind::storage, "{}: cannot open the lock file: {}", path.string(),
+                            errno_text(errno));
     }
+    return fd;
+}
+
+void write_pid(const FileDescriptor& fd) {
+    const std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd.get(), 0) != 0 ||
+        ::pwrite(fd.get(), pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+        // The pid only makes the message to a second process nicer; the lock is what counts.
+    }
+}
+
+}  // namespace
+
+std::optional<FileLock> FileLock::try_lock(const std::filesystem::path& path,
+                                           std::string& holder_pid) {
+    FileDescriptor fd = open_lock_file(path);
     if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
         if (errno != EWOULDBLOCK) {
             throw Error::format(ErrorKind::storage, "{}: cannot lock: {}", path.string(),
@@ -31,11 +48,21 @@ std::optional<FileLock> FileLock::try_lock(const std::filesystem::path& path,
         }
         return std::nullopt;
     }
-    const std::string pid = std::to_string(::getpid()) + "\n";
-    if (::ftruncate(fd.get(), 0) != 0 ||
-        ::pwrite(fd.get(), pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
-        // The pid only makes the message to a second process nicer; the lock is what counts.
+    write_pid(fd);
+    return FileLock(std::move(fd));
+}
+
+FileLock FileLock::wait_for(const std::filesystem::path& path) {
+    FileDescriptor fd = open_lock_file(path);
+    int result = 0;
+    while ((result = ::flock(fd.get(), LOCK_EX)) != 0 && errno == EINTR) {
+        // A signal's handler ran; the lock is still wanted.
     }
+    if (result != 0) {
+        throw Error::format(ErrorKind::storage, "{}: cannot lock: {}", path.string(),
+                            errno_text(errno));
+    }
+    write_pid(fd);
     return FileLock(std::move(fd));
 }
 

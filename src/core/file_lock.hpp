@@ -18,6 +18,9 @@ class FileLock {
     // not known yet). A file that cannot be opened or locked is a storage error naming it.
     static std::optional<FileLock> try_lock(const std::filesystem::path& path,
                                             std::string& holder_pid);
+    // Takes the lock on path (creating the file), waiting while another process holds it. Fails
+    // like try_lock.
+    static FileLock wait_for(const std::filesystem::path& path);
 
   private:
     explicit FileLock(FileDescriptor fd) : fd_(std::move(fd)) {}

@@ -42,19 +42,25 @@ std::string quotable(std::string_view text) {
 
 }  // namespace
 
-RelativePath RelativePath::parse(std::string_view text) {
+std::optional<std::string> relative_path_problem(std::string_view text) {
     CleanedPath cleaned = clean_relative_path(text);
     if (!cleaned.problem.empty()) {
-        throw Error::format("the path \"{}\" {}", quotable(text), cleaned.problem);
+        return std::move(cleaned.problem);
     }
     if (cleaned.clean.empty()) {
-        throw Error::format("the path \"{}\" names no file", text);
+        return "names no file";
     }
     if (cleaned.clean != text) {
-        throw Error::format("the path \"{}\" is not in its clean form (\"{}\")", text,
-                            cleaned.clean);
+        return fmt::format("is not in its clean form (\"{}\")", cleaned.clean);
     }
-    return RelativePath(std::move(cleaned.clean));
+    return std::nullopt;
+}
+
+RelativePath RelativePath::parse(std::string_view text) {
+    if (auto problem = relative_path_problem(text)) {
+        throw Error::format("the path \"{}\" {}", quotable(text), *problem);
+    }
+    return RelativePath(std::string(text));
 }
 
 std::string_view RelativePath::first() const {
@@ -80,9 +86,7 @@ RelativePath RelativePath::parent() const {
 }
 
 void check_file_name(std::string_view name, std::string_view what) {
-    const CleanedPath cleaned = clean_relative_path(name);
-    if (cleaned.problem.empty() && !cleaned.clean.empty() && cleaned.clean == name &&
-        name.find('/') == std::string_view::npos) {
+    if (!relative_path_problem(name) && name.find('/') == std::string_view::npos) {
         return;
     }
     throw Error::format("the {} \"{}\" is not a file name", what, quotable(name));

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <compare>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,11 @@ struct CleanedPath {
     std::string problem;
 };
 CleanedPath clean_relative_path(std::string_view text);
+
+// The one rule for a path that outside input names inside a directory: nullopt when text is a
+// clean relative path (what RelativePath::parse accepts), else why not, as a phrase that
+// completes `the path "a/../b" ...` ("has a '..' component", "is not in its clean form ("a/b")").
+std::optional<std::string> relative_path_problem(std::string_view text);
 
 class RelativePath {
   public:

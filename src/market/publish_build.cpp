@@ -1,8 +1,5 @@
 #include "market/publish_build.hpp"
 
-#include <fcntl.h>
-#include <sys/file.h>
-
 #include <cstdlib>
 
 #include "core/error.hpp"
@@ -40,12 +37,8 @@ BuildCache::BuildCache(const fs::path& root, const fs::path& packages) {
                             dir_.string(), ec.message());
     }
     core::write_file_atomic(dir_ / "packages.txt", tree + "\n");
-    lock_ =
-        core::FileDescriptor(::open((dir_ / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
-    if (lock_.get() < 0 || ::flock(lock_.get(), LOCK_EX) != 0) {
-        throw Error::format(ErrorKind::storage, "{}: cannot lock the build cache: {}",
-                            (dir_ / "lock").string(), errno_text(errno));
-    }
+    lock_ = with_context("locking the build cache",
+                         [&] { return core::FileLock::wait_for(dir_ / "lock"); });
 }
 
 void build_repository(const fs::path& packages, const fs::path& out) {

@@ -5,10 +5,11 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "core/file_descriptor.hpp"
+#include "core/file_lock.hpp"
 #include "market/catalog.hpp"
 #include "market/publisher.hpp"
 
@@ -30,7 +31,7 @@ class BuildCache {
 
   private:
     fs::path dir_;
-    core::FileDescriptor lock_;
+    std::optional<core::FileLock> lock_;  // none when disabled
 };
 
 // Builds packages into out, replacing what a previous build left there; that build's archives

@@ -13,6 +13,7 @@
 #include "core/file_error.hpp"
 #include "core/files.hpp"
 #include "core/hash.hpp"
+#include "core/relative_path.hpp"
 #include "core/version.hpp"
 #include "market/names.hpp"
 #include "repo/repository_dir.hpp"
@@ -200,9 +201,9 @@ RepositoryFiles read_repository_files(const fs::path& dir) {
     result.updates_xml = core::read_file(index_file);
     const auto index = formats::parse_updates_xml(result.updates_xml, index_file.string());
     for (const std::string& path : served_files(index)) {
-        if (!repo::is_safe_relative_path(path)) {
-            throw Error::format("{}: the file name \"{}\" leads outside the repository",
-                                index_file.string(), path);
+        if (auto problem = core::relative_path_problem(path)) {
+            throw Error::format("{}: the file name \"{}\" {} (it must stay inside the repository)",
+                                index_file.string(), path, *problem);
         }
         const core::FileDigest digest =
             with_context(fmt::format("reading the repository {}", dir.string()),
@@ -259,8 +260,14 @@ PublishResult Publisher::publish(const PublishRequest& request) {
     std::map<std::string, std::string> shas;  // path -> SHA-256
     std::map<std::string, const RepositoryFile*> announced;
     for (const RepositoryFile& file : request.files) {
-        if (!repo::is_safe_relative_path(file.path) || file.path == "Updates.xml") {
-            throw Error::format("{}: the file name \"{}\" is not allowed", what, file.path);
+        if (auto problem = core::relative_path_problem(file.path)) {
+            throw Error::format("{}: the file name \"{}\" {} (files stay inside the repository)",
+                                what, file.path, *problem);
+        }
+        if (file.path == "Updates.xml") {
+            throw Error::format(
+                "{}: the file name \"Updates.xml\" is not allowed (the market writes the index)",
+                what);
         }
         if (!is_blob_name(file.sha256)) {
             throw Error::format("{}: {}: \"{}\" is not a SHA-256", what, file.path, file.sha256);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <set>
 #include <system_error>
 
@@ -9,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "core/files.hpp"
+#include "core/relative_path.hpp"
 #include "formats/package_xml.hpp"
 #include "formats/updates_xml.hpp"
 #include "market/json.hpp"
@@ -16,13 +18,15 @@
 #include "net/api_client.hpp"
 #include "net/downloader.hpp"
 #include "net/url.hpp"
-#include "repo/repository_dir.hpp"
 
 namespace ferry::market {
 
 namespace {
 
 using Json = nlohmann::json;
+
+constexpr std::string_view kInterrupted =
+    "interrupted: the server stopped before the pull finished; start it again";
 
 // Repository files of an upstream: its token rides as the password of Basic authentication,
 // which the market accepts beside Bearer (the downloader speaks Basic).
@@ -58,14 +62,22 @@ void check_upstream_key(const UpstreamMarket& upstream, std::string_view text,
     check_from_upstream(upstream, [&] { check_key(text, what); });
 }
 
-// A repository path that goes into a URL and a file name as it is: relative, without "." or
-// ".." parts, and of characters no URL has to escape (a '%' would be decoded into anything).
-bool is_plain_repository_path(std::string_view path) {
+// Why a repository path cannot go into a URL and a file name as it is, or nullopt: it must be a
+// clean relative path (core's rule) of characters no URL has to escape (a '%' would be decoded
+// into anything).
+std::optional<std::string> plain_path_problem(std::string_view path) {
+    if (auto problem = core::relative_path_problem(path)) {
+        return problem;
+    }
     const auto plain = [](char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                std::string_view("._-+~/").find(c) != std::string_view::npos;
     };
-    return repo::is_safe_relative_path(path) && std::all_of(path.begin(), path.end(), plain);
+    if (auto odd = std::find_if_not(path.begin(), path.end(), plain); odd != path.end()) {
+        return fmt::format(
+            "contains {:?} (a URL takes only letters, digits and . _ - + ~ / as they are)", *odd);
+    }
+    return std::nullopt;
 }
 
 // A revision as an upstream describes it (GET /api/v1/apps/KEY/versions/MAJOR), every name in it
@@ -92,15 +104,19 @@ UpstreamRevision read_upstream_revision(const UpstreamMarket& upstream, const Js
         }
         for (const RevisionComponent& component : revision.components) {
             formats::validate_component_name(component.name, "its revision");
-            if (!is_plain_repository_path(component.name) ||
-                component.name.find('/') != std::string::npos) {
+            if (auto problem = plain_path_problem(component.name)) {
+                throw Error::format("component name {:?} {}", component.name, *problem);
+            }
+            if (component.name.find('/') != std::string::npos) {
                 throw Error::format("component name {:?} is not a plain name", component.name);
             }
         }
         for (const RepositoryFile& file : revision.files) {
-            if (!is_plain_repository_path(file.path) || file.path == "Updates.xml") {
-                throw Error::format("file name {:?} is not a plain path inside the repository",
-                                    file.path);
+            if (auto problem = plain_path_problem(file.path)) {
+                throw Error::format("file name {:?} {}", file.path, *problem);
+            }
+            if (file.path == "Updates.xml") {
+                throw Error("file name \"Updates.xml\" is not allowed (a market writes its own)");
             }
             if (!is_blob_name(file.sha256)) {
                 throw Error::format("{}: {:?} is not a SHA-256", file.path, file.sha256);
@@ -262,6 +278,10 @@ PullResult pull_app(const DataDir& data, Publisher& publisher,
     const UpstreamMarket& upstream = *found.upstream;
     const Json& app = found.app;
     net::ApiClient api(upstream.url, upstream.token, download_options(upstream));
+    // Asked by libcurl at least once a second, so that a stop cuts a download in progress (a
+    // stalled one too) instead of waiting for it; its .part stays for the next pull.
+    net::DownloadOptions options = download_options(upstream);
+    options.cancelled = cancelled;
     PullResult result;
     result.upstream_url = upstream.url;
     result.major = major_to_pull(found, app_key, major);
@@ -275,7 +295,7 @@ PullResult pull_app(const DataDir& data, Publisher& publisher,
             upstream, api.get("/api/v1/apps/" + app_key + "/versions/" + result.major));
         core::ScratchDir scratch(data.uploads(), ".index-");
         net::fetch_to_file(net::join_url(base, "Updates.xml"), scratch.path() / "Updates.xml",
-                           download_options(upstream));
+                           options);
         updates_xml = core::read_file(scratch.path() / "Updates.xml");
         const auto index = formats::parse_updates_xml(
             updates_xml, net::strip_credentials(net::join_url(base, "Updates.xml")));
@@ -298,7 +318,6 @@ PullResult pull_app(const DataDir& data, Publisher& publisher,
             total += file.size;
         }
     }
-    net::DownloadOptions options = download_options(upstream);
     std::uint64_t finished = 0;
     options.progress = [&](std::uint64_t done, std::uint64_t) {
         if (progress) {
@@ -341,7 +360,7 @@ PullJobs::PullJobs(const DataDir& data, Catalog& catalog, Publisher& publisher,
     for (Job job : catalog_.list_jobs(1000)) {
         if (job.state == Job::State::queued || job.state == Job::State::running) {
             job.state = Job::State::failed;
-            job.error = "interrupted: the server stopped before the pull finished; start it again";
+            job.error = kInterrupted;
             catalog_.save_job(job);
         }
     }
@@ -461,7 +480,8 @@ void PullJobs::run(Job job, std::string app_key, std::string major) noexcept {
         job.done = job.total;
     } catch (const std::exception& e) {
         job.state = Job::State::failed;
-        job.error = e.what();
+        // A stop cuts the pull wherever it is (between files or in a download).
+        job.error = stopping_ ? std::string(kInterrupted) : e.what();
     } catch (...) {
         job.state = Job::State::failed;
         job.error = "an exception of unknown type";

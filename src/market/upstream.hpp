@@ -57,7 +57,8 @@ struct PullResult {
 
 // Copies app_key@major (the upstream's newest major when empty) from the first upstream that
 // has the app. progress(done, total) counts the bytes to transfer; cancelled() is checked
-// between files.
+// between files and, at least once a second, during each download (net::Cancelled), which
+// keeps the download's .part for the next pull.
 PullResult pull_app(const DataDir& data, Publisher& publisher,
                     const std::vector<UpstreamMarket>& upstreams, const std::string& app_key,
                     const std::string& major,
@@ -80,7 +81,8 @@ class PullJobs {
     PullJobs(const DataDir& data, Catalog& catalog, Publisher& publisher,
              std::vector<UpstreamMarket> upstreams,
              std::function<void(std::string_view)> failure_log = {});
-    // Stops: running pulls are cancelled between files and recorded as failed.
+    // Stops: running pulls are cancelled (a download within a second) and recorded as failed
+    // (interrupted); the parts downloaded stay for the next pull to resume.
     ~PullJobs();
     PullJobs(const PullJobs&) = delete;
     PullJobs& operator=(const PullJobs&) = delete;

@@ -16,11 +16,12 @@
 #include "core/file_lock.hpp"
 #include "core/files.hpp"
 #include "core/hash.hpp"
+#include "core/parallel.hpp"
+#include "core/relative_path.hpp"
 #include "core/source_date.hpp"
 #include "core/version.hpp"
 #include "repo/component_builder.hpp"
 #include "repo/package_source.hpp"
-#include "core/parallel.hpp"
 #include "repo/repository_dir.hpp"
 
 namespace ferry::repo {
@@ -432,7 +433,7 @@ void commit(Mode mode, const fs::path& target, core::ScratchDir& staging,
         const auto keep = referenced_files(index);
         for (const auto& file : referenced_files(current->index())) {
             std::error_code ec;
-            if (!keep.contains(file) && is_safe_relative_path(file) &&
+            if (!keep.contains(file) && !core::relative_path_problem(file) &&
                 fs::remove(target / file, ec)) {
                 report.removed_files.push_back(file);
                 fs::remove(fs::path(target / file).parent_path(), ec);  // only when empty

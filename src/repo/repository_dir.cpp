@@ -73,18 +73,6 @@ std::set<std::string> referenced_files(const formats::RepositoryIndex& index) {
     return files;
 }
 
-bool is_safe_relative_path(std::string_view path) {
-    if (path.empty() || path.front() == '/' || path.find('\\') != std::string_view::npos) {
-        return false;
-    }
-    for (const auto& part : fs::path(path)) {
-        if (part == ".." || part == ".") {
-            return false;
-        }
-    }
-    return true;
-}
-
 std::optional<RepositoryDir> RepositoryDir::open(const fs::path& dir) {
     const fs::path index_path = dir / "Updates.xml";
     std::error_code ec;

@@ -7,7 +7,6 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "formats/updates_xml.hpp"
@@ -35,9 +34,6 @@ std::vector<std::string> component_files(const formats::PackageUpdate& package, 
 
 // Every file the index references: current versions, retained earlier versions, united metadata.
 std::set<std::string> referenced_files(const formats::RepositoryIndex& index);
-
-// A path the index names is used only when it stays inside the repository: relative, no "..".
-bool is_safe_relative_path(std::string_view path);
 
 class RepositoryDir {
   public:

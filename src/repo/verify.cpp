@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "core/hash.hpp"
+#include "core/relative_path.hpp"
 #include "net/downloader.hpp"
 #include "net/url.hpp"
 #include "repo/repository_dir.hpp"
@@ -30,8 +31,7 @@ class Checker {
             return &it->second;
         }
         std::error_code ec;
-        if (!is_safe_relative_path(file)) {
-            problem(file, "the index names a path outside the repository");
+        if (!is_inside(file)) {
             return nullptr;
         }
         if (!fs::is_regular_file(dir_ / file, ec)) {
@@ -81,14 +81,25 @@ class Checker {
     void check_exists(const std::string& file) {
         std::error_code ec;
         ++report_.files_checked;
-        if (!is_safe_relative_path(file)) {
-            problem(file, "the index names a path outside the repository");
+        if (!is_inside(file)) {
+            // reported
         } else if (!fs::is_regular_file(dir_ / file, ec)) {
             problem(file, "missing (kept for clients holding an older Updates.xml)");
         }
     }
 
   private:
+    // Whether file is a path inside the repository; if not, says why as a problem.
+    bool is_inside(const std::string& file) {
+        if (auto unsafe = core::relative_path_problem(file)) {
+            problem(file, fmt::format("the index names a path that {} (a repository's files are "
+                                      "clean paths inside it)",
+                                      *unsafe));
+            return false;
+        }
+        return true;
+    }
+
     fs::path dir_;
     VerifyReport& report_;
     std::map<std::string, core::FileDigest> digests_;
@@ -224,7 +235,7 @@ VerifyReport verify_repository_url(const std::string& url) {
     // Every referenced file is fetched into a local mirror of the repository, which is then
     // checked like a directory; a file the server does not have is reported missing there.
     for (const auto& file : referenced_files(repository->index())) {
-        if (!is_safe_relative_path(file)) {
+        if (core::relative_path_problem(file)) {
             continue;  // the directory check reports it
         }
         const fs::path local = mirror.path() / file;

@@ -1,10 +1,12 @@
 // The chain of markets end to end: an upstream ("cloud") market, an internal market that lists
 // and pulls from it, and an installation from the internal market that sees a new upstream
 // revision as an update once it has been pulled. Pulls done once when asked for twice, a pull
-// killed half way and resumed behind nginx, and an upstream that needs a token.
+// killed half way and resumed behind nginx, a pull cut by a stop of the server, and an upstream
+// that needs a token.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <sys/wait.h>
 
 #include <chrono>
 #include <functional>
@@ -230,6 +232,19 @@ class MarketSyncBehindNginx : public FerryTest {
         return call(upstream_, "GET", "/api/v1/apps/com.acme.suite/versions/3").json().at("files");
     }
 
+    // The largest file of the revision (com.acme.core's archive) and the .part a pull downloads
+    // it into.
+    std::pair<Json, fs::path> largest_upstream_file() const {
+        Json largest;
+        for (const Json& file : upstream_files()) {
+            if (largest.is_null() || file.at("size") > largest.at("size")) {
+                largest = file;
+            }
+        }
+        return {largest, root() / "internal" / "uploads" /
+                             ("pull-" + largest.at("sha256").get<std::string>() + ".part")};
+    }
+
     std::string upstream_url() const {
         std::string url = nginx_.url();
         url.pop_back();  // the trailing '/'
@@ -306,14 +321,9 @@ TEST_F(MarketSyncBehindNginx, PullsAskedForAtOnceAreOneJobAndFetchEachFileOnce) 
 
 TEST_F(MarketSyncBehindNginx, APullKilledHalfWayFailsAndTheNextOneResumesIt) {
     publish_through_nginx(16 * kRate);  // sixteen seconds behind nginx: it is killed long before
-    Json core;
-    for (const Json& file : upstream_files()) {
-        if (core.is_null() || file.at("size") > core.at("size")) {
-            core = file;
-        }
-    }
-    const fs::path part = root() / "internal" / "uploads" /
-                          ("pull-" + core.at("sha256").get<std::string>() + ".part");
+    const auto largest = largest_upstream_file();
+    const Json& core = largest.first;
+    const fs::path& part = largest.second;
     start_internal();
 
     const std::string id = post_pull().at("id");
@@ -346,6 +356,35 @@ TEST_F(MarketSyncBehindNginx, APullKilledHalfWayFailsAndTheNextOneResumesIt) {
     ASSERT_EQ(installed.exit_code, 0) << testing::describe(installed);
     EXPECT_EQ(read_text(target / "core.bin"), random_bytes(16 * kRate, 7));
     EXPECT_EQ(ferry({"verify", "--root", target.string(), "-q"}).exit_code, 0);
+}
+
+TEST_F(MarketSyncBehindNginx, AStopCutsAPullsDownloadAtOnceAndKeepsItsPartForTheNextPull) {
+    publish_through_nginx(16 * kRate);  // sixteen seconds behind nginx: it is stopped long before
+    const auto largest = largest_upstream_file();
+    const Json& core = largest.first;
+    const fs::path& part = largest.second;
+    start_internal();
+
+    const std::string id = post_pull().at("id");
+    ASSERT_TRUE(wait_until([&] { return size_or_zero(part) >= 16 * 1024; }))
+        << "the download of " << core.at("path") << " did not start";
+    const auto stopped_at = std::chrono::steady_clock::now();
+    const int status = internal_->stop(std::chrono::seconds(6));
+    const auto took = std::chrono::steady_clock::now() - stopped_at;
+    ASSERT_NE(status, -1) << "ferry serve still waited for the pull 6 s after SIGTERM\n"
+                          << internal_->log();
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+    EXPECT_LT(took, std::chrono::seconds(4)) << "the download was not cut within about a second";
+    const std::uintmax_t partial = size_or_zero(part);
+    EXPECT_GE(partial, 16u * 1024) << "the download's .part was not kept";
+    EXPECT_LT(partial, core.at("size").get<std::uintmax_t>());
+
+    start_internal();
+    const Json stopped = job(id);
+    EXPECT_EQ(stopped.value("state", ""), "failed") << stopped.dump();
+    EXPECT_THAT(stopped.value("error", ""), HasSubstr("the server stopped")) << stopped.dump();
+    expect_not_visible("after the stop");
+    EXPECT_EQ(size_or_zero(part), partial) << "the .part is not there for the next pull";
 }
 
 // An upstream that lets nobody read without a token.

@@ -80,6 +80,24 @@ TEST_F(MarketTokens, TheCommandLineListsWithoutSecretsAndRevokesAtOnce) {
     EXPECT_THAT(again.err, HasSubstr("no token \"" + id_of(token_) + "\""));
 }
 
+TEST_F(MarketTokens, TheTableShowsADescriptionsControlCharactersAsReplacements) {
+    // A description that would set the terminal's title and colour if it were printed raw (an
+    // admin's API request sets descriptions as well as the command line).
+    const std::string description = "CI \x1b]0;owned\x07 \x1b[31mred";
+    const CommandResult created =
+        ferry({"token", "create", "--data", data().string(), "--description", description});
+    ASSERT_EQ(created.exit_code, 0) << testing::describe(created);
+    const CommandResult table = ferry({"token", "list", "--data", data().string()});
+    ASSERT_EQ(table.exit_code, 0) << testing::describe(table);
+    EXPECT_THAT(table.out, HasSubstr("CI \xEF\xBF\xBD]0;owned\xEF\xBF\xBD \xEF\xBF\xBD[31mred"))
+        << table.out;
+    EXPECT_EQ(table.out.find('\x1b'), std::string::npos) << "an escape sequence was printed raw";
+    EXPECT_EQ(table.out.find('\x07'), std::string::npos) << "a bell was printed raw";
+    // The JSON answer keeps the description as it is, escaped by JSON.
+    const CommandResult json = ferry({"token", "list", "--data", data().string(), "--json"});
+    EXPECT_THAT(json.out, HasSubstr("\\u001b]0;owned")) << json.out;
+}
+
 TEST_F(MarketTokens, AdminsListCreateAndRevokeThroughTheApi) {
     start();
     const std::string admin = create_token("admin");

@@ -19,6 +19,9 @@ TEST(RelativePath, AcceptsOnlyCleanRelativePaths) {
     EXPECT_EQ(RelativePath::parse("a").str(), "a");
     EXPECT_EQ(RelativePath::parse("a/b.txt").str(), "a/b.txt");
     EXPECT_EQ(RelativePath::parse("..a/b..").str(), "..a/b..");
+    for (const char* clean : {"a", "a/b.txt", "..a/b.."}) {
+        EXPECT_EQ(relative_path_problem(clean), std::nullopt) << clean;
+    }
     const std::pair<std::string, std::string> refused[] = {
         {"", "names no file"},
         {".", "names no file"},
@@ -31,10 +34,14 @@ TEST(RelativePath, AcceptsOnlyCleanRelativePaths) {
         {"a/", "clean form"},
         {std::string("a\0b", 3), "NUL"},
     };
-    for (const auto& [text, cause] : refused) {
-        const std::string& path = text;  // clang 14 cannot capture a structured binding
-        const std::string message = error_of([&] { RelativePath::parse(path); });
+    for (const auto& [refused_text, cause] : refused) {
+        const std::string text = refused_text;  // a lambda cannot capture a binding in clang 14
+        const std::string message = error_of([&] { RelativePath::parse(text); });
         EXPECT_NE(message.find(cause), std::string::npos) << "\"" << text << "\": " << message;
+        // The rule the repository's and the market's path checks ask, with the same reason.
+        const auto problem = relative_path_problem(text);
+        ASSERT_TRUE(problem.has_value()) << "\"" << text << "\" passed";
+        EXPECT_NE(problem->find(cause), std::string::npos) << *problem;
     }
 }
 

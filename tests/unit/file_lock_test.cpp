@@ -27,6 +27,19 @@ TEST(FileLock, OneHolderAtATimeAndOthersLearnItsPid) {
     EXPECT_TRUE(FileLock::try_lock(path, holder).has_value()) << "released with its holder";
 }
 
+TEST(FileLock, WaitForTakesAFreeLockAndNamesItsHolder) {
+    ScratchDir dir;
+    const auto path = dir.path() / "lock";
+    std::string holder;
+    {
+        const FileLock held = FileLock::wait_for(path);
+        EXPECT_FALSE(FileLock::try_lock(path, holder).has_value());
+        EXPECT_EQ(holder, std::to_string(::getpid()));
+    }
+    EXPECT_TRUE(FileLock::try_lock(path, holder).has_value()) << "released with its holder";
+    EXPECT_THROW(FileLock::wait_for(dir.path() / "missing" / "lock"), Error);
+}
+
 TEST(FileLock, AFileThatCannotBeCreatedIsAStorageErrorNamingIt) {
     ScratchDir dir;
     std::string holder;

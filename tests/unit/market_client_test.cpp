@@ -1,6 +1,8 @@
 // `ferry publish` as a library call against a market running in-process: a first publish, --bump
 // on a new app, a new major and a changed component, and names the market would refuse stopped
 // before anything is built or sent.
+#include <unistd.h>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -8,10 +10,12 @@
 #include <string>
 #include <thread>
 
+#include "core/file_lock.hpp"
 #include "core/files.hpp"
 #include "market/catalog.hpp"
 #include "market/data_dir.hpp"
 #include "market/market_client.hpp"
+#include "market/publish_build.hpp"
 #include "market/publisher.hpp"
 #include "market/tokens.hpp"
 #include "server/http_server.hpp"
@@ -157,6 +161,23 @@ TEST_F(MarketClientTest, AKeyOrMajorTheMarketWouldRefuseStopsBeforeAnythingIsBui
     job.major = "1";
     EXPECT_THAT(testing::error_of([&] { publish_to_market(nowhere, job); }),
                 HasSubstr("app key \"com/test\" contains '/'"));
+}
+
+// The cache of a packages tree is held through core::FileLock: a second publish of the tree
+// finds it taken and can say by whom.
+TEST(BuildCache, IsLockedWhileItIsUsedAndNamesItsHolder) {
+    core::ScratchDir scratch;
+    fs::create_directories(scratch.path() / "packages");
+    std::string holder;
+    fs::path lock_file;
+    {
+        const BuildCache cache(scratch.path() / "cache", scratch.path() / "packages");
+        ASSERT_TRUE(cache.enabled());
+        lock_file = cache.repository().parent_path() / "lock";
+        EXPECT_FALSE(core::FileLock::try_lock(lock_file, holder).has_value());
+        EXPECT_EQ(holder, std::to_string(::getpid()));
+    }
+    EXPECT_TRUE(core::FileLock::try_lock(lock_file, holder).has_value()) << "released with it";
 }
 
 }  // namespace

@@ -212,6 +212,14 @@ TEST_F(MarketPublisher, RefusesBadKeysPathsAndFilesThatWereNotUploaded) {
     auto escaping = files.files;
     escaping.push_back({"../outside", files.files[0].sha256, files.files[0].size});
     EXPECT_EQ(status_of({app, "2", files.updates_xml, escaping, ""}).first, 400);
+    // A path in another form than its clean one would be a second name of one file.
+    auto unclean = files.files;
+    unclean.push_back({"com.acme.a//x", files.files[0].sha256, files.files[0].size});
+    const auto [unclean_status, unclean_message] =
+        status_of({app, "2", files.updates_xml, unclean, ""});
+    EXPECT_EQ(unclean_status, 400);
+    EXPECT_NE(unclean_message.find("\"com.acme.a//x\" is not in its clean form"), std::string::npos)
+        << unclean_message;
     const auto [status, message] = status_of({app, "2", files.updates_xml, files.files, ""});
     EXPECT_EQ(status, 409);
     EXPECT_NE(message.find("not uploaded"), std::string::npos) << message;

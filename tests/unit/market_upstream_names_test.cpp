@@ -115,6 +115,9 @@ TEST_F(HostileUpstream, FileNamesAndDigestsThatLeaveTheRepositoryAreNeverRequest
         {{{"path", "../../outside.7z"}, {"sha256", kSha}, {"size", 10}}, "../../outside.7z"},
         {{{"path", "com.test.a/%2e%2e/%2e%2e/x"}, {"sha256", kSha}, {"size", 10}}, "%2e%2e"},
         {{{"path", "/etc/passwd"}, {"sha256", kSha}, {"size", 10}}, "/etc/passwd"},
+        // Paths in another form than their clean one name a file other than the one checked.
+        {{{"path", "com.test.a//1.0content.7z"}, {"sha256", kSha}, {"size", 10}}, "clean form"},
+        {{{"path", "com.test.a/1.0content.7z/"}, {"sha256", kSha}, {"size", 10}}, "clean form"},
         {{{"path", "Updates.xml"}, {"sha256", kSha}, {"size", 10}}, "Updates.xml"},
         {{{"path", "com.test.a/1.0content.7z"}, {"sha256", "../../../x"}, {"size", 10}},
          "is not a SHA-256"},

@@ -69,10 +69,10 @@ TEST(PackageVersion, AVersionItCannotRaiseIsAnErrorNamingTheFile) {
         {"<Other><Version>1.0</Version></Other>", "no <Version>"},
         {"<Package><Version>1.0</Package>", "malformed XML"},
     };
-    for (const auto& [text, reason] : cases) {
-        const std::string& xml = text;  // clang 14 cannot capture a structured binding
+    for (const auto& [case_text, reason] : cases) {
+        const std::string text = case_text;  // a lambda cannot capture a binding in clang 14
         const std::string message =
-            testing::error_of([&] { with_package_version(xml, "2.0", "a/meta/package.xml"); });
+            testing::error_of([&] { with_package_version(text, "2.0", "a/meta/package.xml"); });
         EXPECT_THAT(message, HasSubstr("a/meta/package.xml")) << text;
         EXPECT_THAT(message, HasSubstr(reason)) << text;
     }
