@@ -111,5 +111,36 @@ TEST_F(ServiceMarket, WithoutDockerTheProjectIsLaidOutAndStartSaysWhatToInstall)
               env.at("SECRET_COM_TEST_WEB_TOKEN"));
 }
 
+TEST_F(ServiceMarket, ComposeExportFollowsThePublishersPolicy) {
+    start();
+    const std::string base = make_tar({{"base/file", "base"}});
+    const fs::path packages = service_packages("web", base, "web");
+    const CommandResult allowed =
+        ferry({"publish", packages.string(), "--server", server().url(), "--app", "com.test.open",
+               "--version", "1", "--token", token_, "--no-cache"});
+    ASSERT_EQ(allowed.exit_code, 0) << describe(allowed);
+    const CommandResult forbidden =
+        ferry({"publish", packages.string(), "--server", server().url(), "--app",
+               "com.test.closed", "--version", "1", "--token", token_, "--no-cache",
+               "--export-formats", "bundle"});
+    ASSERT_EQ(forbidden.exit_code, 0) << describe(forbidden);
+
+    const CommandResult exported =
+        ferry({"export", "com.test.open@1", "--server", server().url(), "--format", "compose", "-o",
+               (root() / "open.tar.gz").string(), "--json"});
+    ASSERT_EQ(exported.exit_code, 0) << describe(exported);
+    const Json answer = Json::parse(exported.out, nullptr, false);
+    EXPECT_EQ(answer.value("services", Json::array()), Json::array({"com.test.web"}));
+    EXPECT_TRUE(fs::exists(root() / "open.tar.gz"));
+
+    const CommandResult refused =
+        ferry({"export", "com.test.closed", "--server", server().url(), "--format", "compose",
+               "-o", (root() / "closed.tar.gz").string()});
+    EXPECT_EQ(refused.exit_code, 1) << describe(refused);
+    EXPECT_THAT(refused.err,
+                HasSubstr("the publisher of com.test.closed does not allow docker-compose export"));
+    EXPECT_FALSE(fs::exists(root() / "closed.tar.gz"));
+}
+
 }  // namespace
 }  // namespace ferry::testing
