@@ -335,5 +335,37 @@ TEST_F(ServiceApp, InstallStartUpdateRollbackRemove) {
     docker({"volume", "rm", "ferry-install-test_db-data"});
 }
 
+TEST_F(ServiceApp, AServiceThatDoesNotBecomeHealthyIsNamed) {
+    const fs::path packages = write_packages("sick", "1.0.0", "hello");
+    // db's probe can never pass: web, which waits for it, never starts.
+    std::string db = core::read_file(packages / kDb / "meta" / "service.yaml");
+    db.replace(db.find("http://127.0.0.1:7000/"), 22, "http://127.0.0.1:7999/");
+    core::write_file_atomic(packages / kDb / "meta" / "service.yaml", db);
+    testing::MarketServer market(FERRY_BINARY, dir_ / "data");
+    publish(market, testing::create_token(FERRY_BINARY, dir_ / "data"), packages);
+    const fs::path root = dir_ / "target";
+    fs::create_directories(root);
+    core::write_file_atomic(root / ".env",
+                            "COMPOSE_PROJECT_NAME=ferry-sick-test
+"
+                            "FERRY_BIND_ADDRESS=127.0.0.1
+WEB_PORT_8080=
+");
+    const auto installed = ferry({"install", "--market", market.url(), kApp, "--root",
+                                  root.string(), "--start"});
+    EXPECT_EQ(installed.exit_code, 1) << installed.out << installed.err;
+    EXPECT_THAT(installed.err, HasSubstr("service db did not become healthy"));
+    EXPECT_THAT(installed.err, HasSubstr("7999"));
+    // The components are installed; the project can be taken down.
+    const auto removed = ferry({"remove", "--root", root.string(), kWeb, kDb, "--purge-data"});
+    EXPECT_EQ(removed.exit_code, 0) << removed.out << removed.err;
+    EXPECT_EQ(docker({"ps", "-aq", "--filter", "label=com.docker.compose.project=ferry-sick-test"})
+                  .out,
+              "");
+    EXPECT_THAT(docker({"volume", "ls", "-q"}).out,
+                ::testing::Not(HasSubstr("ferry-sick-test_db-data")));
+    EXPECT_FALSE(fs::exists(root / ".env"));
+}
+
 }  // namespace
 }  // namespace ferry
