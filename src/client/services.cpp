@@ -114,6 +114,46 @@ std::string health_of(const DockerEngine& docker, const std::string& container) 
                           container});
 }
 
+std::string container_of(const DockerEngine& docker, const fs::path& root,
+                         const std::string& service) {
+    std::string container = docker.compose(root, {"ps", "-q", service});
+    while (!container.empty() && std::isspace(static_cast<unsigned char>(container.back()))) {
+        container.pop_back();
+    }
+    return container;
+}
+
+// The error for a service whose probe failed or whose container stopped: its probe's last
+// output and its last log lines.
+Error unhealthy(const DockerEngine& docker, const std::string& service,
+                const std::string& container, const std::string& state) {
+    const std::string log = docker.docker(
+        {"inspect", "--format",
+         "{{if .State.Health}}{{range .State.Health.Log}}{{.Output}}{{end}}{{end}}", container});
+    const std::string logs = docker.docker({"logs", "--tail", "5", container});
+    return Error::format(ErrorKind::upstream,
+                         "service {} did not become healthy ({}): its probe said: {}; its last "
+                         "log lines: {}",
+                         service, state, log.empty() ? "nothing" : log,
+                         logs.empty() ? "none" : logs);
+}
+
+// After a failed `up`: the service to blame, when one with a probe is unhealthy or stopped.
+void name_unhealthy_service(const DockerEngine& docker, const fs::path& root,
+                            const formats::ComposeProject& project) {
+    for (const auto& service : project.services) {
+        const std::string& name = service.description.name;
+        const std::string container = container_of(docker, root, name);
+        if (!service.description.health || container.empty()) {
+            continue;
+        }
+        const std::string state = health_of(docker, container);
+        if (state.starts_with("unhealthy") || state.find("running") == std::string::npos) {
+            throw unhealthy(docker, name, container, "health: " + state);
+        }
+    }
+}
+
 // Waits until every service with a probe is healthy; a service that turns unhealthy or stops,
 // or does not become healthy in time, is an error naming it and what its probe last said.
 void wait_until_healthy(const DockerEngine& docker, const fs::path& root,
@@ -123,11 +163,8 @@ void wait_until_healthy(const DockerEngine& docker, const fs::path& root,
         if (!probe) {
             continue;
         }
-        const std::string name = service.description.name;
-        std::string container = docker.compose(root, {"ps", "-q", name});
-        while (!container.empty() && std::isspace(static_cast<unsigned char>(container.back()))) {
-            container.pop_back();
-        }
+        const std::string& name = service.description.name;
+        const std::string container = container_of(docker, root, name);
         if (container.empty()) {
             throw Error::format(ErrorKind::upstream, "service {} has no container", name);
         }
@@ -145,16 +182,8 @@ void wait_until_healthy(const DockerEngine& docker, const fs::path& root,
             const bool stopped = state.find("running") == std::string::npos;
             if (state.starts_with("unhealthy") || stopped ||
                 std::chrono::steady_clock::now() > deadline) {
-                const std::string log = docker.docker(
-                    {"inspect", "--format",
-                     "{{if .State.Health}}{{range .State.Health.Log}}{{.Output}}{{end}}{{end}}",
-                     container});
-                const std::string logs = docker.docker({"logs", "--tail", "5", container});
-                throw Error::format(ErrorKind::upstream,
-                                    "service {} did not become healthy ({}): its probe said: {}; "
-                                    "its last log lines: {}",
-                                    name, stopped ? "it stopped" : "health: " + state,
-                                    log.empty() ? "nothing" : log, logs.empty() ? "none" : logs);
+                throw unhealthy(docker, name, container,
+                                stopped ? "it stopped" : "health: " + state);
             }
             // Docker runs the probe every interval; asking twice a second sees each result.
             std::this_thread::sleep_for(std::chrono::milliseconds(500));
@@ -232,7 +261,13 @@ ServicesOutcome apply_services(const Installation& installation, const ServiceRu
     fs::remove_all(blobs.root(), ec);  // Docker holds them now
     const bool running = had_project && !docker->compose(root, {"ps", "-q"}).empty();
     if (run.start || running) {
-        docker->compose(root, {"up", "-d", "--remove-orphans"});
+        try {
+            docker->compose(root, {"up", "-d", "--remove-orphans"});
+        } catch (const Error&) {
+            // Compose stops at a dependency that is not healthy; say which and why.
+            name_unhealthy_service(*docker, root, project);
+            throw;
+        }
         wait_until_healthy(*docker, root, project, reporter);
         outcome.started = true;
     }
