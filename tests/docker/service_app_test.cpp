@@ -346,11 +346,8 @@ TEST_F(ServiceApp, AServiceThatDoesNotBecomeHealthyIsNamed) {
     const fs::path root = dir_ / "target";
     fs::create_directories(root);
     core::write_file_atomic(root / ".env",
-                            "COMPOSE_PROJECT_NAME=ferry-sick-test
-"
-                            "FERRY_BIND_ADDRESS=127.0.0.1
-WEB_PORT_8080=
-");
+                            "COMPOSE_PROJECT_NAME=ferry-sick-test\n"
+                            "FERRY_BIND_ADDRESS=127.0.0.1\nWEB_PORT_8080=\n");
     const auto installed = ferry({"install", "--market", market.url(), kApp, "--root",
                                   root.string(), "--start"});
     EXPECT_EQ(installed.exit_code, 1) << installed.out << installed.err;
