@@ -179,16 +179,15 @@ formats::ComposeProject compose_project(const fs::path& repository_dir, const st
         const fs::path file = repository_dir / repo::service_file_path(package);
         const auto digest = core::digest_file(file);
         if (digest.sha256 != package.service->description.sha256) {
-            throw Error::format(ErrorKind::invalid_input,
-                                "{}: SHA-256 is {}, the index records {}", file.string(),
-                                digest.sha256, package.service->description.sha256);
+            throw Error::format(ErrorKind::invalid_input, "{}: SHA-256 is {}, the index records {}",
+                                file.string(), digest.sha256, package.service->description.sha256);
         }
         auto description = repo::read_service_file(repository_dir, package);
         descriptions.emplace(component, description);
-        by_component.emplace(component,
-                             formats::ComposeService{component, std::move(description),
-                                                     formats::image_tag(component,
-                                                                        package.component.version)});
+        by_component.emplace(
+            component,
+            formats::ComposeService{component, std::move(description),
+                                    formats::image_tag(component, package.component.version)});
     }
     if (by_component.empty()) {
         throw Error::format(ErrorKind::invalid_input,

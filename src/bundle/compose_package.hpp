@@ -25,9 +25,9 @@ struct ComposeExportOptions {
 };
 
 struct ComposeExportResult {
-    std::vector<std::string> services;   // component names, in start order
-    std::vector<std::string> skipped;    // file components, which a Compose package cannot run
-    std::uint64_t bytes = 0;             // the package's size
+    std::vector<std::string> services;  // component names, in start order
+    std::vector<std::string> skipped;   // file components, which a Compose package cannot run
+    std::uint64_t bytes = 0;            // the package's size
 };
 
 // Writes the package of every service component of the repository in repository_dir to output

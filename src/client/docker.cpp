@@ -68,9 +68,8 @@ void DockerEngine::load(const std::vector<image::TaggedImage>& images,
 
 std::string DockerEngine::compose(const fs::path& dir, const std::vector<std::string>& args) const {
     std::vector<std::string> argv = compose_;
-    for (const std::string& option :
-         {std::string("--project-directory"), dir.string(), std::string("-f"),
-          (dir / "docker-compose.yaml").string()}) {
+    for (const std::string& option : {std::string("--project-directory"), dir.string(),
+                                      std::string("-f"), (dir / "docker-compose.yaml").string()}) {
         argv.push_back(option);
     }
     argv.insert(argv.end(), args.begin(), args.end());

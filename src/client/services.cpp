@@ -65,8 +65,8 @@ formats::ComposeProject write_project(const Installation& installation,
     const fs::path env_file = root / kEnvFileName;
     const auto kept = formats::parse_env_file(core::read_file_if_exists(env_file).value_or(""));
     auto name = kept.find(std::string(kProjectVariable));
-    formats::ComposeProject project{
-        name != kept.end() ? name->second : default_project_name(root), {}};
+    formats::ComposeProject project{name != kept.end() ? name->second : default_project_name(root),
+                                    {}};
     std::map<std::string, formats::ServiceDescription> descriptions;
     std::map<std::string, const InstalledService*> by_component;
     for (const auto& service : services) {
@@ -90,9 +90,8 @@ formats::ComposeProject write_project(const Installation& installation,
             }
         }
     }
-    core::write_file_atomic(env_file,
-                            formats::write_env_file(formats::compose_variables(project), kept),
-                            0600);
+    core::write_file_atomic(
+        env_file, formats::write_env_file(formats::compose_variables(project), kept), 0600);
     core::write_file_atomic(root / kComposeFileName, formats::write_compose(project));
     return project;
 }

@@ -29,8 +29,8 @@ std::string read_tail(int fd) {
     std::string text(static_cast<std::size_t>(size - start), '\0');
     std::size_t done = 0;
     while (done < text.size()) {
-        const ssize_t n = ::pread(fd, text.data() + done, text.size() - done,
-                                  start + static_cast<off_t>(done));
+        const ssize_t n =
+            ::pread(fd, text.data() + done, text.size() - done, start + static_cast<off_t>(done));
         if (n <= 0) {
             break;
         }
@@ -107,7 +107,8 @@ ProcessResult run_process(const std::vector<std::string>& argv,
     }
     args.push_back(nullptr);
     pid_t pid = 0;
-    const int spawned = ::posix_spawnp(&pid, program.c_str(), &actions, nullptr, args.data(), environ);
+    const int spawned =
+        ::posix_spawnp(&pid, program.c_str(), &actions, nullptr, args.data(), environ);
     ::posix_spawn_file_actions_destroy(&actions);
     if (spawned != 0) {
         throw Error::format(ErrorKind::not_found, "cannot run {}: {}", program,

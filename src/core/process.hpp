@@ -19,8 +19,8 @@ struct ProcessResult {
 // Runs argv[0] (looked up in PATH) with argv. feed, when given, writes the program's standard
 // input into the fd it is passed (a pipe, closed afterwards); an exception it throws is rethrown
 // once the program has ended, unless the program failed (its output then says why, and the
-// exception is most likely the broken pipe). Without feed, standard input is /dev/null. Throws ferry::Error
-// when the program cannot be started.
+// exception is most likely the broken pipe). Without feed, standard input is /dev/null. Throws
+// ferry::Error when the program cannot be started.
 ProcessResult run_process(const std::vector<std::string>& argv,
                           const std::function<void(int fd)>& feed = {});
 

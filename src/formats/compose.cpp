@@ -97,8 +97,8 @@ class Writer {
         auto it = by_component_.find(component);
         if (it == by_component_.end()) {
             throw Error::format(ErrorKind::invalid_input,
-                                "the Compose project {} has no service component {}",
-                                project_.name, component);
+                                "the Compose project {} has no service component {}", project_.name,
+                                component);
         }
         return *it->second;
     }
@@ -330,9 +330,9 @@ std::vector<ComposeVariable> compose_variables(const ComposeProject& project) {
         }
         for (const auto& value : s.connection) {
             if (value.generate) {
-                variables.push_back({secret_variable(s, value), "", true,
-                                     fmt::format("{} of {}, generated once; keep it", value.name,
-                                                 s.name)});
+                variables.push_back(
+                    {secret_variable(s, value), "", true,
+                     fmt::format("{} of {}, generated once; keep it", value.name, s.name)});
             }
         }
     }
@@ -346,14 +346,14 @@ std::string config_file_path(const std::string& service, const ServiceVolume& vo
 std::string image_tag(std::string_view component, std::string_view version) {
     std::string tag;
     for (char c : component) {
-        const bool allowed = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
-                             c == '-';
+        const bool allowed =
+            std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
         tag += allowed ? static_cast<char>(std::tolower(static_cast<unsigned char>(c))) : '_';
     }
     tag += ':';
     for (char c : version) {
-        const bool allowed = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
-                             c == '-';
+        const bool allowed =
+            std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
         tag += allowed ? c : '_';
     }
     return tag;

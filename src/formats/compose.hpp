@@ -20,8 +20,8 @@ struct ComposeService {
 
 // One variable of the project's .env.
 struct ComposeVariable {
-    std::string name;   // "WEB_PORT_8080", "SECRET_DB_PASSWORD"
-    std::string value;  // the default; empty for a secret
+    std::string name;     // "WEB_PORT_8080", "SECRET_DB_PASSWORD"
+    std::string value;    // the default; empty for a secret
     bool secret = false;  // a random value made once (Rainbond's "**None**")
     std::string comment;
 };

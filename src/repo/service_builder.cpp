@@ -75,8 +75,11 @@ std::optional<ServicePlan> plan_service(const SourcePackage& package,
     }
 
     const std::string json = formats::to_json(*description);
-    record.description = {std::string(kServiceFileName), json.size(), core::sha1_hex(json),
-                          core::sha256_hex(json), {}};
+    record.description = {std::string(kServiceFileName),
+                          json.size(),
+                          core::sha1_hex(json),
+                          core::sha256_hex(json),
+                          {}};
     formats::PackageUpdate located;
     located.component.name = name;
     located.component.version = package.description.version;

@@ -76,9 +76,9 @@ class Registry {
         const bool by_digest = reference.starts_with("sha256:");
         for (const auto& located : locate(data_, name->first, name->second)) {
             const auto& service = *located.package.service;
-            const bool match = by_digest ? service.manifest.digest == reference
-                                         : reference == "latest" ||
-                                               located.package.component.version == reference;
+            const bool match =
+                by_digest ? service.manifest.digest == reference
+                          : reference == "latest" || located.package.component.version == reference;
             if (match) {
                 send_file(req, res, name->first, located, service.manifest.digest,
                           service.manifest.media_type);
@@ -117,9 +117,9 @@ class Registry {
         }
         const auto found = locate(data_, name->first, name->second);
         if (found.empty()) {
-            registry_error(res, 404, "NAME_UNKNOWN",
-                           fmt::format("{}/{} is not an image of this market", name->first,
-                                       name->second));
+            registry_error(
+                res, 404, "NAME_UNKNOWN",
+                fmt::format("{}/{} is not an image of this market", name->first, name->second));
             return;
         }
         std::vector<std::string> tags;
@@ -158,8 +158,8 @@ class Registry {
                    const Located& located, const std::string& digest,
                    std::string_view content_type) const {
         Request file = req;
-        file.matches = {req.path, fmt::format("{}/{}/{}", key, located.major,
-                                              repo::image_blob_path(digest))};
+        file.matches = {req.path,
+                        fmt::format("{}/{}/{}", key, located.major, repo::image_blob_path(digest))};
         files_(file, res);
         res.set_header("Docker-Distribution-API-Version", "registry/2.0");
         if (res.status == 404) {

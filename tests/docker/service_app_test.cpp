@@ -26,9 +26,9 @@ namespace ferry {
 namespace {
 
 namespace fs = std::filesystem;
-using ::testing::HasSubstr;
 using testing::CommandResult;
 using testing::docker;
+using ::testing::HasSubstr;
 
 const std::string kApp = "com.example.hello";
 const std::string kWeb = "com.example.hello.web";
@@ -42,14 +42,20 @@ std::string package_xml(const std::string& name, const std::string& version) {
 // web prints its page at start from what db offers it, then serves it.
 std::string web_yaml(const std::string& image, const std::string& greeting) {
     return "name: web\n"
-           "image: " + image + "\n"
+           "image: " +
+           image +
+           "\n"
            "entrypoint: [/bin/sh, -c]\n"
            "command:\n"
-           "  - echo \"" + greeting + " user=$DB_USER password=$DB_PASSWORD host=$DB_HOST\" >"
+           "  - echo \"" +
+           greeting +
+           " user=$DB_USER password=$DB_PASSWORD host=$DB_HOST\" >"
            " /www/index.html && exec /bin/busybox httpd -f -p 8080 -h /www\n"
            "ports:\n"
            "  - {container: 8080, publish: true, name: http}\n"
-           "depends: [" + kDb + "]\n"
+           "depends: [" +
+           kDb +
+           "]\n"
            "health:\n"
            "  command: [/bin/busybox, wget, -q, -O, /dev/null, 'http://127.0.0.1:8080/']\n"
            "  interval: 1s\n"
@@ -58,7 +64,9 @@ std::string web_yaml(const std::string& image, const std::string& greeting) {
 
 std::string db_yaml(const std::string& image) {
     return "name: db\n"
-           "image: " + image + "\n"
+           "image: " +
+           image +
+           "\n"
            "command: [/bin/busybox, httpd, -f, -p, '7000', -h, /www]\n"
            "ports:\n"
            "  - {container: 7000}\n"
@@ -99,14 +107,14 @@ class ServiceApp : public ::testing::Test {
         }
         for (const auto& [component, version, yaml, image] :
              {std::tuple{kDb, std::string("1.0.0"), db_yaml(tag + "-db:1"), tag + "-db:1"},
-              std::tuple{kWeb, web_version, web_yaml(tag + "-web:1", greeting),
-                         tag + "-web:1"}}) {
+              std::tuple{kWeb, web_version, web_yaml(tag + "-web:1", greeting), tag + "-web:1"}}) {
             const fs::path root = packages / component;
             fs::create_directories(root / "meta");
             fs::create_directories(root / "data");
             core::write_file_atomic(root / "meta" / "package.xml", package_xml(component, version));
             core::write_file_atomic(root / "meta" / "service.yaml", yaml);
-            const auto saved = docker({"save", "-o", (root / "data" / "image.tar").string(), image});
+            const auto saved =
+                docker({"save", "-o", (root / "data" / "image.tar").string(), image});
             EXPECT_EQ(saved.exit_code, 0) << saved.err;
         }
         return packages;
@@ -120,9 +128,9 @@ class ServiceApp : public ::testing::Test {
 
     void publish(testing::MarketServer& market, const std::string& token,
                  const fs::path& packages) {
-        const auto published = ferry({"publish", packages.string(), "--server", market.url(),
-                                      "--token", token, "--app", kApp, "--version", "1",
-                                      "--no-cache"});
+        const auto published =
+            ferry({"publish", packages.string(), "--server", market.url(), "--token", token,
+                   "--app", kApp, "--version", "1", "--no-cache"});
         ASSERT_EQ(published.exit_code, 0) << published.err;
     }
 
@@ -146,10 +154,9 @@ std::string page_containing(const std::string& url, const std::string& want) {
 
 // The host port Docker published for a service's container port in a Compose project.
 std::string published_port(const fs::path& project, const std::string& service, int port) {
-    const auto got = testing::run({"/usr/bin/docker-compose", "--project-directory",
-                                   project.string(), "-f",
-                                   (project / "docker-compose.yaml").string(), "port", service,
-                                   std::to_string(port)});
+    const auto got = testing::run(
+        {"/usr/bin/docker-compose", "--project-directory", project.string(), "-f",
+         (project / "docker-compose.yaml").string(), "port", service, std::to_string(port)});
     EXPECT_EQ(got.exit_code, 0) << got.err;
     const auto colon = got.out.rfind(':');
     std::string value = colon == std::string::npos ? "" : got.out.substr(colon + 1);
@@ -179,9 +186,9 @@ TEST_F(ServiceApp, RepogenPublishesAndTheRegistryServesDockerAndSkopeo) {
                              "/bin/busybox", "cat", "/www/index.html"});
     EXPECT_EQ(run.out, "web\n") << run.err;
 
-    const auto inspected = testing::run({"/usr/bin/skopeo", "inspect", "--tls-verify=false",
-                                         "docker://" + registry + "/" + kApp + "/" + kDb +
-                                             ":latest"});
+    const auto inspected =
+        testing::run({"/usr/bin/skopeo", "inspect", "--tls-verify=false",
+                      "docker://" + registry + "/" + kApp + "/" + kDb + ":latest"});
     ASSERT_EQ(inspected.exit_code, 0) << inspected.err;
     const auto json = nlohmann::json::parse(inspected.out);
     EXPECT_EQ(json.at("Layers").size(), 1u);
@@ -190,9 +197,9 @@ TEST_F(ServiceApp, RepogenPublishesAndTheRegistryServesDockerAndSkopeo) {
     ASSERT_EQ(copied.exit_code, 0) << copied.err;
     EXPECT_TRUE(fs::exists(dir_ / "copy" / "manifest.json"));
 
-    const auto unknown = testing::run({"/usr/bin/curl", "-sS", "-o", "/dev/null", "-w",
-                                       "%{http_code}", "http://" + registry + "/v2/" + kApp + "/" +
-                                                           kWeb + "/manifests/9.9"});
+    const auto unknown =
+        testing::run({"/usr/bin/curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
+                      "http://" + registry + "/v2/" + kApp + "/" + kWeb + "/manifests/9.9"});
     EXPECT_EQ(unknown.out, "404");
 }
 
@@ -232,9 +239,9 @@ TEST_F(ServiceApp, ComposePackageRunsWithRunShAlone) {
     const fs::path project = unpacked / "hello-pkg";
     const auto shellcheck = testing::run({"/usr/bin/shellcheck", (project / "run.sh").string()});
     EXPECT_EQ(shellcheck.exit_code, 0) << shellcheck.out;
-    const auto config = testing::run({"/usr/bin/docker-compose", "--project-directory",
-                                      project.string(), "-f",
-                                      (project / "docker-compose.yaml").string(), "config", "-q"});
+    const auto config =
+        testing::run({"/usr/bin/docker-compose", "--project-directory", project.string(), "-f",
+                      (project / "docker-compose.yaml").string(), "config", "-q"});
     EXPECT_EQ(config.exit_code, 0) << config.err;
 
     // This host only, and a port Docker chooses.
@@ -255,8 +262,9 @@ TEST_F(ServiceApp, ComposePackageRunsWithRunShAlone) {
     // A second up keeps the secret; status names the services.
     const auto again = testing::run({(project / "run.sh").string(), "up"});
     EXPECT_EQ(again.exit_code, 0) << again.err;
-    EXPECT_EQ(formats::parse_env_file(core::read_file(project / ".env")).at("SECRET_DB_DB_PASSWORD"),
-              password);
+    EXPECT_EQ(
+        formats::parse_env_file(core::read_file(project / ".env")).at("SECRET_DB_DB_PASSWORD"),
+        password);
     const auto status = testing::run({(project / "run.sh").string(), "status"});
     EXPECT_THAT(status.out, HasSubstr("web"));
     ASSERT_EQ(testing::run({(project / "run.sh").string(), "down"}).exit_code, 0);
@@ -293,8 +301,8 @@ TEST_F(ServiceApp, InstallStartUpdateRollbackRemove) {
     core::write_file_atomic(root / ".env",
                             "COMPOSE_PROJECT_NAME=ferry-install-test\n"
                             "FERRY_BIND_ADDRESS=127.0.0.1\nWEB_PORT_8080=\n");
-    const auto installed = ferry({"install", "--market", market.url(), kApp, "--root",
-                                  root.string(), "--start"});
+    const auto installed =
+        ferry({"install", "--market", market.url(), kApp, "--root", root.string(), "--start"});
     ASSERT_EQ(installed.exit_code, 0) << installed.out << installed.err;
     EXPECT_THAT(installed.err, HasSubstr("services running"));
     const std::string password =
@@ -307,7 +315,8 @@ TEST_F(ServiceApp, InstallStartUpdateRollbackRemove) {
     EXPECT_THAT(status.out, HasSubstr("web"));
 
     // A new web version: the update recreates web, keeps db and the secret.
-    const std::string db_before = docker({"ps", "-q", "--filter", "name=ferry-install-test_db"}).out;
+    const std::string db_before =
+        docker({"ps", "-q", "--filter", "name=ferry-install-test_db"}).out;
     fs::remove_all(packages);
     write_packages("app", "2.0.0", "version two");
     publish(market, token, packages);
@@ -327,9 +336,10 @@ TEST_F(ServiceApp, InstallStartUpdateRollbackRemove) {
     const auto removed = ferry({"remove", "--root", root.string(), kWeb, kDb});
     ASSERT_EQ(removed.exit_code, 0) << removed.out << removed.err;
     EXPECT_FALSE(fs::exists(root / "docker-compose.yaml"));
-    EXPECT_EQ(docker({"ps", "-aq", "--filter", "label=com.docker.compose.project=ferry-install-test"})
-                  .out,
-              "");
+    EXPECT_EQ(
+        docker({"ps", "-aq", "--filter", "label=com.docker.compose.project=ferry-install-test"})
+            .out,
+        "");
     // The data volume stays unless --purge-data.
     EXPECT_THAT(docker({"volume", "ls", "-q"}).out, HasSubstr("ferry-install-test_db-data"));
     docker({"volume", "rm", "ferry-install-test_db-data"});
@@ -348,17 +358,17 @@ TEST_F(ServiceApp, AServiceThatDoesNotBecomeHealthyIsNamed) {
     core::write_file_atomic(root / ".env",
                             "COMPOSE_PROJECT_NAME=ferry-sick-test\n"
                             "FERRY_BIND_ADDRESS=127.0.0.1\nWEB_PORT_8080=\n");
-    const auto installed = ferry({"install", "--market", market.url(), kApp, "--root",
-                                  root.string(), "--start"});
+    const auto installed =
+        ferry({"install", "--market", market.url(), kApp, "--root", root.string(), "--start"});
     EXPECT_EQ(installed.exit_code, 1) << installed.out << installed.err;
     EXPECT_THAT(installed.err, HasSubstr("service db did not become healthy"));
     EXPECT_THAT(installed.err, HasSubstr("7999"));
     // The components are installed; the project can be taken down.
     const auto removed = ferry({"remove", "--root", root.string(), kWeb, kDb, "--purge-data"});
     EXPECT_EQ(removed.exit_code, 0) << removed.out << removed.err;
-    EXPECT_EQ(docker({"ps", "-aq", "--filter", "label=com.docker.compose.project=ferry-sick-test"})
-                  .out,
-              "");
+    EXPECT_EQ(
+        docker({"ps", "-aq", "--filter", "label=com.docker.compose.project=ferry-sick-test"}).out,
+        "");
     EXPECT_THAT(docker({"volume", "ls", "-q"}).out,
                 ::testing::Not(HasSubstr("ferry-sick-test_db-data")));
     EXPECT_FALSE(fs::exists(root / ".env"));

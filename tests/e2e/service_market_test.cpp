@@ -42,14 +42,15 @@ class ServiceMarket : public Market {
         make_package(packages, component, "1.0", {}, " <Default>true</Default>\n");
         fs::create_directories(packages / component / "data");
         write_text(packages / component / "meta" / "service.yaml",
-                   "image: ferry-test/" + name + ":1\n"
-                   "command: [/bin/busybox, httpd, -f, -p, '8080']\n"
-                   "ports: [{container: 8080, publish: true}]\n"
-                   "connection: {TOKEN: {generate: true}}\n");
+                   "image: ferry-test/" + name +
+                       ":1\n"
+                       "command: [/bin/busybox, httpd, -f, -p, '8080']\n"
+                       "ports: [{container: 8080, publish: true}]\n"
+                       "connection: {TOKEN: {generate: true}}\n");
         const std::string own = make_tar({{"app/" + name, own_content}});
-        write_bytes(packages / component / "data" / "image.tar",
-                    make_tar(docker_save_entries({{{"ferry-test/" + name + ":1"},
-                                                   {base_layer, own}}})));
+        write_bytes(
+            packages / component / "data" / "image.tar",
+            make_tar(docker_save_entries({{{"ferry-test/" + name + ":1"}, {base_layer, own}}})));
         return packages;
     }
 
@@ -74,7 +75,8 @@ TEST_F(ServiceMarket, TwoAppsSharingABaseLayerStoreItOnce) {
         << "one app: " << one << " bytes, two: " << two;
     // The second publish sent only what the market lacked.
     const Json answer = Json::parse(second.out, nullptr, false);
-    EXPECT_LT(answer.value("uploaded_bytes", std::uint64_t{0}), std::uint64_t{1} << 20) << second.out;
+    EXPECT_LT(answer.value("uploaded_bytes", std::uint64_t{0}), std::uint64_t{1} << 20)
+        << second.out;
 }
 
 TEST_F(ServiceMarket, WithoutDockerTheProjectIsLaidOutAndStartSaysWhatToInstall) {
@@ -120,9 +122,8 @@ TEST_F(ServiceMarket, ComposeExportFollowsThePublishersPolicy) {
                "--version", "1", "--token", token_, "--no-cache"});
     ASSERT_EQ(allowed.exit_code, 0) << describe(allowed);
     const CommandResult forbidden =
-        ferry({"publish", packages.string(), "--server", server().url(), "--app",
-               "com.test.closed", "--version", "1", "--token", token_, "--no-cache",
-               "--export-formats", "bundle"});
+        ferry({"publish", packages.string(), "--server", server().url(), "--app", "com.test.closed",
+               "--version", "1", "--token", token_, "--no-cache", "--export-formats", "bundle"});
     ASSERT_EQ(forbidden.exit_code, 0) << describe(forbidden);
 
     const CommandResult exported =
@@ -134,8 +135,8 @@ TEST_F(ServiceMarket, ComposeExportFollowsThePublishersPolicy) {
     EXPECT_TRUE(fs::exists(root() / "open.tar.gz"));
 
     const CommandResult refused =
-        ferry({"export", "com.test.closed", "--server", server().url(), "--format", "compose",
-               "-o", (root() / "closed.tar.gz").string()});
+        ferry({"export", "com.test.closed", "--server", server().url(), "--format", "compose", "-o",
+               (root() / "closed.tar.gz").string()});
     EXPECT_EQ(refused.exit_code, 1) << describe(refused);
     EXPECT_THAT(refused.err,
                 HasSubstr("the publisher of com.test.closed does not allow docker-compose export"));

@@ -37,7 +37,8 @@ ComposeProject hello_project() {
     web.ports = {{8080, "tcp", true, 18080, "http"}, {9000, "udp", true, 0, ""}};
     web.environment = {{"GREETING", "yes"}, {"PRICE", "$5"}};
     web.volumes = {
-        {ServiceVolume::Kind::config, "/etc/web/app.conf", "", "greeting=hi\n", 0644, "", "", false},
+        {ServiceVolume::Kind::config, "/etc/web/app.conf", "", "greeting=hi\n", 0644, "", "",
+         false},
         {ServiceVolume::Kind::shared, "/shared", "", "", 0644, "com.example.db", "data", true}};
     web.depends = {"com.example.db"};
     HealthProbe http;
@@ -46,8 +47,9 @@ ComposeProject hello_project() {
     web.health = http;
     web.cpus = 0.5;
     web.restart = "no";
-    return {"hello", {{"com.example.db", db, "com.example.db:1.0.0"},
-                      {"com.example.web", web, "com.example.web:2.0.0"}}};
+    return {"hello",
+            {{"com.example.db", db, "com.example.db:1.0.0"},
+             {"com.example.web", web, "com.example.web:2.0.0"}}};
 }
 
 TEST(Compose, MatchesGolden) {
@@ -68,7 +70,8 @@ TEST(Compose, DependantsSeeHostPortAndConnectionValues) {
     EXPECT_THAT(yaml, HasSubstr("DB_USER: \"app\""));
     EXPECT_THAT(yaml, HasSubstr("DB_PASSWORD: \"${SECRET_DB_DB_PASSWORD}\""));
     EXPECT_THAT(yaml, HasSubstr("condition: \"service_healthy\""));
-    EXPECT_THAT(yaml, HasSubstr("\"${FERRY_BIND_ADDRESS:-0.0.0.0}:${WEB_PORT_8080-18080}:8080/tcp\""));
+    EXPECT_THAT(yaml,
+                HasSubstr("\"${FERRY_BIND_ADDRESS:-0.0.0.0}:${WEB_PORT_8080-18080}:8080/tcp\""));
     EXPECT_THAT(yaml, HasSubstr("\"db-data:/shared:ro\""));
     EXPECT_THAT(yaml, HasSubstr("\"./service-config/web/etc/web/app.conf:/etc/web/app.conf:ro\""));
 }
