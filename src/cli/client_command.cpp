@@ -11,12 +11,12 @@
 #include "cli/client_console.hpp"
 #include "cli/command_errors.hpp"
 #include "cli/commands.hpp"
-#include "market/market_client.hpp"
 #include "cli/market_options.hpp"
 #include "cli/terminal.hpp"
 #include "client/operations.hpp"
 #include "client/resolver.hpp"
 #include "core/text.hpp"
+#include "market/market_client.hpp"
 #include "net/api_client.hpp"
 #include "net/url.hpp"
 
@@ -48,9 +48,10 @@ void report_services(Console& console, const client::Session& session,
     } else if (services.stopped) {
         console.say("services stopped and removed");
     } else if (!services.services.empty()) {
-        console.say(fmt::format("services ready: {} (start them with --start, or docker compose "
-                                "up -d in {})",
-                                fmt::join(services.services, ", "), root_hint(session)));
+        console.say(
+            fmt::format("services ready: {} (start them with --start, or docker compose "
+                        "up -d in {})",
+                        fmt::join(services.services, ", "), root_hint(session)));
     }
 }
 
@@ -493,8 +494,8 @@ void add_client_commands(CLI::App& app, CommandAction& run) {
     remove->add_flag("--purge-data", args->purge_data,
                      "When no service is left, remove the services' data volumes too");
 
-    auto* status = command("status", nullptr, "Show the state of the installation's services",
-                           run_status);
+    auto* status =
+        command("status", nullptr, "Show the state of the installation's services", run_status);
     add_common(status, *args, false);
 
     auto* list = command("list", "li", "List the installed components", run_list);

@@ -30,7 +30,7 @@ struct ClientArgs {
     bool all = false;
     bool accept_licenses = false;
     bool overwrite = false;  // install, update, rollback: replace files nobody installed
-    bool start = false;       // install, update, rollback: start the services
+    bool start = false;      // install, update, rollback: start the services
     bool purge_data = false;  // remove: the last service's data volumes go too
     // repos
     std::string url;

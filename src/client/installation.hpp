@@ -28,9 +28,8 @@ inline constexpr std::string_view kComponentsXmlName = "components.xml";
 inline constexpr std::string_view kComposeFileName = "docker-compose.yaml";
 inline constexpr std::string_view kEnvFileName = ".env";
 inline constexpr std::string_view kServiceConfigDirName = "service-config";
-inline constexpr std::string_view kReservedNames[] = {kStateDirName, kComponentsXmlName,
-                                                      kComposeFileName, kEnvFileName,
-                                                      kServiceConfigDirName};
+inline constexpr std::string_view kReservedNames[] = {
+    kStateDirName, kComponentsXmlName, kComposeFileName, kEnvFileName, kServiceConfigDirName};
 
 bool is_reserved(const core::RelativePath& path);
 

@@ -164,17 +164,16 @@ std::vector<StagedComponent> stage(Session& session, const StagingArea& area,
                 fs::create_directories(item.source / "Licenses");
                 const std::string text = core::read_file(from);
                 core::write_file_atomic(item.source / relative, text);
-                own_entries.push_back({relative, archive::ExtractedEntry::Type::file,
-                                           text.size(), false, core::sha256_hex(text), ""});
+                own_entries.push_back({relative, archive::ExtractedEntry::Type::file, text.size(),
+                                       false, core::sha256_hex(text), ""});
                 item.licenses.push_back(relative);
             }
             if (!files.service_file.empty()) {
                 // A service's description and image manifest are files the component owns.
                 const auto& service = *components[i]->update.service;
-                const fs::path manifest =
-                    session.installation().paths().images() /
-                    repo::image_blob_path(service.manifest.digest).substr(
-                        std::string_view("images/").size());
+                const fs::path manifest = session.installation().paths().images() /
+                                          repo::image_blob_path(service.manifest.digest)
+                                              .substr(std::string_view("images/").size());
                 for (const auto& [relative, from] :
                      {std::pair{service_description_path(c.name), files.service_file},
                       std::pair{service_image_path(c.name), manifest}}) {
@@ -182,7 +181,7 @@ std::vector<StagedComponent> stage(Session& session, const StagingArea& area,
                     fs::create_directories((item.source / relative).parent_path());
                     core::write_file_atomic(item.source / relative, text);
                     own_entries.push_back({relative, archive::ExtractedEntry::Type::file,
-                                               text.size(), false, core::sha256_hex(text), ""});
+                                           text.size(), false, core::sha256_hex(text), ""});
                 }
             }
             if (!own_entries.empty()) {

@@ -4,13 +4,13 @@
 #include "client/remote.hpp"
 
 #include <algorithm>
-#include <deque>
-#include <set>
 #include <atomic>
 #include <cctype>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -404,8 +404,8 @@ std::vector<DownloadedComponent> download_components(
                 }
                 const std::string file = repo::image_blob_path(blob->digest);
                 ArchiveJob blob_job;
-                blob_job.what = fmt::format("{}: component {}: image blob {}", shown, name,
-                                            blob->digest);
+                blob_job.what =
+                    fmt::format("{}: component {}: image blob {}", shown, name, blob->digest);
                 blob_job.url = net::join_url(base, file);
                 blob_job.dest = options.images_dir / file.substr(file.find('/') + 1);
                 blob_job.expected.record = &blob_records.emplace_back(formats::ArchiveRecord{

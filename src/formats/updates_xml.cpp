@@ -378,8 +378,8 @@ class IndexReader {
 
     ImageBlobRecord read_blob(const pugi::xml_node& e, std::string_view label) {
         ImageBlobRecord blob{e.attribute("digest").value(), 0, e.attribute("media-type").value()};
-        const std::string_view hex = std::string_view(blob.digest).substr(
-            std::min<std::size_t>(blob.digest.size(), 7));
+        const std::string_view hex =
+            std::string_view(blob.digest).substr(std::min<std::size_t>(blob.digest.size(), 7));
         if (!blob.digest.starts_with("sha256:") || !core::is_hex_digest(hex, 64)) {
             throw xml_.error_at(e, fmt::format("{}: {} digest \"{}\" is not sha256: and 64 "
                                                "lowercase hex digits",
@@ -388,8 +388,8 @@ class IndexReader {
         const std::string_view size = e.attribute("size").value();
         auto bytes = parse_byte_count(size);
         if (!bytes) {
-            throw xml_.error_at(e, fmt::format("{}: {} {}: size \"{}\" is not a byte count",
-                                               label, e.name(), blob.digest, size));
+            throw xml_.error_at(e, fmt::format("{}: {} {}: size \"{}\" is not a byte count", label,
+                                               e.name(), blob.digest, size));
         }
         blob.size = *bytes;
         if (blob.media_type.empty()) {
@@ -401,8 +401,8 @@ class IndexReader {
 
     void read_image(const pugi::xml_node& e, std::string_view label, PackageUpdate& package) {
         if (!package.service) {
-            throw xml_.error_at(e, fmt::format("{}: FerryImage without FerryService before it",
-                                               label));
+            throw xml_.error_at(
+                e, fmt::format("{}: FerryImage without FerryService before it", label));
         }
         ServiceRecord& service = *package.service;
         service.image = e.attribute("reference").value();

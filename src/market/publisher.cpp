@@ -53,7 +53,8 @@ std::map<std::string, Recorded> recorded_files(const formats::RepositoryIndex& i
         records[path] = {archive.size, archive.sha256};
     };
     auto blob = [&](const formats::ImageBlobRecord& b) {
-        records[repo::image_blob_path(b.digest)] = {b.size, b.digest.substr(b.digest.find(':') + 1)};
+        records[repo::image_blob_path(b.digest)] = {b.size,
+                                                    b.digest.substr(b.digest.find(':') + 1)};
     };
     for (const auto& package : index.packages) {
         const auto& listed = package.component.downloadable_archives;

@@ -110,12 +110,12 @@ void verify_blob(const formats::ImageBlobRecord& blob, Checker& check) {
     const std::string file = image_blob_path(blob.digest);
     if (const auto* actual = check.digest(file)) {
         if (actual->size != blob.size) {
-            check.problem(file, fmt::format("size is {} bytes, the index says {}", actual->size,
-                                            blob.size));
+            check.problem(
+                file, fmt::format("size is {} bytes, the index says {}", actual->size, blob.size));
         }
         if ("sha256:" + actual->sha256 != blob.digest) {
-            check.problem(file, fmt::format("SHA-256 is {}, not the digest it is named by",
-                                            actual->sha256));
+            check.problem(
+                file, fmt::format("SHA-256 is {}, not the digest it is named by", actual->sha256));
         }
     }
 }

@@ -596,8 +596,8 @@ INSTANTIATE_TEST_SUITE_P(
         Rejection{"ImageBlobBadSize",
                   package_with(ferry_archive("FerryService", "1", kSha1, kSha256) +
                                "<FerryImage reference=\"r\" digest=\"sha256:" + kSha256 +
-                               "\" size=\"1\" media-type=\"m\">\n<Blob digest=\"sha256:" +
-                               kSha256 + "\" size=\"-2\" media-type=\"m\"/></FerryImage>"),
+                               "\" size=\"1\" media-type=\"m\">\n<Blob digest=\"sha256:" + kSha256 +
+                               "\" size=\"-2\" media-type=\"m\"/></FerryImage>"),
                   5, "Blob sha256:" + kSha256 + ": size \"-2\" is not a byte count"},
         Rejection{"ImageWithoutBlobs",
                   package_with(ferry_archive("FerryService", "1", kSha1, kSha256) +
