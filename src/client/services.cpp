@@ -113,27 +113,33 @@ std::string health_of(const DockerEngine& docker, const std::string& container) 
                           container});
 }
 
-std::string container_of(const DockerEngine& docker, const fs::path& root,
-                         const std::string& service) {
-    std::string container = docker.compose(root, {"ps", "-q", service});
-    while (!container.empty() && std::isspace(static_cast<unsigned char>(container.back()))) {
-        container.pop_back();
+
+
+std::string trimmed(std::string text) {
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
+        text.pop_back();
     }
-    return container;
+    return text;
 }
 
-// The error for a service whose probe failed or whose container stopped: its probe's last
-// output and its last log lines.
+std::string container_of(const DockerEngine& docker, const fs::path& root,
+                         const std::string& service) {
+    return trimmed(docker.compose(root, {"ps", "-q", service}));
+}
+
+// The error for a service whose probe failed or whose container stopped: what its probe said
+// last and its last log lines.
 Error unhealthy(const DockerEngine& docker, const std::string& service,
                 const std::string& container, const std::string& state) {
-    const std::string log = docker.docker(
+    const std::string probes = trimmed(docker.docker(
         {"inspect", "--format",
-         "{{if .State.Health}}{{range .State.Health.Log}}{{.Output}}{{end}}{{end}}", container});
-    const std::string logs = docker.docker({"logs", "--tail", "5", container});
+         "{{if .State.Health}}{{range .State.Health.Log}}{{.Output}}{{end}}{{end}}", container}));
+    const std::string last_probe = probes.substr(probes.rfind('\n') + 1);
+    const std::string logs = trimmed(docker.docker({"logs", "--tail", "5", container}));
     return Error::format(ErrorKind::upstream,
                          "service {} did not become healthy ({}): its probe said: {}; its last "
                          "log lines: {}",
-                         service, state, log.empty() ? "nothing" : log,
+                         service, trimmed(state), last_probe.empty() ? "nothing" : last_probe,
                          logs.empty() ? "none" : logs);
 }
 
