@@ -50,6 +50,8 @@ void fetch_service_files(const std::string& url, const std::filesystem::path& di
     }
     std::vector<net::Request> requests;
     for (const auto& [path, expected] : files) {
+        // The downloader writes <file>.part beside the file: its folder must be there.
+        std::filesystem::create_directories((dir / path).parent_path());
         requests.push_back({url + path, dir / path, {}, expected.size});
     }
     const auto outcomes = net::download_all(requests, kConcurrency, options);
