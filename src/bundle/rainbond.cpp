@@ -136,8 +136,21 @@ std::optional<ConvertedPackage> convert_rainbond_package(const fs::path& file, c
     for (const fs::path& archive : image_archives(root->dir)) {
         const std::string name = archive.lexically_relative(root->dir).generic_string();
         say(fmt::format("checking the images of {}", name));
-        auto found = with_context(fmt::format("reading {} of {}", name, file.string()),
-                                  [&] { return image::unpack_image_archive(archive, blobs); });
+        std::vector<image::Image> found;
+        try {
+            found = image::unpack_image_archive(archive, blobs);
+        } catch (const Error& e) {
+            // Named as the user knows it, not by its place in the scratch folder.
+            std::string message = e.what();
+            const std::string scratch_name = archive.string();
+            const std::string shown = fmt::format(
+                "{}: {}", file.string(), archive.lexically_relative(extracted).generic_string());
+            for (auto at = message.find(scratch_name); at != std::string::npos;
+                 at = message.find(scratch_name, at + shown.size())) {
+                message.replace(at, scratch_name.size(), shown);
+            }
+            throw Error(message, e.kind());
+        }
         images.insert(images.end(), found.begin(), found.end());
         archive_names.push_back(name);
     }

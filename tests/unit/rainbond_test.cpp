@@ -239,7 +239,8 @@ TEST_F(RainbondTest, RefusesALayerThatDoesNotMatchItsDigest) {
                              {{"shop-1.0-ram/metadata.json", testing::rainbond_metadata().dump()},
                               {"shop-1.0-ram/component-images.tar", testing::make_tar(entries)}})));
     const std::string error = error_of([&] { convert(package); });
-    EXPECT_THAT(error, HasSubstr("component-images.tar"));
+    EXPECT_THAT(error, HasSubstr(package.string() + ": shop-1.0-ram/component-images.tar: "));
+    EXPECT_THAT(error, HasSubstr("rootfs.diff_ids"));
     EXPECT_THAT(error, HasSubstr("layer.tar"));
 }
 
