@@ -151,7 +151,13 @@ int run_import(const ImportArgs& args) {
     std::optional<market::MarketClient> client;
     if (!args.data.empty()) {
         data.emplace(args.data);
-        lock.emplace(*data);
+        try {
+            lock.emplace(*data);
+        } catch (const Error& e) {
+            throw Error(fmt::format("{}; a running market imports through --server URL --token T",
+                                    e.what()),
+                        e.kind());
+        }
         catalog = market::open_sqlite_catalog(data->catalog_file());
         publisher.emplace(*data, *catalog);
     } else {

@@ -93,6 +93,11 @@ TEST_F(ImportTest, ThroughARunningMarket) {
     ASSERT_TRUE(app && app->status == 200);
     EXPECT_EQ(Json::parse(app->body).at("source"), "imported");
 
+    // Its data directory is the running server's.
+    r = ferry({"import", package().string(), "--data", data().string()});
+    EXPECT_EQ(r.exit_code, 1) << describe(r);
+    EXPECT_THAT(r.err, HasSubstr("a running market imports through --server URL --token T"));
+
     // Without a token the market refuses; nothing is published.
     r = ferry({"import", package().string(), "--server", server.url()});
     EXPECT_EQ(r.exit_code, 1) << describe(r);
