@@ -106,6 +106,9 @@ Json rainbond_metadata(const std::string& group_version, const std::string& depl
                       {"volume_type", "local"},
                       {"file_content", ""}}});
     web["dep_service_map_list"] = Json::array({{{"dep_service_key", db["service_key"]}}});
+    web["mnt_relation_list"] = Json::array({{{"mnt_name", "data"},
+                                             {"mnt_dir", "/shared"},
+                                             {"service_share_uuid", db["service_share_uuid"]}}});
     web["probes"] = Json::array({{{"mode", "liveness"},
                                   {"scheme", "tcp"},
                                   {"port", 8080},

@@ -116,12 +116,16 @@ TEST_F(RainbondTest, TheCurrentLayoutBecomesServiceComponentsOfOneAppVersion) {
     EXPECT_TRUE(w.ports[0].publish);
     EXPECT_EQ(w.ports[0].name, "web-shop");
     EXPECT_EQ(w.environment.at("GREETING"), "你好");
-    ASSERT_EQ(w.volumes.size(), 2u);
+    ASSERT_EQ(w.volumes.size(), 3u);
     EXPECT_EQ(w.volumes[0].kind, formats::ServiceVolume::Kind::config);
     EXPECT_EQ(w.volumes[0].path, "/etc/web/app.conf");
     EXPECT_EQ(w.volumes[0].content, "greeting=hello\n$HOME stays\n");
     EXPECT_EQ(w.volumes[1].name, "uploads");
     EXPECT_EQ(w.volumes[1].path, "/www/uploads");
+    EXPECT_EQ(w.volumes[2].kind, formats::ServiceVolume::Kind::shared);  // mnt_relation_list
+    EXPECT_EQ(w.volumes[2].path, "/shared");
+    EXPECT_EQ(w.volumes[2].from, kDb);
+    EXPECT_EQ(w.volumes[2].volume, "data");
     EXPECT_EQ(w.depends, std::vector<std::string>{kDb});
     ASSERT_TRUE(w.health.has_value());  // the readiness probe, over the liveness one
     EXPECT_EQ(w.health->kind, formats::HealthProbe::Kind::http);
@@ -212,6 +216,11 @@ TEST_F(RainbondTest, RefusesMissingAndWrongTypedFieldsNamingThem) {
     metadata = testing::rainbond_metadata();
     metadata["apps"][1]["service_env_map_list"][0]["attr_name"] = "NOT-A-NAME";
     EXPECT_THAT(refusal(metadata), HasSubstr("apps[1] (service_cname \"Web Shop\""));
+
+    metadata = testing::rainbond_metadata();
+    metadata["apps"][1]["mnt_relation_list"][0]["mnt_name"] = "logs";
+    EXPECT_THAT(refusal(metadata),
+                HasSubstr("apps[1].mnt_relation_list[0].mnt_name: 数据库 has no volume \"logs\""));
 
     metadata = testing::rainbond_metadata();
     metadata["apps"][1]["memory"] = 1.5;
