@@ -210,9 +210,12 @@ int run_import(const ImportArgs& args) {
 void add_import_command(CLI::App& app, CommandAction& run) {
     auto args = std::make_shared<ImportArgs>();
     auto* command = app.add_subcommand(
-        "import",
-        "Import packages made elsewhere into a market: Rainbond's rainbond-app packages "
-        "(<name>-<version>-ram.tar.gz, or the older zip); the kind is told by content");
+        "import", "Import packages made elsewhere (Rainbond's rainbond-app) into a market");
+    command->footer(
+        "FILE's kind is told by its content: a Rainbond package is <name>-<version>-ram.tar.gz "
+        "(<folder>/metadata.json, component-images.tar) or the older zip (metadata.json, a folder "
+        "per component). Its app becomes an app version (key group_key, major group_version) and "
+        "each plugin a plugin item; importing a package again changes nothing.");
     command->add_option("FILE", args->files, "The packages to import")->required();
     command->add_option("--data", args->data,
                         "The data directory of a market that is not running (as ferry serve "
