@@ -154,6 +154,9 @@ std::optional<ConvertedPackage> convert_rainbond_package(const fs::path& file, c
         images.insert(images.end(), found.begin(), found.end());
         archive_names.push_back(name);
     }
+    // Everything needed is in the blobs now: the extracted package's space goes back before the
+    // repositories take theirs.
+    fs::remove_all(extracted);
 
     for (ImportedItem& item : items) {
         const fs::path packages = work / "items" / item.key / "packages";

@@ -80,7 +80,7 @@ struct ConvertedPackage {
 };
 
 // Reads a Rainbond package and writes one repository per item under work (an empty directory,
-// scratch space of about twice the package's size). nullopt when file is an archive but not a
+// scratch space of about three times the images' size). nullopt when file is an archive but not a
 // Rainbond package; ferry::Error for a file that is no archive, hostile entries, a bad
 // metadata.json, an image that the package lacks or whose blobs do not match their digests.
 std::optional<ConvertedPackage> convert_rainbond_package(const fs::path& file, const fs::path& work,

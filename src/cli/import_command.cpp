@@ -223,9 +223,10 @@ void add_import_command(CLI::App& app, CommandAction& run) {
     add_market_options(*command, args->market, "A running market to import into",
                        "A publish token of that market");
     command
-        ->add_option("--scratch", args->scratch,
-                     "Where to unpack each package (about twice its size; default: the "
-                     "system's temporary directory)")
+        ->add_option(
+            "--scratch", args->scratch,
+            "Where to unpack each package (about three times its images' size; default: the "
+            "system's temporary directory)")
         ->check(CLI::ExistingDirectory);
     command->add_flag("--json", args->json, "Machine-readable output");
     command->add_flag("-q,--quiet", args->quiet, "Print only errors");
