@@ -2,7 +2,9 @@
 // (--data, the market must not be running) or a running market (--server, --token). The kind of
 // each FILE is told by its content; today ferry reads Rainbond's `rainbond-app` packages
 // (bundle/rainbond.hpp), each becoming an app version (and its plugins plugin items).
+#include <algorithm>
 #include <cstdio>
+#include <memory>
 
 #include <nlohmann/json.hpp>
 
