@@ -42,14 +42,15 @@ void fetch_service_files(const std::string& url, const std::filesystem::path& di
         const auto& service = *package.service;
         files[repo::service_file_path(package)] = {service.description.size,
                                                    service.description.sha256};
-        files[repo::image_blob_path(service.manifest.digest)] = {service.manifest.size,
-                                                                 service.manifest.digest.substr(7)};
+        files[repo::image_blob_path(service.manifest.digest)] = {
+            service.manifest.size, service.manifest.digest.substr(7)};
         for (const auto& blob : service.blobs) {
             files[repo::image_blob_path(blob.digest)] = {blob.size, blob.digest.substr(7)};
         }
     }
     std::vector<net::Request> requests;
     for (const auto& [path, expected] : files) {
+        // The downloader writes <file>.part beside the file: its folder must be there.
         std::filesystem::create_directories((dir / path).parent_path());
         requests.push_back({url + path, dir / path, {}, expected.size});
     }

@@ -68,8 +68,7 @@ Handler guarded(Fn handler) {
         try {
             handler(req, res);
         } catch (const Json::exception& e) {
-            throw Error(std::string("the request body is malformed: ") +
-                        core::json_error_text(e));
+            throw Error(std::string("the request body is malformed: ") + core::json_error_text(e));
         }
     };
 }
@@ -394,6 +393,10 @@ void MarketApi::install(HttpServer& server) {
                     stored.key = key;
                     request.app = app_from_json(body.value("app", Json::object()),
                                                 catalog_.find_app(key).value_or(stored));
+                    // `ferry import` marks what it imports; no other source can be claimed.
+                    if (body.value("app", Json::object()).value("source", "") == "imported") {
+                        request.app.source = market::App::Source::imported;
+                    }
                     request.major = req.matches[2];
                     request.updates_xml = body.at("updates_xml").get<std::string>();
                     request.notes = body.value("notes", "");
