@@ -379,8 +379,9 @@ PullJobs::~PullJobs() {
     }
 }
 
-std::size_t PullJobs::threads() const {
+std::size_t PullJobs::threads() {
     std::lock_guard lock(mutex_);
+    reap_finished();
     return workers_.size();
 }
 

@@ -92,8 +92,9 @@ class PullJobs {
     Job start(const std::string& app_key, const std::string& major);
     const std::vector<UpstreamMarket>& upstreams() const { return upstreams_; }
 
-    // Threads of pulls not yet joined: running ones and finished ones until the next start().
-    std::size_t threads() const;
+    // Threads of pulls still held: the running ones. The threads of finished pulls are joined
+    // first (here and by start()).
+    std::size_t threads();
 
   private:
     struct Worker {
