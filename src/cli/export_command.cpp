@@ -63,11 +63,11 @@ int run_export(const ExportArgs& args) {
     if (!args.market.server.empty()) {
         net::ApiClient api = connect(args.market);
         version = market::resolve_app_version(api, args.app);
-        const market::App app = market::app_from_json(
-            version->app, market::App{.key = version->key,
-                                      .source = market::parse_app_source(
-                                          version->app.value("source", "published")),
-                                      .upstream_url = version->app.value("upstream_url", "")});
+        market::App known;
+        known.key = version->key;
+        known.source = market::parse_app_source(version->app.value("source", "published"));
+        known.upstream_url = version->app.value("upstream_url", "");
+        const market::App app = market::app_from_json(version->app, known);
         if (auto refusal = market::export_refusal(app, market::kComposeFormat)) {
             throw Error(*refusal, ErrorKind::conflict);
         }

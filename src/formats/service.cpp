@@ -23,15 +23,17 @@ namespace sv = service_values;
 // A description is a page of YAML; anything near this size is not one.
 constexpr std::size_t kMaxDescriptionBytes = 1u << 20;
 
-constexpr FieldNames kTopFields = {"name",        "image",      "entrypoint", "command", "ports",
+const FieldNames kTopFields = {"name",        "image",      "entrypoint", "command", "ports",
                                    "environment", "connection", "volumes",    "depends", "health",
                                    "memory",      "cpus",       "restart"};
-constexpr FieldNames kPortFields = {"container", "protocol", "publish", "host", "name"};
-constexpr FieldNames kVolumeFields = {"name", "path",   "config",   "mode",
+const FieldNames kPortFields = {"container", "protocol", "publish", "host", "name"};
+const FieldNames kVolumeFields = {"name", "path",   "config",   "mode",
                                       "from", "volume", "read_only"};
-constexpr FieldNames kHealthFields = {"http",    "tcp",          "command", "interval",
+const FieldNames kHealthFields = {"http",    "tcp",          "command", "interval",
                                       "timeout", "start_period", "retries"};
-constexpr FieldNames kRestartPolicies = {"no", "always", "on-failure", "unless-stopped"};
+const FieldNames kRestartPolicies = {"no", "always", "on-failure", "unless-stopped"};
+const FieldNames kHttpProbeFields = {"port", "path"};
+const FieldNames kTcpProbeFields = {"port"};
 
 class ServiceReader : private YamlFields {
   public:
@@ -349,8 +351,7 @@ class ServiceReader : private YamlFields {
                        HealthProbe& probe) const {
         probe.kind = kind == "http" ? HealthProbe::Kind::http : HealthProbe::Kind::tcp;
         bool has_port = false;
-        const FieldNames known = kind == "http" ? FieldNames{"port", "path"} : FieldNames{"port"};
-        fields(node, path, known,
+        fields(node, path, kind == "http" ? kHttpProbeFields : kTcpProbeFields,
                [&](std::string_view name, const YAML::Node& value, const std::string& at) {
                    if (name == "port") {
                        probe.port = port_number(value, at);
