@@ -1,5 +1,7 @@
 // ferry's entry point: parses the command line and runs one command. Invoked as `repogen`, the
 // binary behaves as `ferry repogen` so that it can stand in for IFW's tool.
+#include <malloc.h>
+
 #include <csignal>
 #include <cstring>
 #include <string>
@@ -16,6 +18,11 @@ int main(int argc, char** argv) {
     using namespace ferry::cli;
     // A file size limit or a full disk must surface as a write error, not kill the process.
     std::signal(SIGXFSZ, SIG_IGN);
+    // Reading a large index allocates and frees tens of megabytes in many steps; by default
+    // glibc gives the heap's top back to the kernel each time it shrinks and faults it in again
+    // when it grows. Keeping up to 64 MiB of it makes the update decision on 5,000 components
+    // several times faster where page faults are expensive (virtual machines).
+    mallopt(M_TOP_PAD, 64 << 20);
     std::vector<std::string> args(argv, argv + argc);
     const std::string invoked = std::filesystem::path(args[0]).filename().string();
     if (invoked == "repogen") {

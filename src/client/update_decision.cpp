@@ -16,14 +16,20 @@ namespace {
 
 constexpr std::string_view kAnyApplication = "{AnyApplication}";
 
+// A package and where it comes from, while the winner for its name is chosen.
+struct Candidate {
+    const formats::PackageUpdate* package;
+    const RemoteRepository* repository;
+};
+
 // Whether candidate should replace the component already chosen for its name.
-bool beats(const RemoteComponent& candidate, const RemoteComponent& chosen) {
-    const int order =
-        core::compare_versions(candidate.update.component.version, chosen.update.component.version);
+bool beats(const Candidate& candidate, const Candidate& chosen) {
+    const int order = core::compare_versions(candidate.package->component.version,
+                                             chosen.package->component.version);
     if (order != 0) {
         return order > 0;
     }
-    return candidate.priority > chosen.priority;
+    return candidate.repository->priority > chosen.repository->priority;
 }
 
 }  // namespace
@@ -41,7 +47,9 @@ const RemoteComponent* MergedComponents::find(std::string_view name) const {
 MergedComponents merge_repositories(const std::vector<RemoteRepository>& repositories,
                                     std::string_view application_name) {
     MergedComponents merged;
-    std::map<std::string, RemoteComponent, std::less<>> by_name;
+    // The winners are chosen first and copied once: a package is large, and an index can list
+    // thousands.
+    std::map<std::string_view, Candidate> by_name;
     for (const RemoteRepository& repository : repositories) {
         const std::string& name = repository.index.application_name;
         if (!application_name.empty() && name != kAnyApplication && name != application_name) {
@@ -51,17 +59,17 @@ MergedComponents merge_repositories(const std::vector<RemoteRepository>& reposit
             continue;
         }
         for (const formats::PackageUpdate& package : repository.index.packages) {
-            RemoteComponent candidate{package, repository.url, repository.priority};
-            auto it = by_name.find(package.component.name);
-            if (it == by_name.end()) {
-                by_name.emplace(package.component.name, std::move(candidate));
-            } else if (beats(candidate, it->second)) {
-                it->second = std::move(candidate);
+            const Candidate candidate{&package, &repository};
+            auto [it, added] = by_name.try_emplace(package.component.name, candidate);
+            if (!added && beats(candidate, it->second)) {
+                it->second = candidate;
             }
         }
     }
-    for (auto& [name, component] : by_name) {
-        merged.components.push_back(std::move(component));
+    merged.components.reserve(by_name.size());
+    for (const auto& [name, chosen] : by_name) {
+        merged.components.push_back(
+            {*chosen.package, chosen.repository->url, chosen.repository->priority});
     }
     return merged;
 }

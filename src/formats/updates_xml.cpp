@@ -237,6 +237,11 @@ class IndexReader {
         }
         RepositoryIndex index;
         index.checksum = false;  // IFW: absent means no checksums
+        // A PackageUpdate is large; growing the vector element by element would move every one
+        // of thousands several times.
+        const auto packages = root.children("PackageUpdate");
+        index.packages.reserve(
+            static_cast<std::size_t>(std::distance(packages.begin(), packages.end())));
         pugi::xml_node application_name;
         pugi::xml_node application_version;
         for (pugi::xml_node e : root.children()) {

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
@@ -48,6 +49,15 @@ bool decide(Target& target) {
             return false;
         }
         target.offset = 0;
+    }
+    // A body kept in memory gets its announced length at once (never more than the bound)
+    // rather than growing by doubling through the whole transfer.
+    curl_off_t length = -1;
+    if (target.memory != nullptr &&
+        curl_easy_getinfo(target.curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK &&
+        length > 0) {
+        target.memory->reserve(static_cast<std::size_t>(
+            std::min<std::uint64_t>(static_cast<std::uint64_t>(length), target.limit)));
     }
     return true;
 }
