@@ -79,6 +79,19 @@ void sync_path(const fs::path& path) {
     }
 }
 
+void write_all(int fd, const char* data, std::size_t size, std::string_view name) {
+    for (std::size_t done = 0; done < size;) {
+        const ssize_t n = ::write(fd, data + done, size - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            throw file_error(name, "cannot write", errno);
+        }
+        done += static_cast<std::size_t>(n);
+    }
+}
+
 void write_file_atomic(const fs::path& path, std::string_view content, mode_t mode) {
     const fs::path temporary = temporary_sibling(path);
     FileDescriptor fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
@@ -90,16 +103,11 @@ void write_file_atomic(const fs::path& path, std::string_view content, mode_t mo
         ::unlink(temporary.c_str());
         throw file_error(path.string(), what, saved);
     };
-    std::size_t written = 0;
-    while (written < content.size()) {
-        ssize_t n = ::write(fd.get(), content.data() + written, content.size() - written);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            fail("write failed");
-        }
-        written += static_cast<std::size_t>(n);
+    try {
+        write_all(fd.get(), content.data(), content.size(), path.string());
+    } catch (...) {
+        ::unlink(temporary.c_str());
+        throw;
     }
     if (::fsync(fd.get()) != 0) {
         fail("fsync failed");

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +27,13 @@ std::optional<std::string> read_file_if_exists(const fs::path& path,
 // mix, and a crash leaves no partial file at path. The temporary file is created with mode (less
 // the umask), so a secret written with 0600 is never readable by others, not even briefly.
 void write_file_atomic(const fs::path& path, std::string_view content, mode_t mode = 0644);
+
+// Where streamed bytes go: called with each piece in order; throws to stop the stream.
+using ByteSink = std::function<void(const char*, std::size_t)>;
+
+// Writes all of data to fd, again after EINTR and short writes. Throws file_error naming
+// `name` (the file or stream written) and the system's reason.
+void write_all(int fd, const char* data, std::size_t size, std::string_view name);
 
 // fsync of a file or directory; errors name the path.
 void sync_path(const fs::path& path);

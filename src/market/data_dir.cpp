@@ -140,17 +140,7 @@ void BlobWriter::write(const char* data, std::size_t size) {
                             expected_size_);
     }
     hasher_.update(data, size);
-    for (std::size_t done = 0; done < size;) {
-        ssize_t n = ::write(fd_.get(), data + done, size - done);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            throw file_error(temporary_.string(), fmt::format("cannot store blob {}", sha256_),
-                             errno);
-        }
-        done += static_cast<std::size_t>(n);
-    }
+    core::write_all(fd_.get(), data, size, temporary_.string());
     written_ += size;
     // finish() must fsync before the blob counts as stored; writing back as the data arrives
     // leaves that fsync little to wait for. A hint only: its failure shows at the fsync.
