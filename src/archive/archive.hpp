@@ -9,7 +9,10 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
+
+#include "core/files.hpp"
 
 namespace ferry::archive {
 
@@ -28,8 +31,19 @@ int parse_compression_level(std::string_view text);
 // One entry to write: entry_name uses '/' and has no leading '/'. source is a regular file, a
 // directory (written as a directory entry only) or a symlink (written as a symlink).
 struct ArchiveInput {
+    ArchiveInput() = default;
+    ArchiveInput(std::string name, fs::path from)
+        : entry_name(std::move(name)), source(std::move(from)) {}
+
     std::string entry_name;
     fs::path source;
+    // Instead of a source: a regular file (0644) of exactly `size` bytes that `produce` writes
+    // into the sink it is given, streamed; it may be called once per pass over the inputs.
+    // Producing another size is an error naming the entry. Whether compression pays is judged
+    // from samples of probe_sources, the files the produced bytes mostly come from.
+    std::function<void(const core::ByteSink&)> produce;
+    std::uint64_t size = 0;
+    std::vector<fs::path> probe_sources;
 };
 
 // Expands a directory tree into inputs sorted by entry name: every directory, file and symlink

@@ -29,6 +29,7 @@ namespace {
 using core::FileDescriptor;
 
 constexpr std::size_t kChunkSize = 1 << 20;
+constexpr std::uint64_t kWritebackStep = 8u << 20;  // bytes between writeback hints
 // Text coding (PPMd) is chosen when at least this share of the content looks like text, and
 // only at levels that ask for a good ratio: PPMd decodes no faster than it encodes.
 constexpr double kMinTextShare = 0.9;
@@ -45,6 +46,8 @@ enum class Kind { file, directory, symlink };
 struct Item {
     std::string name;
     fs::path source;
+    std::function<void(const core::ByteSink&)> produce;  // instead of source
+    std::vector<fs::path> probe_sources;                 // what produce's bytes come from
     Kind kind = Kind::file;
     std::uint64_t size = 0;
     std::string link_target;
@@ -85,6 +88,13 @@ std::vector<Item> inspect(const fs::path& out, std::vector<ArchiveInput> inputs)
         Item item;
         item.name = std::move(input.entry_name);
         item.source = std::move(input.source);
+        if (input.produce) {
+            item.produce = std::move(input.produce);
+            item.size = input.size;
+            item.probe_sources = std::move(input.probe_sources);
+            items.push_back(std::move(item));
+            continue;
+        }
         struct stat st {};
         if (::lstat(item.source.c_str(), &st) != 0) {
             fail(out, item.name,
@@ -274,6 +284,7 @@ PassResult write_pass(const fs::path& out, const fs::path& temp, const std::vect
         throw Error::format("{}: cannot start writing: {}", out.string(), error_text(a));
     }
     PassResult result;
+    std::uint64_t written_back = 0;
     std::unique_ptr<char[]> buffer(new char[kChunkSize]);
     for (const Item& item : items) {
         Entry entry(archive_entry_new(), &archive_entry_free);
@@ -290,6 +301,14 @@ PassResult write_pass(const fs::path& out, const fs::path& temp, const std::vect
             archive_entry_set_filetype(entry.get(), AE_IFLNK);
             archive_entry_set_perm(entry.get(), 0777);
             archive_entry_set_symlink(entry.get(), item.link_target.c_str());
+        } else if (item.produce) {
+            size = item.size;
+            archive_entry_set_filetype(entry.get(), AE_IFREG);
+            archive_entry_set_perm(entry.get(), 0644);
+            archive_entry_set_size(entry.get(), static_cast<la_int64_t>(size));
+            if (options.format == ArchiveFormat::zip) {
+                archive_write_zip_set_compression_deflate(a);
+            }
         } else {
             source.emplace(::open(item.source.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
             struct stat st {};
@@ -317,6 +336,33 @@ PassResult write_pass(const fs::path& out, const fs::path& temp, const std::vect
             fail(out, item.name, error_text(a));
         }
         std::uint64_t done = 0;
+        auto put = [&](const char* data, std::size_t length) {
+            if (archive_write_data(a, data, length) != static_cast<la_ssize_t>(length)) {
+                fail(out, item.name, error_text(a));
+            }
+            done += length;
+            result.content += length;
+            if (report_progress && options.on_progress) {
+                options.on_progress(result.content);
+            }
+            // The archive is synced before it counts as written; writing back as it grows
+            // leaves that fsync little to wait for. A hint only: its failure shows at the fsync.
+            if (result.content - written_back >= kWritebackStep) {
+                ::sync_file_range(fd.get(), 0, 0, SYNC_FILE_RANGE_WRITE);
+                written_back = result.content;
+            }
+        };
+        if (item.produce) {
+            item.produce([&](const char* data, std::size_t length) {
+                if (done + length > size) {
+                    fail(out, item.name, fmt::format("more than the {} bytes announced", size));
+                }
+                put(data, length);
+            });
+            if (done != size) {
+                fail(out, item.name, fmt::format("{} bytes made, {} announced", done, size));
+            }
+        }
         while (source) {
             std::size_t want =
                 static_cast<std::size_t>(std::min<std::uint64_t>(kChunkSize, size - done + 1));
@@ -328,14 +374,7 @@ PassResult write_pass(const fs::path& out, const fs::path& temp, const std::vect
             if (got == 0) {
                 break;
             }
-            if (archive_write_data(a, buffer.get(), got) != static_cast<la_ssize_t>(got)) {
-                fail(out, item.name, error_text(a));
-            }
-            done += got;
-            result.content += got;
-            if (report_progress && options.on_progress) {
-                options.on_progress(result.content);
-            }
+            put(buffer.get(), got);
         }
         if (done != size) {
             fail(out, item.name,
@@ -443,18 +482,34 @@ WriteResult write_archive(const fs::path& out, std::vector<ArchiveInput> inputs,
         // Compression is used only when expected to save a noticeable share: below that it is
         // not worth the time (LZMA crawls through random data at ~2 MB/s).
         std::vector<ProbedFile> probed;
-        for (const Item& item : items) {
-            if (item.kind == Kind::file) {
-                probed.push_back({&item.source, item.size});
+        std::vector<Item*> probed_items;  // the plain file of each probed entry, or null
+        std::uint64_t probed_total = 0;
+        for (Item& item : items) {
+            if (item.kind != Kind::file) {
+                continue;
             }
+            if (!item.produce) {
+                probed.push_back({&item.source, item.size});
+                probed_items.push_back(&item);
+            }
+            for (const fs::path& source : item.probe_sources) {
+                std::error_code ec;
+                const std::uint64_t size = fs::file_size(source, ec);
+                probed.push_back({&source, ec ? 0 : size});
+                probed_items.push_back(nullptr);
+            }
+        }
+        for (const ProbedFile& file : probed) {
+            probed_total += file.size;
         }
         const ProbeEstimate estimate = estimate_compression(probed);
         stored = static_cast<double>(estimate.compressed) >=
-                 static_cast<double>(total) * (1 - kMinCompressionSaving);
-        text = static_cast<double>(estimate.text) >= static_cast<double>(total) * kMinTextShare;
-        for (std::size_t i = 0, p = 0; i < items.size(); ++i) {
-            if (items[i].kind == Kind::file) {
-                items[i].compressible = probed[p++].compressible;
+                 static_cast<double>(probed_total) * (1 - kMinCompressionSaving);
+        text = static_cast<double>(estimate.text) >=
+               static_cast<double>(probed_total) * kMinTextShare;
+        for (std::size_t p = 0; p < probed.size(); ++p) {
+            if (probed_items[p] != nullptr) {
+                probed_items[p]->compressible = probed[p].compressible;
             }
         }
     }

@@ -1,15 +1,12 @@
 #include "bundle/compose_package.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <set>
 
 #include "archive/archive.hpp"
 #include "core/error.hpp"
-#include "core/file_descriptor.hpp"
 #include "core/file_error.hpp"
 #include "core/files.hpp"
 #include "core/hash.hpp"
@@ -237,24 +234,32 @@ ComposeExportResult write_compose_package(const fs::path& repository_dir, const 
     }
     write_text(folder / "images.list", tags);
 
-    say(fmt::format("writing the images of {} service(s)", images.size()));
-    {
-        const fs::path images_file = folder / "images.tar";
-        core::FileDescriptor fd(
-            ::open(images_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-        if (fd.get() < 0) {
-            throw file_error(images_file.string(), "cannot create it", errno);
+    // images.tar goes straight into the package: written once, never staged.
+    const image::BlobDir blobs(repository_dir / "images");
+    archive::ArchiveInput images_entry;
+    images_entry.entry_name = options.folder + "/images.tar";
+    images_entry.size = image::docker_archive_size(images, blobs);
+    images_entry.produce = [&](const core::ByteSink& sink) {
+        image::write_docker_archive(images, blobs, sink);
+    };
+    std::set<std::string> digests;
+    for (const auto& tagged : images) {
+        for (const auto& layer : tagged.image.layers) {
+            if (digests.insert(layer.digest).second) {
+                images_entry.probe_sources.push_back(blobs.path(layer.digest));
+            }
         }
-        image::write_docker_archive(images, image::BlobDir(repository_dir / "images"), fd.get());
     }
 
-    say(fmt::format("packing {}", output.string()));
+    say(fmt::format("packing {} ({} service(s), {:.1f} MiB of images)", output.string(),
+                    images.size(), static_cast<double>(images_entry.size) / (1 << 20)));
     archive::WriteOptions write;
-    write.format = archive::ArchiveFormat::tar_gz;
+    write.format = options.format;
     write.level = options.level;
     write.mtime = core::reproducible_mtime();
     auto inputs = archive::collect_tree(folder, options.folder + "/");
     inputs.insert(inputs.begin(), {options.folder, folder});
+    inputs.push_back(std::move(images_entry));
     archive::write_archive(output, std::move(inputs), write);
     result.bytes = fs::file_size(output);
     return result;

@@ -1,5 +1,5 @@
-// The docker-compose package (the seed's second export format): one .tar.gz that unpacks to a
-// folder running an app's services with Docker alone:
+// The docker-compose package (the seed's second export format): one .tar.gz (or .tar) that
+// unpacks to a folder running an app's services with Docker alone:
 //   <folder>/docker-compose.yaml   the services (formats/compose.hpp)
 //   <folder>/.env                  ports and bind address; secrets empty until run.sh makes them
 //   <folder>/run.sh                up | down | status | logs (never downloads anything)
@@ -12,6 +12,7 @@
 #include <functional>
 #include <string>
 
+#include "archive/archive.hpp"
 #include "formats/compose.hpp"
 
 namespace ferry::bundle {
@@ -20,7 +21,9 @@ namespace fs = std::filesystem;
 
 struct ComposeExportOptions {
     std::string folder;  // the folder inside the package (and the Compose project's name)
-    int level = 1;       // gzip level: images are mostly compressed already
+    // tar_gz or tar (a package named .tar: written at the speed of copying its files)
+    archive::ArchiveFormat format = archive::ArchiveFormat::tar_gz;
+    int level = 1;  // gzip level; stored when samples of the layers show gzip would not pay
     std::function<void(const std::string&)> say;  // progress in words; may be empty
 };
 

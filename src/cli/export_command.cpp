@@ -43,6 +43,18 @@ std::string folder_name(const ExportArgs& args, const market::AppVersion* versio
     return std::filesystem::absolute(args.repository).lexically_normal().filename().string();
 }
 
+// A package is a .tar.gz or, written at the speed of copying its files, a plain .tar.
+archive::ArchiveFormat package_format(const std::string& output) {
+    if (output.empty() || output.ends_with(".tar.gz") || output.ends_with(".tgz")) {
+        return archive::ArchiveFormat::tar_gz;
+    }
+    if (output.ends_with(".tar")) {
+        return archive::ArchiveFormat::tar;
+    }
+    throw UsageError(
+        fmt::format("-o {}: a package's name ends in .tar.gz, .tgz or .tar", output));
+}
+
 int run_export(const ExportArgs& args) {
     if (args.market.server.empty() == args.repository.empty()) {
         throw UsageError("export needs either --server URL APP[@MAJOR] or --repository DIR");
@@ -56,6 +68,7 @@ int run_export(const ExportArgs& args) {
         }
     };
     bundle::ComposeExportOptions options;
+    options.format = package_format(args.output);
     options.say = say;
     std::filesystem::path repository = args.repository;
     std::optional<core::ScratchDir> download;
@@ -116,7 +129,8 @@ void add_export_command(CLI::App& app, CommandAction& run) {
     command->add_option("--format", args->format, "The package's format")
         ->check(CLI::IsMember({"compose"}));
     command->add_option("-o,--output", args->output,
-                        "The file to write (default: <folder>.compose.tar.gz)");
+                        "The file to write: .tar.gz, .tgz or .tar (default: "
+                        "<folder>.compose.tar.gz)");
     command->add_option("--folder", args->folder,
                         "The folder the package unpacks to (default: KEY-MAJOR, or the "
                         "repository's directory name)");

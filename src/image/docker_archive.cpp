@@ -33,22 +33,34 @@ std::string hex_of(const std::string& digest) {
     return digest.substr(7);
 }
 
+// A tar header, and the end of the archive: two zero blocks.
+constexpr std::uint64_t kBlock = 512;
+// What a ustar header holds without a pax extension: names up to 100 bytes, sizes below 8 GiB.
+constexpr std::size_t kUstarName = 100;
+constexpr std::uint64_t kUstarSize = std::uint64_t{1} << 33;
+
 class DockerArchiveWriter {
   public:
-    explicit DockerArchiveWriter(int fd) : writer_(archive_write_new(), &archive_write_free) {
+    explicit DockerArchiveWriter(const core::ByteSink& sink)
+        : writer_(archive_write_new(), &archive_write_free), sink_(sink) {
         if (!writer_) {
             throw Error("cannot allocate an archive writer", ErrorKind::internal);
         }
         mtime_ = core::reproducible_mtime();
         archive_write_set_format_pax_restricted(writer_.get());
-        // A pipe takes what it is given; no padding of the last block to 10 KiB is needed.
+        // A pipe takes what it is given; no padding of the last block to 10 KiB is needed (and
+        // docker_archive_size counts on there being none).
         archive_write_set_bytes_in_last_block(writer_.get(), 1);
-        if (archive_write_open_fd(writer_.get(), fd) != ARCHIVE_OK) {
+        if (archive_write_open2(writer_.get(), this, nullptr, &DockerArchiveWriter::on_write,
+                                nullptr, nullptr) != ARCHIVE_OK) {
             fail("cannot start it");
         }
     }
 
     [[noreturn]] void fail(std::string_view doing) const {
+        if (sink_failure_) {
+            std::rethrow_exception(sink_failure_);
+        }
         throw Error::format(ErrorKind::storage, "writing the docker archive: {}: {}", doing,
                             archive::error_text(writer_.get()));
     }
@@ -109,6 +121,19 @@ class DockerArchiveWriter {
     }
 
   private:
+    static la_ssize_t on_write(struct archive* a, void* self, const void* data, size_t size) {
+        auto* writer = static_cast<DockerArchiveWriter*>(self);
+        try {
+            writer->sink_(static_cast<const char*>(data), size);
+            return static_cast<la_ssize_t>(size);
+        } catch (...) {
+            // Rethrown once libarchive has given up on the write.
+            writer->sink_failure_ = std::current_exception();
+            archive_set_error(a, EIO, "the output refused the data");
+            return -1;
+        }
+    }
+
     Entry header(const std::string& name, unsigned type, int mode, std::uint64_t size) const {
         Entry entry(archive_entry_new(), &archive_entry_free);
         archive_entry_set_pathname(entry.get(), name.c_str());
@@ -122,6 +147,8 @@ class DockerArchiveWriter {
     }
 
     Writer writer_;
+    const core::ByteSink& sink_;
+    std::exception_ptr sink_failure_;
     std::int64_t mtime_ = 0;
 };
 
@@ -134,11 +161,19 @@ void check_tag(const std::string& tag) {
     }
 }
 
-}  // namespace
+// The archive's entries in order: manifest.json, then each config and layer once.
+struct PlannedEntry {
+    std::string name;
+    std::string text;              // manifest.json
+    const Blob* blob = nullptr;    // a config or layer
+    bool directory = false;        // a layer's folder
+    std::uint64_t size() const { return blob != nullptr ? blob->size : text.size(); }
+};
 
-void write_docker_archive(const std::vector<TaggedImage>& images, const BlobDir& blobs,
-                          int output_fd) {
-    // Everything is checked before the first byte goes out: a reader of a pipe cannot unread.
+// Checks every image against blobs before anything is written (a reader of a pipe cannot
+// unread) and lists the entries.
+std::vector<PlannedEntry> plan_archive(const std::vector<TaggedImage>& images,
+                                       const BlobDir& blobs) {
     nlohmann::ordered_json manifest = nlohmann::ordered_json::array();
     for (const TaggedImage& tagged : images) {
         check_tag(tagged.tag);
@@ -161,23 +196,58 @@ void write_docker_archive(const std::vector<TaggedImage>& images, const BlobDir&
         }
         manifest.push_back(std::move(item));
     }
-
-    DockerArchiveWriter writer(output_fd);
-    writer.text("manifest.json", manifest.dump());
+    std::vector<PlannedEntry> plan{{"manifest.json", manifest.dump()}};
     std::set<std::string> written;
     for (const TaggedImage& tagged : images) {
         const Blob& config = tagged.image.config;
         if (written.insert(config.digest).second) {
-            writer.blob(hex_of(config.digest) + ".json", config, blobs.path(config.digest));
+            plan.push_back({hex_of(config.digest) + ".json", {}, &config});
         }
         for (const Blob& layer : tagged.image.layers) {
             if (written.insert(layer.digest).second) {
-                writer.directory(hex_of(layer.digest) + "/");
-                writer.blob(hex_of(layer.digest) + "/layer.tar", layer, blobs.path(layer.digest));
+                plan.push_back({hex_of(layer.digest) + "/", {}, nullptr, true});
+                plan.push_back({hex_of(layer.digest) + "/layer.tar", {}, &layer});
             }
         }
     }
+    return plan;
+}
+
+}  // namespace
+
+std::uint64_t docker_archive_size(const std::vector<TaggedImage>& images, const BlobDir& blobs) {
+    std::uint64_t size = 2 * kBlock;
+    for (const PlannedEntry& entry : plan_archive(images, blobs)) {
+        if (entry.name.size() > kUstarName || entry.size() >= kUstarSize) {
+            throw Error::format("{}: a {}-byte blob does not fit a tar entry of a known size",
+                                entry.name, entry.size());
+        }
+        size += kBlock + (entry.size() + kBlock - 1) / kBlock * kBlock;
+    }
+    return size;
+}
+
+void write_docker_archive(const std::vector<TaggedImage>& images, const BlobDir& blobs,
+                          const core::ByteSink& sink) {
+    const std::vector<PlannedEntry> plan = plan_archive(images, blobs);
+    DockerArchiveWriter writer(sink);
+    for (const PlannedEntry& entry : plan) {
+        if (entry.directory) {
+            writer.directory(entry.name);
+        } else if (entry.blob != nullptr) {
+            writer.blob(entry.name, *entry.blob, blobs.path(entry.blob->digest));
+        } else {
+            writer.text(entry.name, entry.text);
+        }
+    }
     writer.close();
+}
+
+void write_docker_archive(const std::vector<TaggedImage>& images, const BlobDir& blobs,
+                          int output_fd) {
+    write_docker_archive(images, blobs, [output_fd](const char* data, std::size_t size) {
+        core::write_all(output_fd, data, size, "the docker archive's output");
+    });
 }
 
 }  // namespace ferry::image

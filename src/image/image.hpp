@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/files.hpp"
+
 namespace ferry::image {
 
 namespace fs = std::filesystem;
@@ -72,13 +74,18 @@ Image parse_registry_manifest(std::string_view text, std::string_view source);
 
 // Writes a `docker save` archive (docker load's input) holding images, each blob once and as
 // stored (docker load decompresses gzip layers itself), each image tagged with its tag, to
-// output_fd, streamed: nothing seeks, so a pipe into `docker load` will do. Blobs come from
-// blobs; a missing one is an error naming it, raised before anything is written.
+// output_fd or sink, streamed: nothing seeks, so a pipe into `docker load` will do. Blobs come
+// from blobs; a missing one is an error naming it, raised before anything is written.
 struct TaggedImage {
     Image image;
     std::string tag;  // "ferry/app/web:1.0.0"
 };
 void write_docker_archive(const std::vector<TaggedImage>& images, const BlobDir& blobs,
                           int output_fd);
+void write_docker_archive(const std::vector<TaggedImage>& images, const BlobDir& blobs,
+                          const core::ByteSink& sink);
+// The exact size of that archive, known before it is written (so that it can be streamed into
+// another archive as one entry). Throws for a blob of 8 GiB or more.
+std::uint64_t docker_archive_size(const std::vector<TaggedImage>& images, const BlobDir& blobs);
 
 }  // namespace ferry::image

@@ -11,6 +11,7 @@
 
 #include "e2e/market_support.hpp"
 #include "formats/compose.hpp"
+#include "image/image.hpp"
 #include "support/image_archives.hpp"
 
 namespace ferry::testing {
@@ -133,6 +134,29 @@ TEST_F(ServiceMarket, ComposeExportFollowsThePublishersPolicy) {
     const Json answer = Json::parse(exported.out, nullptr, false);
     EXPECT_EQ(answer.value("services", Json::array()), Json::array({"com.test.web"}));
     EXPECT_TRUE(fs::exists(root() / "open.tar.gz"));
+
+    // A plain .tar is the same package without gzip; other names are refused before any work.
+    const CommandResult plain =
+        ferry({"export", "com.test.open@1", "--server", server().url(), "--format", "compose", "-o",
+               (root() / "open.tar").string(), "--folder", "open"});
+    ASSERT_EQ(plain.exit_code, 0) << describe(plain);
+    EXPECT_EQ(read_text(root() / "open.tar").substr(257, 5), "ustar");
+    const CommandResult listed = run({"/usr/bin/tar", "-tf", (root() / "open.tar").string()});
+    EXPECT_THAT(listed.out, HasSubstr("open/images.tar\n"));
+    EXPECT_THAT(listed.out, HasSubstr("open/docker-compose.yaml\n"));
+    const CommandResult unpacked =
+        run({"/usr/bin/tar", "-xf", (root() / "open.tar").string(), "-C", root().string()});
+    ASSERT_EQ(unpacked.exit_code, 0) << describe(unpacked);
+    core::ScratchDir blobs_dir;
+    const auto images = image::unpack_image_archive(root() / "open/images.tar",
+                                                    image::BlobDir(blobs_dir.path() / "blobs"));
+    ASSERT_EQ(images.size(), 1u);
+    EXPECT_EQ(images[0].references, std::vector<std::string>{"com.test.web:1.0"});
+    const CommandResult zip =
+        ferry({"export", "com.test.open@1", "--server", server().url(), "--format", "compose", "-o",
+               (root() / "open.zip").string()});
+    EXPECT_EQ(zip.exit_code, 2) << describe(zip);
+    EXPECT_THAT(zip.err, HasSubstr("a package's name ends in .tar.gz, .tgz or .tar"));
 
     const CommandResult refused =
         ferry({"export", "com.test.closed", "--server", server().url(), "--format", "compose", "-o",

@@ -337,6 +337,58 @@ TEST(WriteArchive, VanishedSourceFailsNamingArchiveAndEntryAndLeavesNothing) {
     EXPECT_TRUE(fs::is_empty(out.parent_path())) << "no archive and no temporary file";
 }
 
+// An entry made while it is written: streamed in pieces into every format, read back the same.
+ArchiveInput produced(const std::string& name, const std::string& content, std::uint64_t size) {
+    ArchiveInput input;
+    input.entry_name = name;
+    input.size = size;
+    input.produce = [content](const core::ByteSink& sink) {
+        for (std::size_t at = 0; at < content.size(); at += 1000) {
+            sink(content.data() + at, std::min<std::size_t>(1000, content.size() - at));
+        }
+    };
+    return input;
+}
+
+TEST(WriteArchive, ProducedEntriesAreStreamedInAsTheyAreMade) {
+    ScratchDir dir;
+    write_text(dir.path() / "src/a.txt", "a");
+    std::string content;
+    for (int i = 0; content.size() < 300000; ++i) {
+        content += "line " + std::to_string(i) + "\n";
+    }
+    for (ArchiveFormat format : kAllFormats) {
+        SCOPED_TRACE(format_name(format));
+        std::vector<ArchiveInput> inputs = collect_tree(dir.path() / "src", "");
+        inputs.push_back(produced("made/stream.txt", content, content.size()));
+        const fs::path out = dir.path() / ("made." + format_name(format));
+        write_archive(out, inputs, options_for(format, 5));
+        const fs::path target = dir.path() / ("x-" + format_name(format));
+        fs::create_directories(target);
+        extract_archive(out, target);
+        EXPECT_EQ(read_text(target / "made/stream.txt"), content);
+        EXPECT_EQ(read_text(target / "a.txt"), "a");
+    }
+}
+
+TEST(WriteArchive, AProducedEntryOfAnotherSizeThanAnnouncedFailsAndLeavesNothing) {
+    ScratchDir dir;
+    const fs::path out = dir.path() / "out/made.tar";
+    fs::create_directories(out.parent_path());
+    for (std::uint64_t announced : {10u, 30u}) {
+        SCOPED_TRACE(announced);
+        const std::string message = error_of([&] {
+            write_archive(out, {produced("made.bin", std::string(20, 'x'), announced)},
+                          options_for(ArchiveFormat::tar, 0));
+        });
+        EXPECT_THAT(message, ::testing::HasSubstr(out.string()));
+        EXPECT_THAT(message, ::testing::HasSubstr("entry \"made.bin\""));
+        EXPECT_THAT(message, ::testing::HasSubstr(announced == 10 ? "more than the 10 bytes announced"
+                                                                : "20 bytes made, 30 announced"));
+        EXPECT_TRUE(fs::is_empty(out.parent_path())) << "no archive and no temporary file";
+    }
+}
+
 TEST(WriteArchive, SourceThatIsNotAFileDirectoryOrSymlinkIsRefused) {
     ScratchDir dir;
     write_text(dir.path() / "src/a.txt", "a");

@@ -588,6 +588,7 @@ TEST_F(DockerArchiveTest, ReadsBackAsTheSameImagesEachBlobOnce) {
                                              {images[1], "ferry/app/api:1.0.0"}};
     const std::string written = write(tagged);
     EXPECT_EQ(write(tagged), written) << "the same images give the same bytes";
+    EXPECT_EQ(docker_archive_size(tagged, blobs_), written.size()) << "known before writing";
 
     core::ScratchDir other_dir;
     const BlobDir other(other_dir.path() / "blobs");
