@@ -51,6 +51,8 @@ class DockerArchiveWriter {
         // A pipe takes what it is given; no padding of the last block to 10 KiB is needed (and
         // docker_archive_size counts on there being none).
         archive_write_set_bytes_in_last_block(writer_.get(), 1);
+        // Blobs pass to the sink in the pieces they are read in, not re-blocked by 10 KiB.
+        archive_write_set_bytes_per_block(writer_.get(), static_cast<int>(kChunk));
         if (archive_write_open2(writer_.get(), this, nullptr, &DockerArchiveWriter::on_write,
                                 nullptr, nullptr) != ARCHIVE_OK) {
             fail("cannot start it");
