@@ -1,11 +1,5 @@
 // Images through a real Docker engine: what `docker save` writes, ferry reads; what ferry writes,
 // `docker load` takes, and the container it makes serves a page.
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <set>
 #include <string>
@@ -17,6 +11,7 @@
 
 #include "core/error.hpp"
 #include "core/files.hpp"
+#include "core/process.hpp"
 #include "image/image.hpp"
 #include "support/docker_engine.hpp"
 #include "support/image_archives.hpp"
@@ -31,41 +26,13 @@ using testing::kDockerClient;
 
 const std::vector<std::string> kHttpd = {"/bin/busybox", "httpd", "-f", "-p", "80", "-h", "/www"};
 
-// Writes images into `docker load` through a pipe; returns what docker load printed.
-testing::CommandResult docker_load(const std::vector<TaggedImage>& images, const BlobDir& blobs,
-                                   const fs::path& scratch) {
-    ::signal(SIGPIPE, SIG_IGN);  // a docker load that dies must fail the write, not the test
-    int pipe_fds[2];
-    EXPECT_EQ(::pipe2(pipe_fds, O_CLOEXEC), 0);
-    const fs::path out = scratch / "load.out";
-    const std::string host = testing::docker_host();
-    std::vector<std::string> args = {kDockerClient, "-H", host, "load"};
-    std::vector<char*> argv;
-    for (std::string& a : args) {
-        argv.push_back(a.data());
-    }
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, pipe_fds[0], 0);
-    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    pid_t pid = 0;
-    const int spawned = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(pipe_fds[0]);
-    EXPECT_EQ(spawned, 0);
-    std::string error;
-    try {
-        write_docker_archive(images, blobs, pipe_fds[1]);
-    } catch (const Error& e) {
-        error = e.what();
-    }
-    ::close(pipe_fds[1]);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    EXPECT_EQ(error, "");
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, testing::read_text(out), ""};
+// Writes images into `docker load` through a pipe, as the client does; returns what docker load
+// printed.
+testing::CommandResult docker_load(const std::vector<TaggedImage>& images, const BlobDir& blobs) {
+    const core::ProcessResult loaded = core::run_process(
+        {kDockerClient, "-H", testing::docker_host(), "load"},
+        [&](int fd) { write_docker_archive(images, blobs, fd); });
+    return {loaded.exit_code, loaded.output, ""};
 }
 
 // GETs the page from a container's published port until it answers (a fresh container takes a
@@ -140,7 +107,7 @@ TEST_F(ImageDockerTest, SavedImageUnpacksLoadsUnderANewTagAndServes) {
               images[0].config.digest + "\n");
 
     const std::string loaded = image("ferry-test/loaded:2");
-    const testing::CommandResult load = docker_load({{images[0], loaded}}, blobs_, dir_.path());
+    const testing::CommandResult load = docker_load({{images[0], loaded}}, blobs_);
     EXPECT_EQ(load.exit_code, 0) << load.out;
     EXPECT_THAT(load.out, HasSubstr("Loaded image: " + loaded));
     EXPECT_EQ(fetch(serve(loaded, "ferry-test-web") + "index.html"), "hello from ferry\n");
@@ -161,7 +128,7 @@ TEST_F(ImageDockerTest, GzipLayersLoadAsTheyAreStored) {
     EXPECT_LT(compressed.layers[0].size, saved.layers[0].size);
 
     const std::string loaded = image("ferry-test/gzip-loaded:1");
-    const testing::CommandResult load = docker_load({{compressed, loaded}}, blobs_, dir_.path());
+    const testing::CommandResult load = docker_load({{compressed, loaded}}, blobs_);
     EXPECT_EQ(load.exit_code, 0) << load.out;
     EXPECT_EQ(docker_ok({"run", "--rm", "--network", "none", loaded, "/bin/busybox", "cat",
                          "/www/index.html"}),
@@ -185,7 +152,7 @@ TEST_F(ImageDockerTest, SkopeoOciArchiveUnpacksAndLoads) {
     EXPECT_EQ(images[0].layers[0].media_type, "application/vnd.docker.image.rootfs.diff.tar.gzip");
 
     const std::string loaded = image("ferry-test/skopeo-loaded:1");
-    const testing::CommandResult load = docker_load({{images[0], loaded}}, blobs_, dir_.path());
+    const testing::CommandResult load = docker_load({{images[0], loaded}}, blobs_);
     EXPECT_EQ(load.exit_code, 0) << load.out;
     EXPECT_EQ(fetch(serve(loaded, "ferry-test-skopeo") + "index.html"), "from skopeo\n");
 }
@@ -217,7 +184,7 @@ TEST_F(ImageDockerTest, TwoSavedImagesSharingALayerStoreItOnce) {
     // Both go back into one docker load, the shared layer once.
     const std::string b2 = image("ferry-test/base-again:1");
     const std::string a2 = image("ferry-test/api-again:1");
-    const testing::CommandResult load = docker_load({{b, b2}, {a, a2}}, blobs_, dir_.path());
+    const testing::CommandResult load = docker_load({{b, b2}, {a, a2}}, blobs_);
     EXPECT_EQ(load.exit_code, 0) << load.out;
     EXPECT_EQ(fetch(serve(a2, "ferry-test-api") + "api.txt"), "api\n");
 }
