@@ -16,11 +16,12 @@ build_packages=(
 # catalog with sqlite3 and checks responses with curl. The tests' HTTP clients and stand-in
 # servers are cpp-httplib's. The fuzz targets are built with clang and its libFuzzer runtime
 # (libclang-rt-dev). The docker tests start their own dockerd (docker.io) and build their images
-# from busybox-static, so nothing is pulled; docker-compose, skopeo and docker-registry are the
-# outside witnesses of images and compose projects; shellcheck checks the shell scripts.
+# from busybox-static, so nothing is pulled; docker-compose, skopeo, podman and docker-registry
+# are the outside witnesses of images and compose projects; shellcheck checks the shell scripts.
 test_packages=(libgtest-dev libgmock-dev libcpp-httplib-dev p7zip-full libarchive-tools nginx util-linux openssl time
                wrk sqlite3 curl clang libclang-rt-dev
-               docker.io docker-compose skopeo docker-registry busybox-static shellcheck iproute2)
+               docker.io docker-compose skopeo podman docker-registry busybox-static shellcheck
+               iproute2)
 
 wanted=("${build_packages[@]}")
 if [[ "${1:-}" == "--test" ]]; then

@@ -1,8 +1,8 @@
 // A service app end to end through a real Docker engine: two busybox services (web depends on db
 // and shows db's connection values on its page) built by the test, `docker save`d into a
 // packages tree, made into a repository by repogen, published to a market, pulled from the
-// market's registry by docker and skopeo, exported as a Compose package that runs with run.sh,
-// and installed, updated, rolled back and removed by the client.
+// market's registry by docker, podman and skopeo, exported as a Compose package that runs with
+// run.sh, and installed, updated, rolled back and removed by the client.
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -166,7 +166,7 @@ std::string published_port(const fs::path& project, const std::string& service, 
     return value;
 }
 
-TEST_F(ServiceApp, RepogenPublishesAndTheRegistryServesDockerAndSkopeo) {
+TEST_F(ServiceApp, RepogenPublishesAndTheRegistryServesDockerPodmanAndSkopeo) {
     const fs::path packages = write_packages("reg", "1.0.0", "hello");
     const fs::path repository = dir_ / "repository";
     const auto built = ferry({"repogen", "-p", packages.string(), repository.string()});
@@ -196,6 +196,27 @@ TEST_F(ServiceApp, RepogenPublishesAndTheRegistryServesDockerAndSkopeo) {
                                       "docker://" + image, "dir:" + (dir_ / "copy").string()});
     ASSERT_EQ(copied.exit_code, 0) << copied.err;
     EXPECT_TRUE(fs::exists(dir_ / "copy" / "manifest.json"));
+
+    // podman, a third client, with a store of its own (its run root must be short: /tmp): the
+    // image it gets is docker's.
+    const core::ScratchDir podman_run_root;
+    const std::vector<std::string> podman = {"/usr/bin/podman",
+                                             "--root",
+                                             (dir_ / "podman").string(),
+                                             "--runroot",
+                                             podman_run_root.path().string(),
+                                             "--storage-driver",
+                                             "vfs"};
+    auto podman_run = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), podman.begin(), podman.end());
+        return testing::run(args);
+    };
+    const auto podman_pulled = podman_run({"pull", "--tls-verify=false", image});
+    ASSERT_EQ(podman_pulled.exit_code, 0) << podman_pulled.err;
+    const auto podman_id = podman_run({"image", "inspect", "--format", "{{.Id}}", image});
+    const auto docker_id = docker({"image", "inspect", "--format", "{{.Id}}", image});
+    ASSERT_EQ(docker_id.exit_code, 0) << docker_id.err;
+    EXPECT_EQ("sha256:" + podman_id.out, docker_id.out) << podman_id.err;
 
     const auto unknown =
         testing::run({"/usr/bin/curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
