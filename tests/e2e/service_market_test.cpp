@@ -114,6 +114,44 @@ TEST_F(ServiceMarket, WithoutDockerTheProjectIsLaidOutAndStartSaysWhatToInstall)
               env.at("SECRET_COM_TEST_WEB_TOKEN"));
 }
 
+TEST_F(ServiceMarket, APullFromUpstreamFetchesOnlyTheLayersTheMarketLacks) {
+    start();  // the upstream
+    const std::string base = make_tar({{"base/blob", random_bytes(2u << 20, 11)}});
+    for (const std::string name : {"one", "two"}) {
+        const CommandResult published =
+            publish_app(service_packages(name, base, name), "com.test." + name);
+        ASSERT_EQ(published.exit_code, 0) << describe(published);
+    }
+    MarketServer internal(FERRY_BINARY, root() / "internal", {"--upstream", server().url()});
+    const std::string token = testing::create_token(FERRY_BINARY, root() / "internal");
+    auto pull = [&](const std::string& app) {
+        const CommandResult r = ferry({"market", "pull", app, "--server", internal.url(),
+                                       "--token", token, "--json"});
+        EXPECT_EQ(r.exit_code, 0) << describe(r);
+        return r.exit_code == 0 ? Json::parse(r.out) : Json{};
+    };
+    const Json first = pull("com.test.one");
+    EXPECT_EQ(first.value("state", ""), "success") << first.dump();
+    EXPECT_GT(first.value("done", std::uint64_t{0}), base.size());
+    const Json second = pull("com.test.two");
+    EXPECT_EQ(second.value("state", ""), "success") << second.dump();
+    EXPECT_LT(second.value("done", std::uint64_t{0}), base.size())
+        << "the base layer the internal market holds already is not fetched again";
+    // The pulled app is whole on the internal market: its registry serves both layers.
+    const CommandResult manifest =
+        run({"/usr/bin/curl", "-fsS", internal.url() + "/v2/com.test.two/com.test.two/manifests/1.0"});
+    ASSERT_EQ(manifest.exit_code, 0) << describe(manifest);
+    const Json layers = Json::parse(manifest.out).at("layers");
+    ASSERT_EQ(layers.size(), 2u) << manifest.out;
+    for (const Json& layer : layers) {
+        const CommandResult blob =
+            run({"/usr/bin/curl", "-fsS", "-o", "/dev/null", "-w", "%{size_download}",
+                 internal.url() + "/v2/com.test.two/com.test.two/blobs/" +
+                     layer.at("digest").get<std::string>()});
+        EXPECT_EQ(blob.out, std::to_string(layer.at("size").get<std::uint64_t>()));
+    }
+}
+
 TEST_F(ServiceMarket, ComposeExportFollowsThePublishersPolicy) {
     start();
     const std::string base = make_tar({{"base/file", "base"}});
