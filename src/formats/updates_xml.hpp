@@ -109,8 +109,8 @@ struct RepositoryIndex {
 };
 
 // Writes the index with a stable element and attribute order (the same index gives the same
-// bytes): XML declaration, one-space indentation as IFW writes it; see updates_xml.cpp for the
-// layout.
+// bytes): XML declaration, one-space indentation as IFW writes it; see updates_xml_write.cpp for
+// the layout.
 std::string write_updates_xml(const RepositoryIndex& index);
 
 // Reads an index written by ferry or by IFW: any element order, unknown elements ignored, with
