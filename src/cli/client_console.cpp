@@ -165,10 +165,6 @@ std::string root_hint(const client::Session& session) {
     return session.installation().root().string();
 }
 
-void print_json(const nlohmann::json& json) {
-    std::printf("%s\n", json.dump(2).c_str());
-}
-
 void add_common(CLI::App* cmd, ClientArgs& args, bool data) {
     cmd->add_option("--root", args.root, "The installation's target directory")
         ->required()

@@ -63,8 +63,6 @@ class Console {
 // and environment (FERRY_TIMEOUT) of the command; Ctrl-C from here on cancels at a safe step.
 client::Session open_session(const ClientArgs& args, Console& console, bool create);
 
-void print_json(const nlohmann::json& json);
-
 // The target as messages name it.
 std::string root_hint(const client::Session& session);
 

@@ -112,9 +112,7 @@ void report_failure(const Error& error, bool json) {
                                         {{"message", error.what()},
                                          {"kind", kind_name(error.kind())},
                                          {"context", error.context()}}}};
-        // Messages may quote bytes of any input: replace what is not UTF-8 rather than fail.
-        std::printf("%s\n",
-                    object.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+        print_json(object);  // messages may quote bytes of any input
     }
 }
 

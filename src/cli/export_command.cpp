@@ -102,7 +102,7 @@ int run_export(const ExportArgs& args) {
                            {"services", result.services},
                            {"skipped", result.skipped},
                            {"bytes", result.bytes}};
-        std::printf("%s\n", out.dump(2).c_str());
+        print_json(out);
         return kExitOk;
     }
     if (!result.skipped.empty()) {

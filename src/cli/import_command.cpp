@@ -202,7 +202,7 @@ int run_import(const ImportArgs& args) {
                           {"items", items}});
     }
     if (args.json) {
-        std::printf("%s\n", Json{{"imported", report}}.dump(2).c_str());
+        print_json(Json{{"imported", report}});
     }
     return kExitOk;
 }

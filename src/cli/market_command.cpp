@@ -160,7 +160,7 @@ int run_market_remote(const MarketArgs& args) {
     net::ApiClient api = connect(args.market);
     const Json listed = api.get("/api/v1/upstream/apps");
     if (args.json) {
-        std::printf("%s\n", listed.dump(2).c_str());
+        print_json(listed);
         return kExitOk;
     }
     if (listed.at("apps").empty()) {
@@ -207,7 +207,7 @@ int run_market_pull(const MarketArgs& args) {
     }
     progress.finish();
     if (args.json) {
-        std::printf("%s\n", job.dump(2).c_str());
+        print_json(job);
     } else if (job.at("state") == "success" && !args.quiet) {
         print_line(stderr, fmt::format("pulled {} (job {}, {} transferred)",
                                        job.at("target").get<std::string>(), id,
@@ -233,11 +233,9 @@ int run_token_create(const MarketArgs& args) {
     const auto created =
         market::create_token(*catalog, market::parse_token_role(args.role), args.description);
     if (args.json) {
-        std::printf("%s\n", Json{{"id", created.token.id},
-                                 {"role", market::to_string(created.token.role)},
-                                 {"token", created.secret}}
-                                .dump(2)
-                                .c_str());
+        print_json(Json{{"id", created.token.id},
+                        {"role", market::to_string(created.token.role)},
+                        {"token", created.secret}});
     } else {
         std::printf("%s\n", created.secret.c_str());
         std::fprintf(stderr,
@@ -258,7 +256,7 @@ int run_token_list(const MarketArgs& args) {
         for (const market::Token& token : tokens) {
             list.push_back(market::token_json(token));
         }
-        std::printf("%s\n", Json{{"tokens", list}}.dump(2).c_str());
+        print_json(Json{{"tokens", list}});
         return kExitOk;
     }
     if (tokens.empty()) {
@@ -283,7 +281,7 @@ int run_token_revoke(const MarketArgs& args) {
     auto catalog = market::open_sqlite_catalog(data.catalog_file());
     market::revoke_token(*catalog, args.token_id);
     if (args.json) {
-        std::printf("%s\n", Json{{"revoked", args.token_id}}.dump(2).c_str());
+        print_json(Json{{"revoked", args.token_id}});
     } else if (!args.quiet) {
         print_line(stderr,
                    fmt::format("ferry token revoke: token {} revoked; requests with it are refused",

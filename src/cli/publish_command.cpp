@@ -94,7 +94,7 @@ int run_publish(const PublishArgs& args) {
         Json out = result;
         out["uploaded_files"] = outcome.uploaded_files;
         out["uploaded_bytes"] = outcome.uploaded_bytes;
-        std::printf("%s\n", out.dump(2).c_str());
+        print_json(out);
     } else if (result.value("unchanged", false)) {
         say(fmt::format("nothing changed: {}@{} stays at revision {} (uploaded nothing)", args.app,
                         args.major, result.value("revision", 0)));

@@ -28,13 +28,11 @@ int run_verify(const VerifyArgs& args) {
         for (const auto& p : report.problems) {
             problems.push_back({{"file", p.file}, {"problem", p.message}});
         }
-        std::printf("%s\n", nlohmann::json{{"repository", shown},
-                                           {"ok", report.ok()},
-                                           {"components", report.components},
-                                           {"files_checked", report.files_checked},
-                                           {"problems", problems}}
-                                .dump(2)
-                                .c_str());
+        print_json(nlohmann::json{{"repository", shown},
+                                  {"ok", report.ok()},
+                                  {"components", report.components},
+                                  {"files_checked", report.files_checked},
+                                  {"problems", problems}});
     } else if (report.ok()) {
         std::printf("%s: OK (%s, %s checked)\n", shown.c_str(),
                     count_of(report.components, "component").c_str(),
@@ -149,7 +147,7 @@ void add_redirect_commands(CLI::App* repo, CommandAction& run) {
                 }
             }
             if (args->json) {
-                std::printf("%s\n", entries.dump(2).c_str());
+                print_json(entries);
             }
             return kExitOk;
         };

@@ -116,7 +116,7 @@ int run_repogen(RepogenArgs& args) {
         std::fprintf(stderr, "repogen: warning: %s\n", warning.c_str());
     }
     if (args.json) {
-        std::printf("%s\n", to_json(report).dump(2).c_str());
+        print_json(to_json(report));
     } else if (!args.quiet) {
         print_text(report, args.verbose);
     }

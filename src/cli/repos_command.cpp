@@ -5,6 +5,7 @@
 #include "cli/client_console.hpp"
 #include "cli/command_errors.hpp"
 #include "cli/commands.hpp"
+#include "cli/terminal.hpp"
 #include "net/url.hpp"
 
 namespace ferry::cli {

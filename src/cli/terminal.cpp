@@ -1,5 +1,7 @@
 #include "cli/terminal.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -63,6 +65,10 @@ void print_line(std::FILE* stream, std::string_view text) {
 
 void print_error(std::string_view command, std::string_view message) {
     print_line(stderr, fmt::format("{}: error: {}", command, message));
+}
+
+void print_json(const nlohmann::json& json) {
+    std::printf("%s\n", json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
 }
 
 }  // namespace ferry::cli

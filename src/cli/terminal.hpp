@@ -9,7 +9,13 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace ferry::cli {
+
+// Prints json on stdout, indented, for --json: text that is not UTF-8 (a file name, a
+// repository's bytes) becomes U+FFFD rather than an error.
+void print_json(const nlohmann::json& json);
 
 bool stderr_is_terminal();
 

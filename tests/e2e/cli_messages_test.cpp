@@ -95,6 +95,22 @@ TEST_F(CliMessagesTest, AFailingJsonCommandPrintsAJsonErrorOnStdout) {
     EXPECT_THAT(r.err, HasSubstr("nothing-here"));  // people still read stderr
 }
 
+TEST_F(CliMessagesTest, JsonOutputTurnsBytesThatAreNotUtf8IntoReplacementCharacters) {
+    const fs::path packages = root() / "packages";
+    make_package(packages, "com.test.a", "1.0.0", {{"a.txt", "a"}}, " <Default>true</Default>\n");
+    make_repository(packages, root() / "repo");
+    const fs::path target = root() / "t\xff";  // a directory name Linux allows, not UTF-8
+    auto r = ferry({"install", "--root", target.string(), "--repo", file_url(root() / "repo"),
+                    "-q"});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    r = ferry({"list", "--root", target.string(), "--json"});
+    EXPECT_EQ(r.exit_code, 0) << describe(r);
+    const auto json = nlohmann::json::parse(r.out, nullptr, false);
+    ASSERT_FALSE(json.is_discarded()) << describe(r);
+    EXPECT_EQ(json.value("root", ""), (root() / "t\xef\xbf\xbd").string());
+    EXPECT_EQ(json["components"][0].value("name", ""), "com.test.a");
+}
+
 TEST_F(CliMessagesTest, DamagedJsonStateNamesTheFileAndTheFieldNotTheParser) {
     const fs::path target = root() / "t";
     fs::create_directories(target / ".ferry");
