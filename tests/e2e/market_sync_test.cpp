@@ -258,6 +258,24 @@ class MarketSyncBehindNginx : public FerryTest {
                                            std::vector<std::string>{"--upstream", upstream_url()});
     }
 
+    // A pull of a revision whose largest file takes sixteen seconds behind nginx, started on a
+    // fresh internal market and followed until that file's download has begun (started says
+    // whether it did): the job, the file and its .part.
+    struct SlowPull {
+        std::string id;
+        Json file;
+        fs::path part;
+        bool started = false;
+    };
+    SlowPull start_slow_pull() {
+        publish_through_nginx(16 * kRate);
+        auto [file, part] = largest_upstream_file();
+        start_internal();
+        SlowPull slow{post_pull().at("id"), std::move(file), std::move(part)};
+        slow.started = wait_until([&] { return size_or_zero(slow.part) >= 16 * 1024; });
+        return slow;
+    }
+
     // POST /api/v1/pulls: the job.
     Json post_pull() const {
         const Answer a =
@@ -320,15 +338,11 @@ TEST_F(MarketSyncBehindNginx, PullsAskedForAtOnceAreOneJobAndFetchEachFileOnce) 
 }
 
 TEST_F(MarketSyncBehindNginx, APullKilledHalfWayFailsAndTheNextOneResumesIt) {
-    publish_through_nginx(16 * kRate);  // sixteen seconds behind nginx: it is killed long before
-    const auto largest = largest_upstream_file();
-    const Json& core = largest.first;
-    const fs::path& part = largest.second;
-    start_internal();
-
-    const std::string id = post_pull().at("id");
-    ASSERT_TRUE(wait_until([&] { return size_or_zero(part) >= 16 * 1024; }))
-        << "the download of " << core.at("path") << " did not start";
+    const SlowPull slow = start_slow_pull();  // killed long before it ends
+    const std::string& id = slow.id;
+    const Json& core = slow.file;
+    const fs::path& part = slow.part;
+    ASSERT_TRUE(slow.started) << "the download of " << core.at("path") << " did not start";
     EXPECT_EQ(job(id).value("state", ""), "running");
     expect_not_visible("while the pull runs");
     internal_->kill_hard();
@@ -359,15 +373,11 @@ TEST_F(MarketSyncBehindNginx, APullKilledHalfWayFailsAndTheNextOneResumesIt) {
 }
 
 TEST_F(MarketSyncBehindNginx, AStopCutsAPullsDownloadAtOnceAndKeepsItsPartForTheNextPull) {
-    publish_through_nginx(16 * kRate);  // sixteen seconds behind nginx: it is stopped long before
-    const auto largest = largest_upstream_file();
-    const Json& core = largest.first;
-    const fs::path& part = largest.second;
-    start_internal();
-
-    const std::string id = post_pull().at("id");
-    ASSERT_TRUE(wait_until([&] { return size_or_zero(part) >= 16 * 1024; }))
-        << "the download of " << core.at("path") << " did not start";
+    const SlowPull slow = start_slow_pull();  // stopped long before it ends
+    const std::string& id = slow.id;
+    const Json& core = slow.file;
+    const fs::path& part = slow.part;
+    ASSERT_TRUE(slow.started) << "the download of " << core.at("path") << " did not start";
     const auto stopped_at = std::chrono::steady_clock::now();
     const int status = internal_->stop(std::chrono::seconds(6));
     const auto took = std::chrono::steady_clock::now() - stopped_at;
