@@ -3,11 +3,10 @@
 // packages tree, made into a repository by repogen, published to a market, pulled from the
 // market's registry by docker, podman and skopeo, exported as a Compose package that runs with
 // run.sh, and installed, updated, rolled back and removed by the client.
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <chrono>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -291,19 +290,12 @@ TEST_F(ServiceApp, ComposePackageRunsWithRunShAlone) {
     ASSERT_EQ(testing::run({(project / "run.sh").string(), "down"}).exit_code, 0);
 
     // A busy host port is named before anything starts.
-    const int busy = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::bind(busy, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-    ASSERT_EQ(::listen(busy, 1), 0);
-    socklen_t length = sizeof address;
-    ::getsockname(busy, reinterpret_cast<sockaddr*>(&address), &length);
-    const std::string busy_port = std::to_string(ntohs(address.sin_port));
+    std::optional<testing::SilentListener> busy(std::in_place);
+    const std::string busy_port = std::to_string(busy->port());
     text = core::read_file(project / ".env") + "WEB_PORT_8080=" + busy_port + "\n";
     core::write_file_atomic(project / ".env", text);
     const auto refused = testing::run({(project / "run.sh").string(), "up"});
-    ::close(busy);
+    busy.reset();
     EXPECT_NE(refused.exit_code, 0);
     EXPECT_THAT(refused.err, HasSubstr("WEB_PORT_8080=" + busy_port));
     EXPECT_EQ(docker({"ps", "-q", "--filter", "label=com.docker.compose.project=hello-pkg"}).out,

@@ -2,6 +2,8 @@
 // killed downloads, failing or silent servers, malformed indexes and redirect loops. Each test
 // checks what a user would: the exit code, an error naming the input and the cause, an
 // installation exactly as before, and `ferry verify` passing afterwards.
+#include <optional>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -146,16 +148,8 @@ TEST_F(ClientFaults, SilentServerTimesOutInBoundedTime) {
     publish();
     install(repo_url(), {"com.x"});
     // Accepts connections (the kernel completes them from the backlog) but never answers.
-    const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    ASSERT_GE(listener, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-    ASSERT_EQ(::listen(listener, 64), 0);
-    socklen_t length = sizeof address;
-    ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
-    const std::string url = "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/repo";
+    std::optional<SilentListener> listener(std::in_place);
+    const std::string url = "http://127.0.0.1:" + std::to_string(listener->port()) + "/repo";
     point_target_at(url);
     const Files before = installation_state(target());
 
@@ -163,7 +157,7 @@ TEST_F(ClientFaults, SilentServerTimesOutInBoundedTime) {
     auto r = ferry({"update", "--root", target().string()}, {{"FERRY_TIMEOUT", "1"}});
     const auto seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    ::close(listener);
+    listener.reset();
     EXPECT_EQ(r.exit_code, 1) << describe(r);
     EXPECT_THAT(r.err, HasSubstr(url + "/Updates.xml"));
     EXPECT_THAT(r.err, HasSubstr("timed out"));

@@ -41,4 +41,19 @@ std::string error_of(const std::function<void()>& fn);
 // Every regular file below root as relative path → content (for comparing trees).
 std::map<std::string, std::string> snapshot_tree(const fs::path& root);
 
+// A socket listening on a free 127.0.0.1 port that never accepts: connections complete from the
+// backlog and then hear nothing (a server that hangs, or a port in use). Closed with the object.
+class SilentListener {
+  public:
+    SilentListener();
+    ~SilentListener();
+    SilentListener(const SilentListener&) = delete;
+    SilentListener& operator=(const SilentListener&) = delete;
+    int port() const { return port_; }
+
+  private:
+    int fd_ = -1;
+    int port_ = 0;
+};
+
 }  // namespace ferry::testing

@@ -3,8 +3,6 @@
 // misbehave on purpose are in net_hostile_server_test.cpp.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -266,32 +264,8 @@ TEST_F(HttpDownload, HonoursHttpProxyFromTheEnvironment) {
         << read_text(proxy.access_log());
 }
 
-// Accepts connections (the kernel completes the handshake for the backlog) and never answers.
-class SilentListener {
-  public:
-    SilentListener() {
-        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t length = sizeof address;
-        if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-            ::listen(fd_, 8) != 0 ||
-            ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-            throw std::runtime_error("cannot listen on loopback");
-        }
-        port_ = ntohs(address.sin_port);
-    }
-    ~SilentListener() { ::close(fd_); }
-    int port() const { return port_; }
-
-  private:
-    int fd_ = -1;
-    int port_ = 0;
-};
-
 TEST_F(HttpDownload, SilentServerTimesOut) {
-    SilentListener listener;
+    testing::SilentListener listener;
     auto options = quick_options();
     options.low_speed_seconds = 1;
     options.timeout_seconds = 1;
