@@ -61,6 +61,9 @@ struct WriteOptions {
     // encoding; what it returns is held until the archive is written. Lets callers that write
     // several archives at once keep their peak memory within a budget. May be empty.
     std::function<std::shared_ptr<void>(std::uint64_t)> reserve_memory;
+    // Write the entries in the order given instead of sorted by name (a stream whose reader
+    // needs one entry first).
+    bool keep_order = false;
 };
 
 struct WriteResult {
@@ -68,9 +71,9 @@ struct WriteResult {
     bool stored = false;  // compression was off, by request (level 0) or because it did not help
 };
 
-// Writes inputs (sorted by entry name before writing) into a new archive at out, atomically
-// (temporary sibling + rename). If compressing would not make the content smaller, the archive
-// is written stored instead. Errors name the archive and the entry.
+// Writes inputs (sorted by entry name before writing, unless options.keep_order) into a new archive
+// at out, atomically (temporary sibling + rename). If compressing would not make the content
+// smaller, the archive is written stored instead. Errors name the archive and the entry.
 WriteResult write_archive(const fs::path& out, std::vector<ArchiveInput> inputs,
                           const WriteOptions& options);
 

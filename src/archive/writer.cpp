@@ -74,17 +74,25 @@ void check_entry_name(const fs::path& out, std::string_view name) {
     }
 }
 
-std::vector<Item> inspect(const fs::path& out, std::vector<ArchiveInput> inputs) {
-    std::sort(inputs.begin(), inputs.end(), [](const ArchiveInput& a, const ArchiveInput& b) {
-        return a.entry_name < b.entry_name;
-    });
+std::vector<Item> inspect(const fs::path& out, std::vector<ArchiveInput> inputs, bool keep_order) {
+    std::vector<std::string_view> names;
+    names.reserve(inputs.size());
+    for (const ArchiveInput& input : inputs) {
+        check_entry_name(out, input.entry_name);
+        names.push_back(input.entry_name);
+    }
+    std::sort(names.begin(), names.end());
+    if (auto twice = std::adjacent_find(names.begin(), names.end()); twice != names.end()) {
+        fail(out, *twice, "appears twice in the input");
+    }
+    if (!keep_order) {
+        std::sort(inputs.begin(), inputs.end(), [](const ArchiveInput& a, const ArchiveInput& b) {
+            return a.entry_name < b.entry_name;
+        });
+    }
     std::vector<Item> items;
     items.reserve(inputs.size());
     for (ArchiveInput& input : inputs) {
-        check_entry_name(out, input.entry_name);
-        if (!items.empty() && items.back().name == input.entry_name) {
-            fail(out, input.entry_name, "appears twice in the input");
-        }
         Item item;
         item.name = std::move(input.entry_name);
         item.source = std::move(input.source);
@@ -471,7 +479,7 @@ WriteResult write_archive(const fs::path& out, std::vector<ArchiveInput> inputs,
                           const WriteOptions& options) {
     parse_compression_level(std::to_string(options.level));
     Utf8Locale utf8_names;
-    std::vector<Item> items = inspect(out, std::move(inputs));
+    std::vector<Item> items = inspect(out, std::move(inputs), options.keep_order);
     std::uint64_t total = 0;
     for (const Item& item : items) {
         total += item.size;

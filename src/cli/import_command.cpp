@@ -8,12 +8,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bundle/ferry_bundle.hpp"
 #include "bundle/rainbond.hpp"
 #include "cli/command_errors.hpp"
 #include "cli/commands.hpp"
 #include "cli/market_options.hpp"
 #include "cli/terminal.hpp"
 #include "core/files.hpp"
+#include "market/bundles.hpp"
 #include "market/catalog.hpp"
 #include "market/data_dir.hpp"
 #include "market/market_client.hpp"
@@ -131,6 +133,25 @@ ItemOutcome publish_remote(market::MarketClient& client, const bundle::Converted
             component_names(converted.item)};
 }
 
+Json outcome_json(const ItemOutcome& outcome) {
+    return {{"kind", outcome.kind},
+            {"key", outcome.key},
+            {"major", outcome.major},
+            {"name", outcome.name},
+            {"unchanged", outcome.unchanged},
+            {"revision", outcome.revision},
+            {"components", outcome.components}};
+}
+
+std::string outcome_text(const ItemOutcome& outcome) {
+    return outcome.unchanged
+               ? fmt::format("{} {}@{} ({}): unchanged, stays at revision {}", outcome.kind,
+                             outcome.key, outcome.major, outcome.name, outcome.revision)
+               : fmt::format("imported {} {}@{} ({}) as revision {}: {}", outcome.kind, outcome.key,
+                             outcome.major, outcome.name, outcome.revision,
+                             count_of(outcome.components.size(), "component", "components"));
+}
+
 int run_import(const ImportArgs& args) {
     if (args.data.empty() == args.market.server.empty()) {
         throw UsageError(
@@ -173,6 +194,34 @@ int run_import(const ImportArgs& args) {
 
     Json report = Json::array();
     for (const std::string& file : args.files) {
+        if (bundle::peek_manifest(file)) {
+            if (!data) {
+                throw Error::format(
+                    "{}: a ferry bundle is imported into a running market by the market itself: "
+                    "copy it into the market's import folder, or stop it and use --data",
+                    file);
+            }
+            Json items = Json::array();
+            const auto imported = market::import_bundle(
+                *data, *catalog, *publisher, file, [&](std::uint64_t done, std::uint64_t total) {
+                    progress.update(fmt::format("importing {} ({} of {})", file, human_bytes(done),
+                                                human_bytes(total)));
+                });
+            progress.finish();
+            for (const auto& version : imported) {
+                const ItemOutcome outcome{std::string(market::to_string(version.app.kind)),
+                                          version.app.key,
+                                          version.major,
+                                          version.app.name,
+                                          version.unchanged,
+                                          version.revision,
+                                          version.components};
+                items.push_back(outcome_json(outcome));
+                say(outcome_text(outcome));
+            }
+            report.push_back({{"file", file}, {"kind", "ferry-bundle"}, {"items", items}});
+            continue;
+        }
         core::ScratchDir work(args.scratch, "ferry-import-");
         const ConvertedFile converted = convert_file(file, work.path(), events);
         const std::string notes = fmt::format("imported from {} ({})",
@@ -182,19 +231,8 @@ int run_import(const ImportArgs& args) {
             const ItemOutcome outcome = data ? publish_local(*data, *publisher, item, notes)
                                              : publish_remote(*client, item, notes, publish_events);
             progress.finish();
-            items.push_back({{"kind", outcome.kind},
-                             {"key", outcome.key},
-                             {"major", outcome.major},
-                             {"name", outcome.name},
-                             {"unchanged", outcome.unchanged},
-                             {"revision", outcome.revision},
-                             {"components", outcome.components}});
-            say(outcome.unchanged
-                    ? fmt::format("{} {}@{} ({}): unchanged, stays at revision {}", outcome.kind,
-                                  outcome.key, outcome.major, outcome.name, outcome.revision)
-                    : fmt::format("imported {} {}@{} ({}) as revision {}: {}", outcome.kind,
-                                  outcome.key, outcome.major, outcome.name, outcome.revision,
-                                  count_of(outcome.components.size(), "component", "components")));
+            items.push_back(outcome_json(outcome));
+            say(outcome_text(outcome));
         }
         report.push_back({{"file", file},
                           {"kind", converted.kind},
@@ -212,9 +250,12 @@ int run_import(const ImportArgs& args) {
 void add_import_command(CLI::App& app, CommandAction& run) {
     auto args = std::make_shared<ImportArgs>();
     auto* command = app.add_subcommand(
-        "import", "Import packages made elsewhere (Rainbond's rainbond-app) into a market");
+        "import",
+        "Import files made elsewhere (ferry bundles, Rainbond's rainbond-app) into a market");
     command->footer(
-        "FILE's kind is told by its content: a Rainbond package is <name>-<version>-ram.tar.gz "
+        "FILE's kind is told by its content: a ferry bundle (ferry export --format bundle) "
+        "brings its app versions at their revisions; a Rainbond package is "
+        "<name>-<version>-ram.tar.gz "
         "(<folder>/metadata.json, component-images.tar) or the older zip (metadata.json, a folder "
         "per component). Its app becomes an app version (key group_key, major group_version) and "
         "each plugin a plugin item; importing a package again changes nothing.");

@@ -135,10 +135,14 @@ class Catalog {
     virtual std::optional<Revision> find_revision(std::string_view app_key, std::string_view major,
                                                   int number) = 0;
     // Records revision.number as the major's new latest revision, atomically, only if the
-    // major's latest revision is still revision.number - 1 (0 for a new major: the major is
-    // created); otherwise (a commit that lost a race) throws a ferry::Error of kind conflict
-    // naming the app, the major and both numbers. The app must exist.
-    virtual void commit_revision(const Revision& revision) = 0;
+    // major's latest revision is still `after` (0 for a new major: the major is created) and
+    // revision.number is above it; otherwise (a commit that lost a race) throws a ferry::Error of
+    // kind conflict naming the app, the major and both numbers. The app must exist. A publish
+    // commits after number - 1; an import keeps its source's numbering, which may leave a gap.
+    virtual void commit_revision(const Revision& revision, int after) = 0;
+    void commit_revision(const Revision& revision) {
+        commit_revision(revision, revision.number - 1);
+    }
 
     // Tokens.
     virtual void add_token(const Token& token) = 0;

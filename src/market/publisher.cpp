@@ -196,6 +196,15 @@ std::string component_digest(const formats::PackageUpdate& package, bool checksu
     return hasher.hex_digest();
 }
 
+std::vector<RevisionComponent> revision_components(const formats::RepositoryIndex& index,
+                                                   const std::vector<RepositoryFile>& files) {
+    std::map<std::string, std::string> shas;
+    for (const auto& file : files) {
+        shas[file.path] = file.sha256;
+    }
+    return components_of(index, shas);
+}
+
 RepositoryFiles read_repository_files(const fs::path& dir) {
     RepositoryFiles result;
     const fs::path index_file = dir / "Updates.xml";
@@ -316,6 +325,27 @@ PublishResult Publisher::publish(const PublishRequest& request) {
     const int latest = current ? current->latest_revision : 0;
     const std::optional<Revision> previous =
         latest > 0 ? catalog_.find_revision(key, major, latest) : std::nullopt;
+    const int number = request.number > 0 ? request.number : latest + 1;
+    if (number <= latest && !(previous && previous->components == components)) {
+        // An import of a revision this market has: the same content is nothing to do.
+        const std::optional<Revision> same = catalog_.find_revision(key, major, number);
+        if (same && same->components == components) {
+            PublishResult result;
+            result.unchanged = true;
+            result.revision = *same;
+            for (const auto& component : components) {
+                result.unchanged_components.push_back(component.name);
+            }
+            return result;
+        }
+        throw Error::format(
+            ErrorKind::conflict,
+            "{}: revision {} is not above this market's latest revision {}{}; a "
+            "revision is never replaced or gone back to",
+            what, number, latest,
+            same ? fmt::format(" (its revision {} has other content)", number) : "");
+    }
+
     PublishResult result;
     std::vector<std::string> not_raised;
     for (const RevisionComponent& component : components) {
@@ -376,14 +406,14 @@ PublishResult Publisher::publish(const PublishRequest& request) {
     for (const std::string& path : needed) {
         revision_files.push_back(*announced.at(path));
     }
-    Revision revision{key, major, latest + 1, request.notes, "", components, revision_files};
+    Revision revision{key, major, number, request.notes, "", components, revision_files};
     index.revision = formats::RevisionStamp{key, major, revision.number};
     for (auto& package : index.packages) {
         package.retained.clear();
     }
     index.retained_metadata.clear();
     core::write_file_atomic(dir / "Updates.xml", formats::write_updates_xml(index));
-    catalog_.commit_revision(revision);
+    catalog_.commit_revision(revision, latest);
     // The previous revision's files stay, for clients that still hold its Updates.xml.
     std::set<std::string> keep = needed;
     if (old_index) {
@@ -407,7 +437,7 @@ int Publisher::reconcile() {
             const formats::RevisionStamp& stamp = *index->revision;
             const auto major = catalog_.find_major(stamp.app, stamp.major);
             const int latest = major ? major->latest_revision : 0;
-            if (stamp.number != latest + 1 || !catalog_.find_app(stamp.app)) {
+            if (stamp.number <= latest || !catalog_.find_app(stamp.app)) {
                 continue;
             }
             std::map<std::string, std::string> shas;
@@ -417,9 +447,10 @@ int Publisher::reconcile() {
                 shas[path] = digest.sha256;
                 files.push_back({path, digest.sha256, digest.size});
             }
-            catalog_.commit_revision({stamp.app, stamp.major, latest + 1,
-                                      "recorded after an interrupted publish", "",
-                                      components_of(*index, shas), files});
+            catalog_.commit_revision(
+                {stamp.app, stamp.major, stamp.number, "recorded after an interrupted publish", "",
+                 components_of(*index, shas), files},
+                latest);
             ++recorded;
         }
     }

@@ -22,6 +22,9 @@ struct PublishRequest {
     std::string updates_xml;            // the repository's index
     std::vector<RepositoryFile> files;  // every file the index references
     std::string notes;
+    // 0: the next revision. Else the revision to record (an import keeps its source's numbers):
+    // it must be above the latest, unless the content is the latest's (then nothing changes).
+    int number = 0;
 };
 
 struct PublishResult {
@@ -36,6 +39,11 @@ struct PublishResult {
 // (named without the version prefix). files maps repository paths to SHA-256s.
 std::string component_digest(const formats::PackageUpdate& package, bool checksum,
                              const std::map<std::string, std::string>& files);
+
+// The components of a revision as the catalog records them (sorted by name, each with its
+// component_digest), from its index and its files.
+std::vector<RevisionComponent> revision_components(const formats::RepositoryIndex& index,
+                                                   const std::vector<RepositoryFile>& files);
 
 // A repository directory as `ferry repogen` wrote it, ready to publish: its Updates.xml and
 // the SHA-256 and size of every file the index references (files of earlier versions that the

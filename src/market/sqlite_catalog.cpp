@@ -87,7 +87,8 @@ class SqliteCatalog final : public Catalog {
     std::optional<Major> find_major(std::string_view app_key, std::string_view major) override;
     std::optional<Revision> find_revision(std::string_view app_key, std::string_view major,
                                           int number) override;
-    void commit_revision(const Revision& revision) override;
+    using Catalog::commit_revision;
+    void commit_revision(const Revision& revision, int after) override;
 
     void add_token(const Token& token) override;
     std::optional<Token> find_token_by_hash(std::string_view secret_hash) override;
@@ -345,7 +346,7 @@ std::optional<Revision> SqliteCatalog::find_revision(std::string_view app_key,
     return revision;
 }
 
-void SqliteCatalog::commit_revision(const Revision& revision) {
+void SqliteCatalog::commit_revision(const Revision& revision, int after) {
     require_key(revision.app_key, "app key");
     require_key(revision.major, "major version");
     if (revision.number < 1) {
@@ -364,11 +365,11 @@ void SqliteCatalog::commit_revision(const Revision& revision) {
     }
     std::optional<Major> major = find_major_locked(revision.app_key, revision.major);
     const int latest = major ? major->latest_revision : 0;
-    if (latest != revision.number - 1) {
+    if (latest != after || revision.number <= after) {
         throw Error::format(ErrorKind::conflict,
-                            "{}@{}: revision {} was expected next, but the latest is {} (another "
-                            "publish came first)",
-                            revision.app_key, revision.major, revision.number, latest);
+                            "{}@{}: revision {} was to follow revision {}, but the latest is {} "
+                            "(another publish came first)",
+                            revision.app_key, revision.major, revision.number, after, latest);
     }
     const std::string now = now_rfc3339();
     SqliteStatement m(db_,
