@@ -91,11 +91,12 @@ struct Token {
     bool operator==(const Token&) const = default;
 };
 
-// Long work (an upstream pull) with status and progress, visible through the API.
+// Long work (an upstream pull, an export, an import batch) with status and progress, visible
+// through the API.
 struct Job {
     enum class State { queued, running, success, failed };
     std::string id;
-    std::string kind;    // "pull"
+    std::string kind;    // "pull", "export", "import"
     std::string target;  // what it works on, e.g. "com.acme.app@2"
     State state = State::queued;
     std::string error;  // for failed: the reason
@@ -103,6 +104,7 @@ struct Job {
     std::uint64_t total = 0;
     std::string created_at;
     std::string updated_at;
+    std::string detail;  // JSON: what the job made or met (an export's file, a batch's files)
     bool operator==(const Job&) const = default;
 };
 

@@ -25,7 +25,7 @@ constexpr std::string_view app_columns =
     "key, kind, name, description, publisher, icon, official, source, upstream_url, "
     "export_formats, created_at, updated_at";
 constexpr std::string_view job_columns =
-    "id, kind, target, state, error, done, total, created_at, updated_at";
+    "id, kind, target, state, error, done, total, created_at, updated_at, detail";
 constexpr std::string_view token_columns =
     "id, secret_hash, role, description, created_at, last_used_at";
 
@@ -367,9 +367,9 @@ void SqliteCatalog::commit_revision(const Revision& revision, int after) {
     const int latest = major ? major->latest_revision : 0;
     if (latest != after || revision.number <= after) {
         throw Error::format(ErrorKind::conflict,
-                            "{}@{}: revision {} was to follow revision {}, but the latest is {} "
-                            "(another publish came first)",
-                            revision.app_key, revision.major, revision.number, after, latest);
+                            "{}@{}: revision {} was expected next, but the latest is {} (another "
+                            "publish came first)",
+                            revision.app_key, revision.major, revision.number, latest);
     }
     const std::string now = now_rfc3339();
     SqliteStatement m(db_,
@@ -480,6 +480,7 @@ Job SqliteCatalog::read_job(SqliteStatement& s) {
         job.total = static_cast<std::uint64_t>(s.integer(6));
         job.created_at = s.text(7);
         job.updated_at = s.text(8);
+        job.detail = s.text(9);
         return job;
     });
 }
@@ -488,14 +489,15 @@ void SqliteCatalog::save_job(const Job& job) {
     std::lock_guard lock(mutex_);
     SqliteTransaction transaction(db_);
     SqliteStatement s(
-        db_, fmt::format("INSERT INTO jobs ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) ON "
-                         "CONFLICT (id) DO UPDATE SET kind = excluded.kind, target = "
+        db_, fmt::format("INSERT INTO jobs ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9) "
+                         "ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, target = "
                          "excluded.target, state = excluded.state, error = excluded.error, done = "
-                         "excluded.done, total = excluded.total, updated_at = excluded.updated_at",
+                         "excluded.done, total = excluded.total, updated_at = "
+                         "excluded.updated_at, detail = excluded.detail",
                          job_columns));
     s.bind_all(job.id, job.kind, job.target, to_string(job.state), job.error,
                static_cast<std::int64_t>(job.done), static_cast<std::int64_t>(job.total),
-               now_rfc3339());
+               now_rfc3339(), job.detail);
     s.run();
     transaction.commit();
 }

@@ -92,6 +92,10 @@ CREATE TABLE revision_files (
     R"sql(
 ALTER TABLE tokens ADD COLUMN last_used_at TEXT NOT NULL DEFAULT '';
 )sql",
+    // 5: what a job made or met beyond its state (an export's file, a batch's files), as JSON.
+    R"sql(
+ALTER TABLE jobs ADD COLUMN detail TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 }  // namespace

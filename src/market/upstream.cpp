@@ -352,169 +352,31 @@ PullJobs::PullJobs(const DataDir& data, Catalog& catalog, Publisher& publisher,
                    std::vector<UpstreamMarket> upstreams,
                    std::function<void(std::string_view)> failure_log)
     : data_(data),
-      catalog_(catalog),
       publisher_(publisher),
       upstreams_(std::move(upstreams)),
-      failure_log_(std::move(failure_log)) {
-    // Jobs a killed server left running did not finish.
-    for (Job job : catalog_.list_jobs(1000)) {
-        if (job.state == Job::State::queued || job.state == Job::State::running) {
-            job.state = Job::State::failed;
-            job.error = kInterrupted;
-            catalog_.save_job(job);
-        }
-    }
-}
-
-PullJobs::~PullJobs() {
-    stopping_ = true;
-    std::map<std::string, Worker> workers;
-    {
-        std::lock_guard lock(mutex_);
-        workers.swap(workers_);
-    }
-    // Joined without the lock: a finishing run() takes it to record its end.
-    for (auto& [id, worker] : workers) {
-        worker.thread.join();
-    }
-}
-
-std::size_t PullJobs::threads() {
-    std::lock_guard lock(mutex_);
-    reap_finished();
-    return workers_.size();
-}
-
-void PullJobs::reap_finished() {
-    for (auto it = workers_.begin(); it != workers_.end();) {
-        if (it->second.finished) {
-            // The thread set finished as its last step under this lock: it is ending.
-            it->second.thread.join();
-            it = workers_.erase(it);
-        } else {
-            ++it;
-        }
-    }
-}
+      runner_(catalog, "pull", std::string(kInterrupted), std::move(failure_log)) {}
 
 Job PullJobs::start(const std::string& app_key, const std::string& major) {
     // "app" and "app@<its newest major>" are one pull, so the target names the major the pull
     // fetches: the upstream is asked which that is before the target is compared with the
-    // running pulls'. The request is made without holding mutex_, so that other pulls start and
-    // record their end meanwhile.
+    // running pulls'. The request is made before the runner is asked, so that other pulls
+    // start and record their end meanwhile.
     std::string to_pull = major;
-    std::string failure;
     if (to_pull.empty()) {
         try {
             to_pull = resolve_pull_major(upstreams_, app_key, major);
         } catch (const std::exception& e) {
-            failure = e.what();
+            // The pull cannot start (no upstream has the app, or one cannot be asked): the job
+            // says why, as it does for a pull that fails later.
+            return runner_.failed(app_key, e.what());
         }
     }
-    const std::string target = app_key + (to_pull.empty() ? "" : "@" + to_pull);
-    std::lock_guard lock(mutex_);
-    reap_finished();
-    if (auto active = active_.find(target); failure.empty() && active != active_.end()) {
-        // A job that has just recorded its end but not yet left active_ is not joined: the
-        // caller saw it fail (or succeed) and asks again.
-        if (auto job = catalog_.find_job(active->second);
-            job && (job->state == Job::State::queued || job->state == Job::State::running)) {
-            return *job;
-        }
-    }
-    static std::atomic<unsigned> counter{0};
-    Job job;
-    job.id = fmt::format("pull-{}-{}",
-                         std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count(),
-                         counter++);
-    job.kind = "pull";
-    job.target = target;
-    job.state = Job::State::queued;
-    if (!failure.empty()) {
-        // The pull cannot start (no upstream has the app, or one cannot be asked): the job says
-        // why, as it does for a pull that fails later, and no thread is started for it.
-        job.state = Job::State::failed;
-        job.error = failure;
-        catalog_.save_job(job);
-        return *catalog_.find_job(job.id);
-    }
-    catalog_.save_job(job);
-    active_[target] = job.id;
-    // run() records its end under mutex_, which this holds: the worker is in the map by then.
-    try {
-        workers_[job.id].thread = std::thread([this, job, app_key, to_pull]() mutable {
-            run(std::move(job), std::move(app_key), std::move(to_pull));
-        });
-    } catch (const std::system_error& e) {
-        active_.erase(target);
-        workers_.erase(job.id);
-        job.state = Job::State::failed;
-        job.error = fmt::format("cannot start a thread for the pull: {}", e.what());
-        catalog_.save_job(job);
-        throw Error(job.error, ErrorKind::internal);
-    }
-    return *catalog_.find_job(job.id);
-}
-
-void PullJobs::run(Job job, std::string app_key, std::string major) noexcept {
-    // Nothing may leave this function: an exception out of a thread ends the server. A failing
-    // catalog (busy past its timeout, a full disk) only costs the job's record.
-    job.state = Job::State::running;
-    save_progress(job);
-    auto last_saved = std::chrono::steady_clock::now();
-    try {
+    return runner_.start(app_key + "@" + to_pull, [this, app_key, to_pull](JobControl& control) {
         pull_app(
-            data_, publisher_, upstreams_, app_key, major,
-            [&](std::uint64_t done, std::uint64_t total) {
-                job.done = done;
-                job.total = total;
-                const auto now = std::chrono::steady_clock::now();
-                if (now - last_saved > std::chrono::milliseconds(250)) {
-                    save_progress(job);
-                    last_saved = now;
-                }
-            },
-            [this] { return stopping_.load(); });
-        job.state = Job::State::success;
-        job.done = job.total;
-    } catch (const std::exception& e) {
-        job.state = Job::State::failed;
-        // A stop cuts the pull wherever it is (between files or in a download).
-        job.error = stopping_ ? std::string(kInterrupted) : e.what();
-    } catch (...) {
-        job.state = Job::State::failed;
-        job.error = "an exception of unknown type";
-    }
-    // The end is worth a retry: a catalog busy with another writer frees up soon.
-    constexpr int attempts = 3;
-    for (int attempt = 1; !save_progress(job, attempt == attempts) && attempt < attempts;
-         ++attempt) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(200 * attempt));  // back-off
-    }
-    std::lock_guard lock(mutex_);
-    active_.erase(job.target);
-    if (auto worker = workers_.find(job.id); worker != workers_.end()) {
-        worker->second.finished = true;
-    }
-}
-
-bool PullJobs::save_progress(const Job& job, bool log_failure) noexcept {
-    try {
-        catalog_.save_job(job);
-        return true;
-    } catch (const std::exception& e) {
-        if (log_failure && failure_log_) {
-            try {
-                failure_log_(fmt::format("pull job {} ({}, {}): cannot record its state: {}",
-                                         job.id, job.target, to_string(job.state), e.what()));
-            } catch (...) {
-                // The log failing as well leaves nothing else to tell.
-            }
-        }
-        return false;
-    }
+            data_, publisher_, upstreams_, app_key, to_pull,
+            [&](std::uint64_t done, std::uint64_t total) { control.progress(done, total); },
+            [&] { return control.cancelled(); });
+    });
 }
 
 }  // namespace ferry::market

@@ -5,19 +5,15 @@
 // upstream's answers are checked before a request or a path is made of them.
 #pragma once
 
-#include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <map>
-#include <mutex>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "market/catalog.hpp"
 #include "market/data_dir.hpp"
+#include "market/jobs.hpp"
 #include "market/publisher.hpp"
 
 namespace ferry::market {
@@ -83,7 +79,7 @@ class PullJobs {
              std::function<void(std::string_view)> failure_log = {});
     // Stops: running pulls are cancelled (a download within a second) and recorded as failed
     // (interrupted); the parts downloaded stay for the next pull to resume.
-    ~PullJobs();
+    ~PullJobs() = default;
     PullJobs(const PullJobs&) = delete;
     PullJobs& operator=(const PullJobs&) = delete;
 
@@ -94,31 +90,13 @@ class PullJobs {
 
     // Threads of pulls still held: the running ones. The threads of finished pulls are joined
     // first (here and by start()).
-    std::size_t threads();
+    std::size_t threads() { return runner_.threads(); }
 
   private:
-    struct Worker {
-        std::thread thread;
-        bool finished = false;  // run() has returned; joining does not wait
-    };
-
-    // A pull's thread; no exception leaves it.
-    void run(Job job, std::string app_key, std::string major) noexcept;
-    // Saves the job's state; false (logged when log_failure) when the catalog fails.
-    bool save_progress(const Job& job, bool log_failure = false) noexcept;
-    // Joins the threads of finished pulls (under mutex_), so that a long-running server does
-    // not keep one per pull it ever ran.
-    void reap_finished();
-
     const DataDir& data_;
-    Catalog& catalog_;
     Publisher& publisher_;
     std::vector<UpstreamMarket> upstreams_;
-    std::function<void(std::string_view)> failure_log_;
-    mutable std::mutex mutex_;
-    std::map<std::string, std::string> active_;  // target -> job id
-    std::map<std::string, Worker> workers_;      // job id -> its thread
-    std::atomic<bool> stopping_{false};
+    JobRunner runner_;  // last: stopped (its threads joined) before the rest goes
 };
 
 }  // namespace ferry::market

@@ -106,7 +106,9 @@ class CatalogFailingJobUpdates final : public Catalog {
                                           int number) override {
         return real_.find_revision(key, major, number);
     }
-    void commit_revision(const Revision& revision) override { real_.commit_revision(revision); }
+    void commit_revision(const Revision& revision, int after) override {
+        real_.commit_revision(revision, after);
+    }
     void add_token(const Token& token) override { real_.add_token(token); }
     std::optional<Token> find_token_by_hash(std::string_view hash) override {
         return real_.find_token_by_hash(hash);
