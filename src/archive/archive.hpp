@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -108,5 +109,12 @@ std::vector<ExtractedEntry> extract_archive(const fs::path& archive, const fs::p
 
 // The entries of an archive without extracting them (same checks on names as extraction).
 std::vector<ExtractedEntry> list_archive(const fs::path& archive);
+
+// The path and content of the first regular file whose path wanted accepts (same checks on
+// names as extraction), without extracting anything; nullopt when there is none. A wanted file
+// larger than max_bytes is an error naming it.
+std::optional<std::pair<std::string, std::string>> read_entry(
+    const fs::path& archive, const std::function<bool(std::string_view)>& wanted,
+    std::uint64_t max_bytes);
 
 }  // namespace ferry::archive

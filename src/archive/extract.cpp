@@ -493,4 +493,34 @@ std::vector<ExtractedEntry> list_archive(const fs::path& archive) {
     return entries;
 }
 
+std::optional<std::pair<std::string, std::string>> read_entry(
+    const fs::path& archive, const std::function<bool(std::string_view)>& wanted,
+    std::uint64_t max_bytes) {
+    Utf8Locale utf8_names;
+    Reader reader = open_archive(archive);
+    EntryChecker checker(archive, ExtractLimits{UINT64_MAX, UINT64_MAX});
+    struct archive_entry* entry = nullptr;
+    while (next_entry(reader.get(), archive, &entry)) {
+        ExtractedEntry item = checker.check(entry);
+        if (item.path.empty() || item.type != ExtractedEntry::Type::file || !wanted(item.path)) {
+            continue;
+        }
+        if (item.size > max_bytes) {
+            throw Error::format("{}: {}: {} bytes, more than the {} allowed", archive.string(),
+                                item.path, item.size, max_bytes);
+        }
+        std::string content;
+        char buffer[1 << 16];
+        for (la_ssize_t n; (n = archive_read_data(reader.get(), buffer, sizeof buffer)) != 0;) {
+            if (n < 0 || content.size() + static_cast<std::size_t>(n) > max_bytes) {
+                throw Error::format("{}: {}: cannot read it: {}", archive.string(), item.path,
+                                    n < 0 ? error_text(reader.get()) : "larger than it says");
+            }
+            content.append(buffer, static_cast<std::size_t>(n));
+        }
+        return std::pair{item.path, std::move(content)};
+    }
+    return std::nullopt;
+}
+
 }  // namespace ferry::archive

@@ -176,6 +176,12 @@ BundleManifest parse_manifest(std::string_view text, std::string_view source) {
         if (!versions.insert(what).second) {
             throw Error::format("{}: {} is in the bundle twice", source, what);
         }
+        if (app.updates_xml.size > kMaxManifestBytes) {
+            throw Error::format(
+                "{}: {}: its Updates.xml of {} bytes is larger than an index may "
+                "be ({})",
+                source, what, app.updates_xml.size, kMaxManifestBytes);
+        }
         auto index = known.find(app.updates_xml.sha256);
         if (index == known.end() || !index->second.second ||
             index->second.first != app.updates_xml.size) {
@@ -480,15 +486,14 @@ void read_bundle(const fs::path& file, BundleVisitor& visitor) {
 }
 
 std::optional<BundleManifest> peek_manifest(const fs::path& file) {
-    BundleReader reader(file);
-    struct archive_entry* entry = nullptr;
     try {
-        entry = reader.next();
+        BundleReader reader(file);
+        struct archive_entry* entry = reader.next();
+        if (entry == nullptr || reader.name() != kBundleManifestName || !is_regular(entry)) {
+            return std::nullopt;
+        }
     } catch (const Error&) {
-        return std::nullopt;
-    }
-    if (entry == nullptr || reader.name() != kBundleManifestName) {
-        return std::nullopt;
+        return std::nullopt;  // not a tar at all
     }
     BundleReader again(file);
     return read_manifest_entry(again, file);

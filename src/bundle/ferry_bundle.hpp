@@ -68,8 +68,8 @@ nlohmann::json manifest_json(const BundleManifest& manifest);
 // every file of every app carried or omitted with one size, no blob twice. Errors name source.
 BundleManifest parse_manifest(std::string_view text, std::string_view source);
 
-// An app version to write: its record (the components, files and index digest are filled in by
-// write_bundle), its index, and where each of its files is.
+// An app version to write: its record (write_bundle fills in the index's digest), its index,
+// and where each of its files is.
 struct BundleSource {
     BundleApp app;
     std::string updates_xml;

@@ -18,6 +18,7 @@ void add_market_commands(CLI::App& app, CommandAction& run);
 void add_publish_command(CLI::App& app, CommandAction& run);
 void add_export_command(CLI::App& app, CommandAction& run);
 void add_import_command(CLI::App& app, CommandAction& run);
+void add_inventory_command(CLI::App& app, CommandAction& run);
 
 // Exit codes shared by all commands (IFW's where they overlap).
 constexpr int kExitOk = 0;

@@ -3,7 +3,9 @@
 // --format bundle writes ferry's offline bundle (bundle/ferry_bundle.hpp), which another market
 // imports. Either comes from a market (--server, which must allow it), a market's data directory
 // (--data, bundles) or a repository directory.
+#include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -18,9 +20,11 @@
 #include "market/catalog.hpp"
 #include "market/data_dir.hpp"
 #include "market/export_policy.hpp"
+#include "market/import_folder.hpp"
 #include "market/json.hpp"
 #include "market/market_client.hpp"
 #include "market/names.hpp"
+#include "net/downloader.hpp"
 
 namespace ferry::cli {
 
@@ -64,6 +68,83 @@ archive::ArchiveFormat package_format(const std::string& output) {
         fmt::format("-o {}: a package's name ends in .tar.gz, .tgz or .tar", output));
 }
 
+// Polls a market's job until it ends, showing its progress; the job as it ended.
+nlohmann::json follow_job(net::ApiClient& api, nlohmann::json job, ProgressLine& progress,
+                          const std::string& doing) {
+    const std::string id = job.at("id").get<std::string>();
+    while (job.at("state") == "queued" || job.at("state") == "running") {
+        progress.update(fmt::format("{} ({} of {})", doing,
+                                    human_bytes(job.at("done").get<std::uint64_t>()),
+                                    human_bytes(job.at("total").get<std::uint64_t>())));
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        job = api.get("/api/v1/jobs/" + id);
+    }
+    progress.finish();
+    return job;
+}
+
+// The market writes each bundle (an export job, reused when that revision was exported before)
+// and this downloads it (resuming a broken download on a rerun).
+int export_through_market(const ExportArgs& args, const std::set<std::string>& have,
+                          const std::function<void(const std::string&)>& say) {
+    net::ApiClient api = connect(args.market);
+    ProgressLine progress(stderr_is_terminal() && !args.quiet && !args.json);
+    nlohmann::json body{{"apps", args.apps}, {"format", "bundle"}};
+    if (!have.empty()) {
+        body["have"] = have;
+    }
+    const nlohmann::json started = api.post("/api/v1/exports", body);
+    std::error_code ec;
+    const bool into_dir =
+        args.output.empty() || args.output.ends_with('/') || fs::is_directory(args.output, ec);
+    net::DownloadOptions options = api_options(args.market.ca_file);
+    options.progress = [&](std::uint64_t done, std::uint64_t total) {
+        progress.update(
+            fmt::format("downloading ({} of {})", human_bytes(done), human_bytes(total)));
+    };
+    net::Downloader downloader(options);
+    nlohmann::json out = nlohmann::json::array();
+    std::vector<std::string> failures;
+    for (const nlohmann::json& start : started.at("jobs")) {
+        const std::string target = start.at("target").get<std::string>();
+        const nlohmann::json job = follow_job(api, start, progress, "exporting " + target);
+        if (job.at("state") != "success") {
+            failures.push_back(fmt::format("{}: {}", target, job.value("error", std::string())));
+            continue;
+        }
+        const nlohmann::json& detail = job.at("detail");
+        const std::string file = detail.at("file").get<std::string>();
+        market::check_import_name(file);
+        const fs::path dest =
+            into_dir ? (args.output.empty() ? fs::path(".") : fs::path(args.output)) / file
+                     : fs::path(args.output);
+        fs::create_directories(fs::absolute(dest).parent_path(), ec);
+        const auto result = downloader.download(
+            market::market_file_url(api.base_url(), detail.at("url").get<std::string>(),
+                                    args.market.token),
+            dest);
+        progress.finish();
+        if (result.status == net::FetchStatus::not_found) {
+            failures.push_back(fmt::format("{}: the market no longer has {}", target, file));
+            continue;
+        }
+        out.push_back({{"output", dest.string()},
+                       {"target", target},
+                       {"bytes", result.size},
+                       {"reused", detail.value("reused", false)},
+                       {"job", job.at("id")}});
+        say(fmt::format("wrote {} ({}): {}{}", dest.string(), human_bytes(result.size), target,
+                        detail.value("reused", false) ? ", exported before" : ""));
+    }
+    if (args.json) {
+        print_json(nlohmann::json{{"bundles", out}, {"failed", failures}});
+    }
+    for (const auto& failure : failures) {
+        print_line(stderr, "export failed: " + failure);
+    }
+    return failures.empty() ? kExitOk : kExitFailure;
+}
+
 // Bundles: one file holding every app version, or (-o DIR) one file each.
 int run_bundle_export(const ExportArgs& args, const std::function<void(const std::string&)>& say) {
     if (!args.repository.empty() && args.apps.size() > 1) {
@@ -77,6 +158,15 @@ int run_bundle_export(const ExportArgs& args, const std::function<void(const std
     std::set<std::string> have;
     if (!args.have.empty()) {
         have = market::inventory_blobs(core::read_file(args.have), args.have);
+    }
+    std::error_code ec;
+    const bool into_dir =
+        !args.output.empty() && (args.output.ends_with('/') || fs::is_directory(args.output, ec));
+    // With a token, the market does the work: one bundle per app version, which -o FILE holds
+    // only for one app version.
+    if (!args.market.server.empty() && !args.market.token.empty() &&
+        (args.apps.size() == 1 || into_dir || args.output.empty())) {
+        return export_through_market(args, have, say);
     }
     std::optional<core::ScratchDir> download;
     std::optional<market::DataDir> data;
@@ -115,9 +205,6 @@ int run_bundle_export(const ExportArgs& args, const std::function<void(const std
         progress.update(fmt::format("writing ({} of {})", human_bytes(done), human_bytes(total)));
     };
     // -o DIR (an existing directory or a name ending in '/'): one bundle per app version there.
-    std::error_code ec;
-    const bool into_dir =
-        !args.output.empty() && (args.output.ends_with('/') || fs::is_directory(args.output, ec));
     std::vector<std::pair<std::string, std::vector<bundle::BundleSource>>> files;
     if (into_dir || (args.output.empty() && sources.size() > 1)) {
         const fs::path dir = args.output.empty() ? fs::path(".") : fs::path(args.output);
@@ -277,6 +364,52 @@ void add_export_command(CLI::App& app, CommandAction& run) {
     command->add_flag("--json", args->json, "Machine-readable output");
     command->add_flag("-q,--quiet", args->quiet, "Print only errors");
     command->callback([&run, args] { run = [args] { return run_export(*args); }; });
+}
+
+void add_inventory_command(CLI::App& app, CommandAction& run) {
+    struct InventoryArgs {
+        MarketConnection market;
+        std::string data;
+        std::string output;
+    };
+    auto args = std::make_shared<InventoryArgs>();
+    auto* command = app.add_subcommand(
+        "inventory",
+        "Write what a market holds (apps, revisions, file digests), for differential bundles");
+    command->footer(
+        "Carry the file to the exporting side: ferry export APP... --format bundle "
+        "--have FILE leaves out every file this market has.");
+    add_market_options(*command, args->market, "The market to describe",
+                       "A token, for a private market");
+    command->add_option("--data", args->data, "A market's data directory instead of --server")
+        ->check(CLI::ExistingDirectory);
+    command->add_option("-o,--output", args->output, "The file to write (default: stdout)");
+    command->callback([&run, args] {
+        run = [args] {
+            if (args->market.server.empty() == args->data.empty()) {
+                throw UsageError("inventory needs either --server URL or --data DIR");
+            }
+            nlohmann::json inventory;
+            if (!args->data.empty()) {
+                const market::DataDir data(args->data);
+                auto catalog = market::open_sqlite_catalog(data.catalog_file());
+                inventory = market::inventory_json(data, *catalog);
+            } else {
+                inventory = connect(args->market).get("/api/v1/inventory");
+            }
+            // Checked as an exporter will read it.
+            market::inventory_blobs(inventory.dump(), args->market.server + args->data);
+            if (args->output.empty()) {
+                print_json(inventory);
+                return kExitOk;
+            }
+            core::write_file_atomic(args->output, inventory.dump() + "\n");
+            print_line(stderr,
+                       fmt::format("wrote {} ({} apps, {} files)", args->output,
+                                   inventory.at("apps").size(), inventory.at("blobs").size()));
+            return kExitOk;
+        };
+    });
 }
 
 }  // namespace ferry::cli

@@ -1,24 +1,24 @@
-// `ferry import FILE...`: packages made elsewhere into a market, either a local data directory
-// (--data, the market must not be running) or a running market (--server, --token). The kind of
-// each FILE is told by its content; today ferry reads Rainbond's `rainbond-app` packages
-// (bundle/rainbond.hpp), each becoming an app version (and its plugins plugin items).
-#include <algorithm>
+// `ferry import`: files made elsewhere (ferry bundles, Rainbond packages) into a market, as one
+// batch: either a local data directory (--data; the market must not be running) or a running
+// market (--server, --token), which imports from its import folder: local files are uploaded
+// there first (resumably), files already there are named with --folder. `--list` shows the
+// import folder. The kind of each file is told by its content (market/import_folder.hpp).
+#include <chrono>
 #include <cstdio>
 #include <memory>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
-#include "bundle/ferry_bundle.hpp"
-#include "bundle/rainbond.hpp"
 #include "cli/command_errors.hpp"
 #include "cli/commands.hpp"
 #include "cli/market_options.hpp"
 #include "cli/terminal.hpp"
 #include "core/files.hpp"
-#include "market/bundles.hpp"
+#include "market/bundle_jobs.hpp"
 #include "market/catalog.hpp"
 #include "market/data_dir.hpp"
-#include "market/market_client.hpp"
+#include "market/import_folder.hpp"
 #include "market/publisher.hpp"
 
 namespace ferry::cli {
@@ -30,126 +30,207 @@ namespace fs = std::filesystem;
 
 struct ImportArgs {
     std::vector<std::string> files;
+    std::vector<std::string> folder;  // names in the market's import folder
     std::string data;
     MarketConnection market;
-    std::string scratch;
+    bool list = false;
     bool json = false;
     bool quiet = false;
 };
 
-// What one item's publish came to, however it was published.
-struct ItemOutcome {
-    std::string kind;  // app | plugin
-    std::string key;
-    std::string major;
-    std::string name;
-    bool unchanged = false;
-    int revision = 0;
-    std::vector<std::string> components;
-};
-
-// A package of a kind ferry reads, converted into repositories. New kinds (ferry's own bundles)
-// go here, each tried in turn on the file's content.
-struct ConvertedFile {
-    std::string kind;  // "rainbond-app"
-    std::string layout;
-    std::vector<bundle::ConvertedItem> items;
-};
-
-ConvertedFile convert_file(const fs::path& file, const fs::path& work,
-                           const bundle::ImportEvents& events) {
-    if (!fs::is_regular_file(file)) {
-        throw Error::format(ErrorKind::not_found, "{}: no such file", file.string());
+std::string version_text(const Json& version) {
+    const std::string kind = version.value("kind", "app");
+    const std::string what =
+        fmt::format("{} {}@{} ({})", kind, version.at("key").get<std::string>(),
+                    version.at("major").get<std::string>(), version.value("name", ""));
+    const int revision = version.at("revision").get<int>();
+    if (version.value("unchanged", false)) {
+        return fmt::format("{}: unchanged, stays at revision {}", what, revision);
     }
-    if (auto rainbond = bundle::convert_rainbond_package(file, work / "rainbond", events)) {
-        return {"rainbond-app", rainbond->layout, std::move(rainbond->items)};
+    return fmt::format("imported {} as revision {}: {}", what, revision,
+                       count_of(version.at("components").size(), "component", "components"));
+}
+
+// Prints a finished batch's record; the exit status says whether every file was imported.
+int report_batch(const ImportArgs& args, const Json& record) {
+    if (args.json) {
+        print_json(record);
+    } else if (!args.quiet) {
+        for (const Json& file : record.at("files")) {
+            const std::string name = file.at("name").get<std::string>();
+            if (file.at("state") == "success") {
+                for (const Json& version : file.value("apps", Json::array())) {
+                    print_line(stderr, fmt::format("{}: {}", name, version_text(version)));
+                }
+            } else {
+                print_line(stderr,
+                           fmt::format("{}: {}: {}", name, file.at("state").get<std::string>(),
+                                       file.value("error", "")));
+            }
+        }
+        if (record.at("files").size() > 1) {
+            std::size_t imported = 0;
+            for (const Json& file : record.at("files")) {
+                imported += file.at("state") == "success" ? 1 : 0;
+            }
+            print_line(stderr, fmt::format("batch: {} ({} of {} imported)",
+                                           record.at("result").get<std::string>(), imported,
+                                           count_of(record.at("files").size(), "file", "files")));
+        }
     }
-    throw Error::format(
-        "{}: not a Rainbond package (or any package ferry reads): neither a "
-        "<name>-<version>-ram.tar.gz with <folder>/metadata.json nor a zip with "
-        "metadata.json",
-        file.string());
+    return record.at("result") == "success" ? kExitOk : kExitFailure;
 }
 
-market::App app_of(const bundle::ImportedItem& item) {
-    market::App app;
-    app.key = item.key;
-    app.kind = item.plugin ? market::App::Kind::plugin : market::App::Kind::app;
-    app.name = item.name;
-    app.description = item.description;
-    app.source = market::App::Source::imported;
-    return app;
-}
-
-std::vector<std::string> component_names(const bundle::ImportedItem& item) {
-    std::vector<std::string> names;
-    for (const auto& component : item.components) {
-        names.push_back(component.name);
+int list_folder(const ImportArgs& args) {
+    Json listed;
+    if (!args.data.empty()) {
+        const market::DataDir data(args.data);
+        Json files = Json::array();
+        for (const auto& info : market::list_import_folder(data)) {
+            files.push_back(market::import_file_json(info));
+        }
+        listed = {{"folder", data.import_folder().string()}, {"files", files}};
+    } else {
+        listed = connect(args.market).get("/api/v1/imports/files");
     }
-    return names;
-}
-
-ItemOutcome publish_local(const market::DataDir& data, market::Publisher& publisher,
-                          const bundle::ConvertedItem& converted, const std::string& notes) {
-    const market::RepositoryFiles files = market::read_repository_files(converted.repository);
-    for (const auto& sha256 : market::missing_blobs(data, files.files)) {
-        const auto file =
-            std::find_if(files.files.begin(), files.files.end(),
-                         [&](const market::RepositoryFile& f) { return f.sha256 == sha256; });
-        market::store_blob(data, converted.repository / file->path, *file);
+    if (args.json) {
+        print_json(listed);
+        return kExitOk;
     }
-    const market::PublishResult result = publisher.publish(
-        {app_of(converted.item), converted.item.major, files.updates_xml, files.files, notes});
-    return {converted.item.plugin ? "plugin" : "app",
-            converted.item.key,
-            converted.item.major,
-            converted.item.name,
-            result.unchanged,
-            result.revision.number,
-            component_names(converted.item)};
-}
-
-ItemOutcome publish_remote(market::MarketClient& client, const bundle::ConvertedItem& converted,
-                           const std::string& notes, const market::PublishEvents& events) {
-    market::PublishJob job;
-    job.source = converted.repository;
-    job.app_key = converted.item.key;
-    job.major = converted.item.major;
-    job.notes = notes;
-    job.use_cache = false;
-    job.app = Json{{"name", converted.item.name},
-                   {"kind", converted.item.plugin ? "plugin" : "app"},
-                   {"source", "imported"}};
-    if (!converted.item.description.empty()) {
-        job.app["description"] = converted.item.description;
+    if (listed.at("files").empty()) {
+        print_line(stderr, fmt::format("the import folder {} is empty",
+                                       listed.value("folder", std::string())));
     }
-    const market::PublishOutcome outcome = market::publish_to_market(client, job, events);
-    return {converted.item.plugin ? "plugin" : "app",
-            converted.item.key,
-            converted.item.major,
-            converted.item.name,
-            outcome.answer.value("unchanged", false),
-            outcome.answer.value("revision", 0),
-            component_names(converted.item)};
+    for (const Json& file : listed.at("files")) {
+        std::vector<std::string> apps;
+        for (const Json& app : file.at("apps")) {
+            apps.push_back(fmt::format(
+                "{}@{}{}", app.at("key").get<std::string>(), app.at("major").get<std::string>(),
+                app.contains("revision") ? fmt::format(" r{}", app.at("revision").get<int>())
+                                         : ""));
+        }
+        std::string note;
+        if (!file.value("settled", true)) {
+            note = "  (written to moments ago: still being copied?)";
+        } else if (file.contains("problem")) {
+            note = "  (" + file.at("problem").get<std::string>() + ")";
+        } else if (file.value("differential", false)) {
+            note = "  (differential)";
+        }
+        print_line(
+            stdout,
+            fmt::format("{}  {}  {}  {}{}", file.at("name").get<std::string>(),
+                        human_bytes(file.at("size").get<std::uint64_t>()),
+                        file.at("kind").get<std::string>(),
+                        apps.empty() ? "-" : fmt::format("{}", fmt::join(apps, ", ")), note));
+    }
+    return kExitOk;
 }
 
-Json outcome_json(const ItemOutcome& outcome) {
-    return {{"kind", outcome.kind},
-            {"key", outcome.key},
-            {"major", outcome.major},
-            {"name", outcome.name},
-            {"unchanged", outcome.unchanged},
-            {"revision", outcome.revision},
-            {"components", outcome.components}};
+int import_local(const ImportArgs& args, ProgressLine& progress) {
+    market::DataDir data(args.data);
+    std::optional<market::ServeLock> lock;
+    try {
+        lock.emplace(data);
+    } catch (const Error& e) {
+        throw Error(
+            fmt::format("{}; a running market imports through --server URL --token T", e.what()),
+            e.kind());
+    }
+    auto catalog = market::open_sqlite_catalog(data.catalog_file());
+    market::Publisher publisher(data, *catalog);
+    std::vector<fs::path> files(args.files.begin(), args.files.end());
+    for (const std::string& name : args.folder) {
+        market::check_import_name(name);
+        files.push_back(data.import_folder() / name);
+    }
+    Json record = market::import_batch_plan(files);
+    market::ImportBatchEvents events;
+    std::string current;
+    events.changed = [&](const Json& now) {
+        for (const Json& file : now.at("files")) {
+            if (file.at("state") == "importing") {
+                current = file.at("name").get<std::string>();
+            }
+        }
+    };
+    events.progress = [&](std::uint64_t done, std::uint64_t total) {
+        progress.update(
+            fmt::format("importing {} ({} of {})", current, human_bytes(done), human_bytes(total)));
+    };
+    market::run_import_batch(data, *catalog, publisher, {}, record, events);
+    progress.finish();
+    return report_batch(args, record);
 }
 
-std::string outcome_text(const ItemOutcome& outcome) {
-    return outcome.unchanged
-               ? fmt::format("{} {}@{} ({}): unchanged, stays at revision {}", outcome.kind,
-                             outcome.key, outcome.major, outcome.name, outcome.revision)
-               : fmt::format("imported {} {}@{} ({}) as revision {}: {}", outcome.kind, outcome.key,
-                             outcome.major, outcome.name, outcome.revision,
-                             count_of(outcome.components.size(), "component", "components"));
+// Puts a local file into the market's import folder, continuing an upload that stopped.
+void upload(net::ApiClient& api, const fs::path& file, ProgressLine& progress,
+            const std::function<void(const std::string&)>& say) {
+    const std::string name = file.filename().string();
+    market::check_import_name(name);
+    const std::uint64_t size = fs::file_size(file);
+    const std::string path = "/api/v1/imports/files/" + name;
+    const Json state = api.get(path);
+    if (state.value("complete", false)) {
+        if (state.value("size", std::uint64_t{0}) != size) {
+            throw Error::format(ErrorKind::conflict,
+                                "{}: the market's import folder has another file of that name "
+                                "({} bytes); rename yours",
+                                file.string(), state.value("size", std::uint64_t{0}));
+        }
+        say(fmt::format("{} is in the market's import folder already", name));
+        return;
+    }
+    const std::uint64_t received = state.value("received", std::uint64_t{0});
+    if (received > 0 && received < size) {
+        say(fmt::format("continuing the upload of {} at {}", name, human_bytes(received)));
+    }
+    api.put_file(
+        path, file,
+        [&](std::uint64_t done, std::uint64_t) {
+            progress.update(fmt::format("uploading {} ({} of {})", name,
+                                        human_bytes(received + done), human_bytes(size)));
+        },
+        received < size ? std::optional<std::uint64_t>(received) : std::nullopt);
+    progress.finish();
+}
+
+int import_remote(const ImportArgs& args, ProgressLine& progress,
+                  const std::function<void(const std::string&)>& say) {
+    net::ApiClient api = connect(args.market);
+    std::vector<std::string> names = args.folder;
+    for (const std::string& file : args.files) {
+        if (!fs::is_regular_file(file)) {
+            throw Error::format(ErrorKind::not_found, "{}: no such file", file);
+        }
+        upload(api, file, progress, say);
+        names.push_back(fs::path(file).filename().string());
+    }
+    Json job = api.post("/api/v1/imports", {{"files", names}});
+    const std::string id = job.at("id").get<std::string>();
+    // The batch runs in the market; its record is followed until it ends.
+    while (job.at("state") == "queued" || job.at("state") == "running") {
+        std::string current;
+        for (const Json& file : job.at("detail").at("files")) {
+            if (file.at("state") == "importing") {
+                current = file.at("name").get<std::string>();
+            }
+        }
+        if (!current.empty()) {
+            progress.update(fmt::format("importing {} ({} of {})", current,
+                                        human_bytes(job.at("done").get<std::uint64_t>()),
+                                        human_bytes(job.at("total").get<std::uint64_t>())));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        job = api.get("/api/v1/jobs/" + id);
+    }
+    progress.finish();
+    const Json& record = job.at("detail");
+    if (!record.is_object() || !record.contains("files") || record.at("result").is_null()) {
+        throw Error::format("the market's import {} ended without a result: {}", id,
+                            job.value("error", std::string()));
+    }
+    return report_batch(args, record);
 }
 
 int run_import(const ImportArgs& args) {
@@ -158,91 +239,19 @@ int run_import(const ImportArgs& args) {
             "import needs either --data DIR (a market's data directory) or --server "
             "URL --token TOKEN (a running market)");
     }
+    if (args.list) {
+        return list_folder(args);
+    }
+    if (args.files.empty() && args.folder.empty()) {
+        throw UsageError("import needs files: ferry import FILE... or --folder NAME...");
+    }
     auto say = [&](const std::string& text) {
         if (!args.quiet && !args.json) {
             print_line(stderr, text);
         }
     };
     ProgressLine progress(stderr_is_terminal() && !args.quiet && !args.json);
-    bundle::ImportEvents events;
-    events.say = say;
-
-    std::optional<market::DataDir> data;
-    std::optional<market::ServeLock> lock;
-    std::unique_ptr<market::Catalog> catalog;
-    std::optional<market::Publisher> publisher;
-    std::optional<market::MarketClient> client;
-    if (!args.data.empty()) {
-        data.emplace(args.data);
-        try {
-            lock.emplace(*data);
-        } catch (const Error& e) {
-            throw Error(fmt::format("{}; a running market imports through --server URL --token T",
-                                    e.what()),
-                        e.kind());
-        }
-        catalog = market::open_sqlite_catalog(data->catalog_file());
-        publisher.emplace(*data, *catalog);
-    } else {
-        client.emplace(args.market.server, args.market.token, api_options(args.market.ca_file));
-    }
-    market::PublishEvents publish_events;
-    publish_events.upload = [&](const std::string& path, std::uint64_t done, std::uint64_t total) {
-        progress.update(
-            fmt::format("uploading {} ({} of {})", path, human_bytes(done), human_bytes(total)));
-    };
-
-    Json report = Json::array();
-    for (const std::string& file : args.files) {
-        if (bundle::peek_manifest(file)) {
-            if (!data) {
-                throw Error::format(
-                    "{}: a ferry bundle is imported into a running market by the market itself: "
-                    "copy it into the market's import folder, or stop it and use --data",
-                    file);
-            }
-            Json items = Json::array();
-            const auto imported = market::import_bundle(
-                *data, *catalog, *publisher, file, [&](std::uint64_t done, std::uint64_t total) {
-                    progress.update(fmt::format("importing {} ({} of {})", file, human_bytes(done),
-                                                human_bytes(total)));
-                });
-            progress.finish();
-            for (const auto& version : imported) {
-                const ItemOutcome outcome{std::string(market::to_string(version.app.kind)),
-                                          version.app.key,
-                                          version.major,
-                                          version.app.name,
-                                          version.unchanged,
-                                          version.revision,
-                                          version.components};
-                items.push_back(outcome_json(outcome));
-                say(outcome_text(outcome));
-            }
-            report.push_back({{"file", file}, {"kind", "ferry-bundle"}, {"items", items}});
-            continue;
-        }
-        core::ScratchDir work(args.scratch, "ferry-import-");
-        const ConvertedFile converted = convert_file(file, work.path(), events);
-        const std::string notes = fmt::format("imported from {} ({})",
-                                              fs::path(file).filename().string(), converted.kind);
-        Json items = Json::array();
-        for (const auto& item : converted.items) {
-            const ItemOutcome outcome = data ? publish_local(*data, *publisher, item, notes)
-                                             : publish_remote(*client, item, notes, publish_events);
-            progress.finish();
-            items.push_back(outcome_json(outcome));
-            say(outcome_text(outcome));
-        }
-        report.push_back({{"file", file},
-                          {"kind", converted.kind},
-                          {"layout", converted.layout},
-                          {"items", items}});
-    }
-    if (args.json) {
-        print_json(Json{{"imported", report}});
-    }
-    return kExitOk;
+    return args.data.empty() ? import_remote(args, progress, say) : import_local(args, progress);
 }
 
 }  // namespace
@@ -255,22 +264,24 @@ void add_import_command(CLI::App& app, CommandAction& run) {
     command->footer(
         "FILE's kind is told by its content: a ferry bundle (ferry export --format bundle) "
         "brings its app versions at their revisions; a Rainbond package is "
-        "<name>-<version>-ram.tar.gz "
-        "(<folder>/metadata.json, component-images.tar) or the older zip (metadata.json, a folder "
-        "per component). Its app becomes an app version (key group_key, major group_version) and "
-        "each plugin a plugin item; importing a package again changes nothing.");
-    command->add_option("FILE", args->files, "The packages to import")->required();
+        "<name>-<version>-ram.tar.gz (<folder>/metadata.json, component-images.tar) or the older "
+        "zip (metadata.json, a folder per component): its app becomes an app version (key "
+        "group_key, major group_version) and each plugin a plugin item. The files are one batch: "
+        "each is imported or fails with its reason, and the command fails unless all were "
+        "imported. Importing a file again changes nothing. With --server, FILEs are uploaded "
+        "into the market's import folder first (a rerun continues a broken upload); files "
+        "copied there by other means are named with --folder and listed with --list.");
+    command->add_option("FILE", args->files, "The files to import");
+    command->add_option("--folder", args->folder,
+                        "Names of files in the market's import folder (<data>/import/) to import");
+    command->add_flag("--list", args->list,
+                      "List the market's import folder: each file's size, kind and the app "
+                      "versions inside");
     command->add_option("--data", args->data,
                         "The data directory of a market that is not running (as ferry serve "
                         "--data)");
     add_market_options(*command, args->market, "A running market to import into",
                        "A publish token of that market");
-    command
-        ->add_option(
-            "--scratch", args->scratch,
-            "Where to unpack each package (about three times its images' size; default: the "
-            "system's temporary directory)")
-        ->check(CLI::ExistingDirectory);
     command->add_flag("--json", args->json, "Machine-readable output");
     command->add_flag("-q,--quiet", args->quiet, "Print only errors");
     command->callback([&run, args] { run = [args] { return run_import(*args); }; });

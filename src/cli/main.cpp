@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
     add_publish_command(app, run);
     add_export_command(app, run);
     add_import_command(app, run);
+    add_inventory_command(app, run);
 
     if (const auto typed = unknown_command(app, args)) {
         const auto nearest = nearest_command(app, *typed);

@@ -141,7 +141,10 @@ int run_serve(const MarketArgs& args) {
         upstreams.push_back({url, args.upstream_token, args.upstream_ca_file});
     }
     market::PullJobs pulls(data, *catalog, publisher, upstreams, log_failure);
-    server::MarketApi api(data, *catalog, publisher, &pulls, {args.private_reads});
+    market::ExportJobs exports(data, *catalog, log_failure);
+    market::ImportBatches imports(data, *catalog, publisher, log_failure);
+    server::MarketApi api(data, *catalog, publisher, &pulls, {args.private_reads},
+                          {&exports, &imports});
     api.install(http);
     if (!args.quiet) {
         http.set_request_log([](std::string_view line) { print_line(stderr, line); });

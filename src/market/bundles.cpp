@@ -154,8 +154,11 @@ class ImportVisitor final : public bundle::BundleVisitor {
                 continue;
             }
             const auto same = catalog_.find_revision(app.app.key, app.major, app.revision);
-            if (same && same->components == app.components) {
-                continue;  // imported before: nothing to do
+            const auto latest =
+                catalog_.find_revision(app.app.key, app.major, major->latest_revision);
+            if ((same && same->components == app.components) ||
+                (latest && latest->components == app.components)) {
+                continue;  // this content is here already: nothing to do
             }
             throw Error::format(
                 ErrorKind::conflict,

@@ -14,7 +14,8 @@
 namespace ferry::market {
 
 DataDir::DataDir(fs::path root) : root_(std::move(root)) {
-    for (const fs::path& dir : {root_ / "blobs" / "sha256", uploads(), repositories()}) {
+    for (const fs::path& dir :
+         {root_ / "blobs" / "sha256", uploads(), repositories(), exports(), import_folder()}) {
         std::error_code ec;
         fs::create_directories(dir, ec);
         if (ec) {

@@ -8,6 +8,8 @@
 //   <data>/uploads/                      uploads in progress (never served)
 //   <data>/repo/<app-key>/<major>/       one IFW repository per major version: hard links to
 //                                        blobs, Updates.xml written last
+//   <data>/exports/<format>/             exported files, for download (market/bundle_jobs.hpp)
+//   <data>/import/                       files to import (market/import_folder.hpp)
 #pragma once
 
 #include <cstdint>
@@ -32,6 +34,8 @@ class DataDir {
     fs::path repositories() const { return root_ / "repo"; }
     fs::path repository(std::string_view app_key, std::string_view major) const;
     fs::path uploads() const { return root_ / "uploads"; }
+    fs::path exports() const { return root_ / "exports"; }
+    fs::path import_folder() const { return root_ / "import"; }
     // Where the blob with that SH-256 (lowercase hex) lives; it may not exist.
     fs::path blob(std::string_view sha256) const;
     // Whether the store has that blob with that size.

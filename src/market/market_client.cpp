@@ -197,14 +197,19 @@ AppVersion resolve_app_version(net::ApiClient& api, const std::string& wanted) {
     return version;
 }
 
-std::string repository_url(const std::string& base_url, const AppVersion& version,
-                           const std::string& token) {
+std::string market_file_url(const std::string& base_url, const std::string& path,
+                            const std::string& token) {
     std::string url = base_url;
     const auto scheme = url.find("://");
     if (!token.empty() && scheme != std::string::npos) {
         url.insert(scheme + 3, "token:" + token + "@");
     }
-    return url + version.repository;
+    return url + path;
+}
+
+std::string repository_url(const std::string& base_url, const AppVersion& version,
+                           const std::string& token) {
+    return market_file_url(base_url, version.repository, token);
 }
 
 }  // namespace ferry::market

@@ -86,6 +86,11 @@ struct AppVersion {
 // majors it has.
 AppVersion resolve_app_version(net::ApiClient& api, const std::string& wanted);
 
+// The URL of a file the market at base_url serves (path: "/repo/...", "/exports/..."), carrying
+// token as Basic credentials when it is not empty.
+std::string market_file_url(const std::string& base_url, const std::string& path,
+                            const std::string& token);
+
 // The URL of its repository on the market at base_url, carrying token (as Basic credentials,
 // which ferry's downloads and IFW's installers send) when it is not empty.
 std::string repository_url(const std::string& base_url, const AppVersion& version,

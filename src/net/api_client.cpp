@@ -40,7 +40,8 @@ struct ApiClient::Impl {
     std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl{curl_easy_init(), &curl_easy_cleanup};
 
     nlohmann::json perform(const std::string& method, const std::string& url,
-                           const std::string* body, Upload* upload) {
+                           const std::string* body, Upload* upload,
+                           const std::string& extra_header = {}) {
         CURL* c = curl.get();
         curl_easy_reset(c);  // keeps the connection cache
         char error_text[CURL_ERROR_SIZE] = {};
@@ -57,6 +58,9 @@ struct ApiClient::Impl {
         // No "Expect: 100-continue" round trip before each body: the market answers errors
         // after reading a body anyway, and the wait costs tens of milliseconds per upload.
         headers = curl_slist_append(headers, "Expect:");
+        if (!extra_header.empty()) {
+            headers = curl_slist_append(headers, extra_header.c_str());
+        }
         std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> header_list(
             headers, &curl_slist_free_all);
         curl_easy_setopt(c, CURLOPT_URL, url.c_str());
@@ -131,14 +135,25 @@ nlohmann::json ApiClient::post(const std::string& path, const nlohmann::json& bo
 
 nlohmann::json ApiClient::put_file(
     const std::string& path, const std::filesystem::path& file,
-    const std::function<void(std::uint64_t, std::uint64_t)>& progress) {
+    const std::function<void(std::uint64_t, std::uint64_t)>& progress,
+    std::optional<std::uint64_t> from) {
     std::unique_ptr<std::FILE, decltype(&std::fclose)> handle(std::fopen(file.c_str(), "rb"),
                                                               &std::fclose);
     if (!handle) {
         throw Error::format("{}: cannot open: {}", file.string(), errno_text(errno));
     }
-    Upload upload{handle.get(), std::filesystem::file_size(file), 0, &progress};
-    return impl_->perform("PUT", base_url_ + path, nullptr, &upload);
+    const std::uint64_t size = std::filesystem::file_size(file);
+    Upload upload{handle.get(), size, 0, &progress};
+    std::string range;
+    if (from) {
+        if (*from >= size || ::fseeko(handle.get(), static_cast<off_t>(*from), SEEK_SET) != 0) {
+            throw Error::format("{}: cannot continue an upload at byte {} of {}", file.string(),
+                                *from, size);
+        }
+        upload.size = size - *from;
+        range = fmt::format("Content-Range: bytes {}-{}/{}", *from, size - 1, size);
+    }
+    return impl_->perform("PUT", base_url_ + path, nullptr, &upload, range);
 }
 
 }  // namespace ferry::net

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -36,9 +37,11 @@ class ApiClient {
 
     nlohmann::json get(const std::string& path);
     nlohmann::json post(const std::string& path, const nlohmann::json& body);
-    // Streams the file as the request body; progress(done, total) while it goes.
+    // Streams the file as the request body; progress(done, total) while it goes. With from set,
+    // sends the file from that offset on, saying so in a Content-Range header (a resumed upload).
     nlohmann::json put_file(const std::string& path, const std::filesystem::path& file,
-                            const std::function<void(std::uint64_t, std::uint64_t)>& progress = {});
+                            const std::function<void(std::uint64_t, std::uint64_t)>& progress = {},
+                            std::optional<std::uint64_t> from = std::nullopt);
 
     const std::string& base_url() const { return base_url_; }
 

@@ -5,6 +5,7 @@
 
 #include <optional>
 
+#include "market/bundle_jobs.hpp"
 #include "market/catalog.hpp"
 #include "market/data_dir.hpp"
 #include "market/publisher.hpp"
@@ -18,6 +19,12 @@ struct MarketOptions {
     bool private_reads = false;  // every request needs a token, reads included
 };
 
+// The jobs behind exports and imports; null ones answer their requests with an error.
+struct BundleJobs {
+    market::ExportJobs* exports = nullptr;
+    market::ImportBatches* imports = nullptr;
+};
+
 // The routes over a data directory, a catalog and a publisher, which must outlive it (and the
 // server it is installed on). The catalog is shared by the request threads (the SQLite catalog
 // serialises its calls).
@@ -25,8 +32,13 @@ class MarketApi {
   public:
     // pulls may be null: a market without upstreams answers pull requests with an error.
     MarketApi(const market::DataDir& data, market::Catalog& catalog, market::Publisher& publisher,
-              market::PullJobs* pulls, MarketOptions options)
-        : data_(data), catalog_(catalog), publisher_(publisher), pulls_(pulls), options_(options) {}
+              market::PullJobs* pulls, MarketOptions options, BundleJobs bundles = {})
+        : data_(data),
+          catalog_(catalog),
+          publisher_(publisher),
+          pulls_(pulls),
+          options_(options),
+          bundles_(bundles) {}
 
     // Registers the routes (and the authentication of private reads) on the server.
     void install(HttpServer& server);
@@ -37,6 +49,9 @@ class MarketApi {
     bool require(const Request& req, Response& res, market::Token::Role role) const;
     void put_blob(const Request& req, Response& res, const ContentReader& content);
     void install_upstream_routes(Routes& routes);
+    // Exports, the inventory, the import folder (listing, resumable uploads) and import batches.
+    void install_bundle_routes(Routes& routes);
+    void put_import_file(const Request& req, Response& res, const ContentReader& content);
     // List, create and revoke tokens (admin tokens only).
     void install_token_routes(Routes& routes);
     // handler's 200 answers (which must depend on the catalog alone) kept in the cache while
@@ -48,6 +63,7 @@ class MarketApi {
     market::Publisher& publisher_;
     market::PullJobs* pulls_;
     MarketOptions options_;
+    BundleJobs bundles_;
     ResponseCache cache_{256};
 };
 

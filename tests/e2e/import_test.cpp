@@ -107,7 +107,7 @@ TEST_F(ImportTest, RefusalsAndUsage) {
     write_text(root() / "notes.txt", "not a package");
     CommandResult r = ferry({"import", (root() / "notes.txt").string(), "--data", data().string()});
     EXPECT_EQ(r.exit_code, 1);
-    EXPECT_THAT(r.err, HasSubstr("not a Rainbond package (or any package ferry reads)"));
+    EXPECT_THAT(r.err, HasSubstr("neither a ferry bundle nor a Rainbond package"));
 
     Json metadata = rainbond_metadata();
     metadata["apps"][2]["probes"] = "none";
