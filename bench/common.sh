@@ -20,6 +20,9 @@ ratio() {  # two decimals, or three significant digits below 0.1
 less_than() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
 at_least() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
+rate() {  # rate BYTES MS: MB/s (10^6 bytes)
+    awk -v b="$1" -v ms="$2" 'BEGIN { printf "%.1f", b / 1e6 / (ms / 1000) }'
+}
 
 # run LOG COMMAND...: runs COMMAND with its output in LOG; on failure prints LOG and exits.
 run() {
@@ -126,4 +129,29 @@ release_ferry() {
     fi
     [[ -x "$ferry" ]] || die "$ferry: not an executable ferry binary"
     ferry=$(realpath "$ferry")
+}
+
+# The targets of a run: target NAME PASSED MEASURED adds a row (PASSED: true or false, e.g. from
+# passes COMMAND...), targets_table prints them with the verdict.
+target_rows=()
+failed_targets=0
+target() {  # target NAME PASSED MEASURED
+    local verdict=PASS
+    if [[ "$2" != true ]]; then
+        verdict=FAIL
+        failed_targets=$((failed_targets + 1))
+    fi
+    target_rows+=("| $1 | $verdict | $3 |")
+}
+passes() { "$@" && echo true || echo false; }
+targets_table() {
+    echo "| Target | Result | Measured |"
+    echo "|--------|--------|----------|"
+    printf '%s\n' "${target_rows[@]}"
+    echo
+    if ((failed_targets == 0)); then
+        echo "All ${#target_rows[@]} targets met."
+    else
+        echo "$failed_targets of the ${#target_rows[@]} targets missed (FAIL above, with the measured numbers)."
+    fi
 }

@@ -65,6 +65,73 @@ random_file() {
 }
 
 
+# Container images for the services and bundle benchmarks; they work in $work and date their
+# files at $source_date_epoch, which the sourcing script sets.
+
+# make_image OUT TAG FILE:BYTES...: writes the docker-save archive OUT of an image tagged TAG
+# whose layers each hold one file of pseudo-random bytes, /FILE (seeded by its name: the same
+# FILE and BYTES make the same layer in every image); sets image_bytes (the layers and config).
+make_image() {
+    local out=$1 tag=$2 dir spec file bytes hex config config_hex diff_ids="" layer_paths=""
+    shift 2
+    dir=$(mktemp -d "$work/image.XXXXXX")
+    mkdir "$dir/image"
+    image_bytes=0
+    for spec in "$@"; do
+        file=${spec%%:*} bytes=${spec#*:}
+        mkdir -m 755 "$dir/root"
+        random_file "$dir/root/$file" "$bytes" "ferry-bench-services/$file"
+        chmod 644 "$dir/root/$file"
+        tar --sort=name --mtime=@$source_date_epoch --owner=0 --group=0 --numeric-owner \
+            -cf "$dir/layer.tar" -C "$dir/root" .
+        rm -r "$dir/root"
+        hex=$(sha256sum "$dir/layer.tar" | cut -c1-64)
+        mkdir "$dir/image/$hex"
+        mv "$dir/layer.tar" "$dir/image/$hex/layer.tar"
+        printf '1.0' >"$dir/image/$hex/VERSION"
+        printf '{}' >"$dir/image/$hex/json"
+        image_bytes=$((image_bytes + $(stat -c %s "$dir/image/$hex/layer.tar")))
+        diff_ids+="${diff_ids:+,}\"sha256:$hex\""
+        layer_paths+="${layer_paths:+,}\"$hex/layer.tar\""
+    done
+    config="{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Cmd\":[\"/bin/sh\"]},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[$diff_ids]}}"
+    config_hex=$(printf '%s' "$config" | sha256sum | cut -c1-64)
+    printf '%s' "$config" >"$dir/image/$config_hex.json"
+    image_bytes=$((image_bytes + ${#config}))
+    printf '[{"Config":"%s.json","RepoTags":["%s"],"Layers":[%s]}]' \
+        "$config_hex" "$tag" "$layer_paths" >"$dir/image/manifest.json"
+    printf '{}' >"$dir/image/repositories"
+    mkdir -p "$(dirname "$out")"
+    tar -cf "$out" -C "$dir/image" .
+    rm -r "$dir"
+}
+
+package_xml() {  # package_xml DIR TITLE DESCRIPTION VERSION
+    mkdir -p "$1/meta" "$1/data"
+    cat >"$1/meta/package.xml" <<EOT
+<?xml version="1.0" encoding="UTF-8"?>
+<Package>
+    <DisplayName>$2</DisplayName>
+    <Description>$3</Description>
+    <Version>$4</Version>
+    <ReleaseDate>2026-01-01</ReleaseDate>
+</Package>
+EOT
+}
+
+# service_component DIR NAME TITLE FILE:BYTES...: a service component whose image is
+# bench/NAME:1.0.0 made of those layers; sets image_bytes.
+service_component() {
+    local dir=$1 name=$2 title=$3
+    shift 3
+    package_xml "$dir" "$title" "A container image of random layers for the services benchmark." 1.0.0
+    cat >"$dir/meta/service.yaml" <<EOT
+image: bench/$name:1.0.0
+command: [/bin/sh]
+EOT
+    make_image "$dir/data/image.tar" "bench/$name:1.0.0" "$@"
+}
+
 # write_section RESULTS_MD NAME SECTION_FILE: prints RESULTS_MD with the section NAME (from its
 # "<!-- bench/NAME:" line up to the next "<!-- bench/" line or the end) replaced by the contents
 # of SECTION_FILE, or with SECTION_FILE appended when it has no such section. What comes before
