@@ -101,6 +101,9 @@ class BlobSink {
     virtual ~BlobSink() = default;
     virtual void write(const char* data, std::size_t size) = 0;
     virtual void finish() = 0;
+    // True when finish() itself refuses bytes whose size or SHA-256 is not the blob's (a
+    // market::BlobWriter does); the reader then leaves the hashing to it.
+    virtual bool checks_digest() const { return false; }
 };
 
 class BundleVisitor {

@@ -3,6 +3,10 @@
 // market (--server, --token), which imports from its import folder: local files are uploaded
 // there first (resumably), files already there are named with --folder. `--list` shows the
 // import folder. The kind of each file is told by its content (market/import_folder.hpp).
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -14,7 +18,10 @@
 #include "cli/commands.hpp"
 #include "cli/market_options.hpp"
 #include "cli/terminal.hpp"
+#include "core/file_descriptor.hpp"
+#include "core/file_error.hpp"
 #include "core/files.hpp"
+#include "core/hash.hpp"
 #include "market/bundle_jobs.hpp"
 #include "market/catalog.hpp"
 #include "market/data_dir.hpp"
@@ -45,7 +52,7 @@ std::string version_text(const Json& version) {
                     version.at("major").get<std::string>(), version.value("name", ""));
     const int revision = version.at("revision").get<int>();
     if (version.value("unchanged", false)) {
-        return fmt::format("{}: unchanged, stays at revision {}", what, revision);
+        return fmt::format("{}: unchanged, this market has it as revision {}", what, revision);
     }
     return fmt::format("imported {} as revision {}: {}", what, revision,
                        count_of(version.at("components").size(), "component", "components"));
@@ -163,26 +170,59 @@ int import_local(const ImportArgs& args, ProgressLine& progress) {
     return report_batch(args, record);
 }
 
-// Puts a local file into the market's import folder, continuing an upload that stopped.
+// The SHA-256 of the first `size` bytes of file.
+std::string prefix_sha256(const fs::path& file, std::uint64_t size) {
+    core::FileDescriptor fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) {
+        throw file_error(file.string(), "cannot open", errno);
+    }
+    core::Hasher hasher(core::HashKind::sha256);
+    std::vector<char> buffer(1 << 20);
+    for (std::uint64_t done = 0; done < size;) {
+        const ssize_t n =
+            ::read(fd.get(), buffer.data(),
+                   static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), size - done)));
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            throw file_error(file.string(), "cannot read", n < 0 ? errno : EIO);
+        }
+        hasher.update(buffer.data(), static_cast<std::size_t>(n));
+        done += static_cast<std::uint64_t>(n);
+    }
+    return hasher.hex_digest();
+}
+
+// Puts a local file into the market's import folder, continuing an upload that stopped (when
+// what arrived is the start of this file; else starting over).
 void upload(net::ApiClient& api, const fs::path& file, ProgressLine& progress,
             const std::function<void(const std::string&)>& say) {
     const std::string name = file.filename().string();
     market::check_import_name(name);
     const std::uint64_t size = fs::file_size(file);
+    if (size == 0) {
+        throw Error::format("{}: an empty file, nothing to import", file.string());
+    }
     const std::string path = "/api/v1/imports/files/" + name;
-    const Json state = api.get(path);
+    const Json state = api.get(path + "?sha256=1");
     if (state.value("complete", false)) {
-        if (state.value("size", std::uint64_t{0}) != size) {
+        const std::uint64_t theirs = state.value("size", std::uint64_t{0});
+        if (theirs != size || state.value("sha256", "") != prefix_sha256(file, size)) {
             throw Error::format(ErrorKind::conflict,
                                 "{}: the market's import folder has another file of that name "
-                                "({} bytes); rename yours",
-                                file.string(), state.value("size", std::uint64_t{0}));
+                                "({} bytes, other content); rename yours",
+                                file.string(), theirs);
         }
         say(fmt::format("{} is in the market's import folder already", name));
         return;
     }
-    const std::uint64_t received = state.value("received", std::uint64_t{0});
-    if (received > 0 && received < size) {
+    std::uint64_t received = state.value("received", std::uint64_t{0});
+    if (received > 0 &&
+        (received >= size || state.value("sha256", "") != prefix_sha256(file, received))) {
+        received = 0;  // what arrived is not the start of this file
+    }
+    if (received > 0) {
         say(fmt::format("continuing the upload of {} at {}", name, human_bytes(received)));
     }
     api.put_file(
@@ -191,7 +231,7 @@ void upload(net::ApiClient& api, const fs::path& file, ProgressLine& progress,
             progress.update(fmt::format("uploading {} ({} of {})", name,
                                         human_bytes(received + done), human_bytes(size)));
         },
-        received < size ? std::optional<std::uint64_t>(received) : std::nullopt);
+        std::optional<std::uint64_t>(received));
     progress.finish();
 }
 

@@ -174,12 +174,15 @@ void run_import_batch(const DataDir& data, Catalog& catalog, Publisher& publishe
             }
             entry["state"] = "success";
             entry["kind"] = imported.kind;
+            if (!imported.layout.empty()) {
+                entry["layout"] = imported.layout;
+            }
             entry["apps"] = versions;
             ++succeeded;
         } catch (const std::exception& e) {
             entry["state"] = "failed";
             std::string error = e.what();
-            if (!is_settled(file)) {
+            if (!folder.empty() && !is_settled(file)) {
                 error += " (the file was written to moments ago: is it still being copied?)";
             }
             entry["error"] = error;

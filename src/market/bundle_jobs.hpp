@@ -51,6 +51,8 @@ struct ImportBatchEvents {
     std::function<bool()> cancelled;
 };
 nlohmann::json import_batch_plan(const std::vector<fs::path>& files);
+// folder: where the named files are ("" when names are paths); a failure of a file the folder
+// received moments ago says that it may still be arriving.
 void run_import_batch(const DataDir& data, Catalog& catalog, Publisher& publisher,
                       const fs::path& folder, nlohmann::json& record,
                       const ImportBatchEvents& events);

@@ -56,6 +56,7 @@ class StoreSink final : public bundle::BlobSink {
         stored_(size);
     }
     void finish() override { writer_.finish(); }
+    bool checks_digest() const override { return true; }
 
   private:
     BlobWriter writer_;

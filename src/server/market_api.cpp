@@ -15,6 +15,7 @@
 #include "core/file_descriptor.hpp"
 #include "core/file_error.hpp"
 #include "core/files.hpp"
+#include "core/hash.hpp"
 #include "core/json_error.hpp"
 #include "market/bundles.hpp"
 #include "market/import_folder.hpp"
@@ -515,7 +516,14 @@ void MarketApi::put_import_file(const Request& req, Response& res, const Content
     }
     struct stat st {};
     ::fstat(fd.get(), &st);
-    const auto received = static_cast<std::uint64_t>(st.st_size);
+    auto received = static_cast<std::uint64_t>(st.st_size);
+    if (range.start == 0 && received > 0) {
+        // An upload that starts at the first byte starts over.
+        if (::ftruncate(fd.get(), 0) != 0) {
+            throw file_error(part.string(), "cannot start the upload over", errno);
+        }
+        received = 0;
+    }
     if (range.start != received) {
         drain();
         send_error(res, 409,
@@ -609,7 +617,17 @@ void MarketApi::install_bundle_routes(Routes& routes) {
         const std::string name = req.matches[1];
         market::check_import_name(name);
         const fs::path folder = data_.import_folder();
-        send_json(res, 200, upload_state(folder / name, folder / (".upload-" + name + ".part")));
+        const fs::path file = folder / name;
+        const fs::path part = folder / (".upload-" + name + ".part");
+        Json state = upload_state(file, part);
+        // ?sha256=1: the digest of what is there (the file, or the part received so far), so
+        // that an uploader can tell its file from another of that name.
+        std::error_code ec;
+        if (req.has_param("sha256") && (state.at("complete").get<bool>() || fs::exists(part, ec))) {
+            state["sha256"] =
+                core::digest_file(state.at("complete").get<bool>() ? file : part).sha256;
+        }
+        send_json(res, 200, state);
     });
 
     routes.Put(R"(/api/v1/imports/files/([^/]+))",

@@ -37,18 +37,21 @@ class ImportTest : public FerryTest {
 TEST_F(ImportTest, IntoADataDirectoryThenServedInstalledAndExported) {
     CommandResult r = ferry({"import", package().string(), "--data", data().string(), "--json"});
     ASSERT_EQ(r.exit_code, 0) << describe(r);
-    const Json first = Json::parse(r.out).at("imported").at(0);
+    const Json record = Json::parse(r.out);
+    EXPECT_EQ(record.at("result"), "success");
+    const Json first = record.at("files").at(0);
+    EXPECT_EQ(first.at("state"), "success");
     EXPECT_EQ(first.at("kind"), "rainbond-app");
     EXPECT_EQ(first.at("layout"), "ram.tar.gz");
-    EXPECT_EQ(first.at("items").at(0).at("key"), kKey);
-    EXPECT_EQ(first.at("items").at(0).at("major"), "1.0");
-    EXPECT_FALSE(first.at("items").at(0).at("unchanged").get<bool>());
-    EXPECT_EQ(first.at("items").at(0).at("components").size(), 3u);
+    EXPECT_EQ(first.at("apps").at(0).at("key"), kKey);
+    EXPECT_EQ(first.at("apps").at(0).at("major"), "1.0");
+    EXPECT_FALSE(first.at("apps").at(0).at("unchanged").get<bool>());
+    EXPECT_EQ(first.at("apps").at(0).at("components").size(), 3u);
 
     // The same file again: a no-op success.
     r = ferry({"import", package().string(), "--data", data().string()});
     ASSERT_EQ(r.exit_code, 0) << describe(r);
-    EXPECT_THAT(r.err, HasSubstr("unchanged, stays at revision 1"));
+    EXPECT_THAT(r.err, HasSubstr("unchanged, this market has it as revision 1"));
 
     MarketServer server(FERRY_BINARY, data());
     const fs::path target = root() / "installation";
