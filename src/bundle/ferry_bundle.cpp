@@ -41,22 +41,13 @@ Json app_record_json(const BundleApp& entry) {
     for (const char* local : {"source", "upstream_url", "created_at", "updated_at"}) {
         app.erase(local);
     }
-    Json components = Json::array();
-    for (const auto& c : entry.components) {
-        components.push_back(
-            {{"name", c.name}, {"version", c.version}, {"content_sha256", c.content_sha256}});
-    }
-    Json files = Json::array();
-    for (const auto& f : entry.files) {
-        files.push_back({{"path", f.path}, {"sha256", f.sha256}, {"size", f.size}});
-    }
     return {{"app", app},
             {"major", entry.major},
             {"revision", entry.revision},
             {"notes", entry.notes},
-            {"components", components},
+            {"components", market::components_json(entry.components)},
             {"updates_xml", blob_json(entry.updates_xml)},
-            {"files", files}};
+            {"files", market::files_json(entry.files)}};
 }
 
 BundleBlob read_blob(const Json& json) {
@@ -82,11 +73,7 @@ BundleApp read_app(const Json& json) {
         throw Error::format("{}: revision {} (revisions start at 1)", what, entry.revision);
     }
     entry.notes = json.value("notes", "");
-    for (const Json& c : json.at("components")) {
-        entry.components.push_back({c.at("name").get<std::string>(),
-                                    c.at("version").get<std::string>(),
-                                    c.at("content_sha256").get<std::string>()});
-    }
+    entry.components = market::components_from_json(json.at("components"));
     entry.updates_xml = read_blob(json.at("updates_xml"));
     entry.files = market::files_from_json(json.at("files"));
     std::set<std::string> paths;

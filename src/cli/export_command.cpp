@@ -3,9 +3,7 @@
 // --format bundle writes ferry's offline bundle (bundle/ferry_bundle.hpp), which another market
 // imports. Either comes from a market (--server, which must allow it), a market's data directory
 // (--data, bundles) or a repository directory.
-#include <chrono>
 #include <cstdio>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -64,23 +62,7 @@ archive::ArchiveFormat package_format(const std::string& output) {
     if (output.ends_with(".tar")) {
         return archive::ArchiveFormat::tar;
     }
-    throw UsageError(
-        fmt::format("-o {}: a package's name ends in .tar.gz, .tgz or .tar", output));
-}
-
-// Polls a market's job until it ends, showing its progress; the job as it ended.
-nlohmann::json follow_job(net::ApiClient& api, nlohmann::json job, ProgressLine& progress,
-                          const std::string& doing) {
-    const std::string id = job.at("id").get<std::string>();
-    while (job.at("state") == "queued" || job.at("state") == "running") {
-        progress.update(fmt::format("{} ({} of {})", doing,
-                                    human_bytes(job.at("done").get<std::uint64_t>()),
-                                    human_bytes(job.at("total").get<std::uint64_t>())));
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        job = api.get("/api/v1/jobs/" + id);
-    }
-    progress.finish();
-    return job;
+    throw UsageError(fmt::format("-o {}: a package's name ends in .tar.gz, .tgz or .tar", output));
 }
 
 // The market writes each bundle (an export job, reused when that revision was exported before)
@@ -107,7 +89,8 @@ int export_through_market(const ExportArgs& args, const std::set<std::string>& h
     std::vector<std::string> failures;
     for (const nlohmann::json& start : started.at("jobs")) {
         const std::string target = start.at("target").get<std::string>();
-        const nlohmann::json job = follow_job(api, start, progress, "exporting " + target);
+        const nlohmann::json job = follow_job(
+            api, start, progress, [&](const nlohmann::json&) { return "exporting " + target; });
         if (job.at("state") != "success") {
             failures.push_back(fmt::format("{}: {}", target, job.value("error", std::string())));
             continue;
@@ -133,7 +116,7 @@ int export_through_market(const ExportArgs& args, const std::set<std::string>& h
                        {"bytes", result.size},
                        {"reused", detail.value("reused", false)},
                        {"job", job.at("id")}});
-        say(fmt::format("wrote {} ({}): {}{}", dest.string(), human_bytes(result.size), target,
+        say(fmt::format("wrote {} ({}{})", dest.string(), human_bytes(result.size),
                         detail.value("reused", false) ? ", exported before" : ""));
     }
     if (args.json) {

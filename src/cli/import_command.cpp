@@ -7,10 +7,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <memory>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -246,29 +244,20 @@ int import_remote(const ImportArgs& args, ProgressLine& progress,
         upload(api, file, progress, say);
         names.push_back(fs::path(file).filename().string());
     }
-    Json job = api.post("/api/v1/imports", {{"files", names}});
-    const std::string id = job.at("id").get<std::string>();
     // The batch runs in the market; its record is followed until it ends.
-    while (job.at("state") == "queued" || job.at("state") == "running") {
-        std::string current;
-        for (const Json& file : job.at("detail").at("files")) {
-            if (file.at("state") == "importing") {
-                current = file.at("name").get<std::string>();
+    const Json job = follow_job(
+        api, api.post("/api/v1/imports", {{"files", names}}), progress, [](const Json& now) {
+            for (const Json& file : now.at("detail").at("files")) {
+                if (file.at("state") == "importing") {
+                    return "importing " + file.at("name").get<std::string>();
+                }
             }
-        }
-        if (!current.empty()) {
-            progress.update(fmt::format("importing {} ({} of {})", current,
-                                        human_bytes(job.at("done").get<std::uint64_t>()),
-                                        human_bytes(job.at("total").get<std::uint64_t>())));
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        job = api.get("/api/v1/jobs/" + id);
-    }
-    progress.finish();
+            return std::string();
+        });
     const Json& record = job.at("detail");
     if (!record.is_object() || !record.contains("files") || record.at("result").is_null()) {
-        throw Error::format("the market's import {} ended without a result: {}", id,
-                            job.value("error", std::string()));
+        throw Error::format("the market's import {} ended without a result: {}",
+                            job.at("id").get<std::string>(), job.value("error", std::string()));
     }
     return report_batch(args, record);
 }

@@ -1,11 +1,18 @@
 // What every command that talks to a market's API shares: where it is (--server), the token it
-// sends (--token) and the certificates it trusts (--ca-file).
+// sends (--token) and the certificates it trusts (--ca-file), and following a job.
 #pragma once
 
 #include <CLI/CLI.hpp>
 
+#include <chrono>
+#include <functional>
 #include <string>
+#include <thread>
 
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/terminal.hpp"
 #include "net/api_client.hpp"
 #include "net/downloader.hpp"
 
@@ -42,6 +49,24 @@ inline net::DownloadOptions api_options(const std::string& ca_file) {
 
 inline net::ApiClient connect(const MarketConnection& market) {
     return net::ApiClient(market.server, market.token, api_options(market.ca_file));
+}
+
+// Polls a job of the market until it ends, showing doing(job) with its progress on the line
+// (nothing while doing answers ""); the job as it ended.
+inline nlohmann::json follow_job(net::ApiClient& api, nlohmann::json job, ProgressLine& progress,
+                                 const std::function<std::string(const nlohmann::json&)>& doing) {
+    const std::string id = job.at("id").get<std::string>();
+    while (job.at("state") == "queued" || job.at("state") == "running") {
+        if (const std::string what = doing(job); !what.empty()) {
+            progress.update(fmt::format("{} ({} of {})", what,
+                                        human_bytes(job.at("done").get<std::uint64_t>()),
+                                        human_bytes(job.at("total").get<std::uint64_t>())));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        job = api.get("/api/v1/jobs/" + id);
+    }
+    progress.finish();
+    return job;
 }
 
 }  // namespace ferry::cli

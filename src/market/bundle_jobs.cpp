@@ -74,8 +74,8 @@ std::vector<Job> ExportJobs::start(const std::vector<std::string>& wanted,
                         ".diff-" + core::sha256_hex(list).substr(0, 12));
         }
         const fs::path file = dir / name;
-        const std::string target = fmt::format("{}@{} revision {}", source.app.app.key,
-                                               source.app.major, source.app.revision);
+        // The file is the work: one job per file, whole or differential.
+        const std::string& target = name;
         Json detail{{"file", name},
                     {"url", fmt::format("/exports/{}/{}", kBundleFormat, name)},
                     {"format", kBundleFormat}};
@@ -224,8 +224,10 @@ Job ImportBatches::start(const std::vector<std::string>& names) {
     for (Json& entry : record.at("files")) {
         entry["name"] = fs::path(entry.at("name").get<std::string>()).filename().string();
     }
-    const std::string target =
-        names.size() == 1 ? names.front() : fmt::format("{} files", names.size());
+    // The same files are the same batch while it runs.
+    std::vector<std::string> sorted = names;
+    std::sort(sorted.begin(), sorted.end());
+    const std::string target = fmt::format("{}", fmt::join(sorted, ", "));
     return runner_.start(
         target,
         [this](JobControl& control) {

@@ -273,11 +273,7 @@ std::vector<bundle::BundleSource> download_bundle_sources(net::ApiClient& api,
                 revision.major = version.major;
                 revision.number = answer.at("revision").get<int>();
                 revision.notes = answer.value("notes", "");
-                for (const Json& c : answer.at("components")) {
-                    revision.components.push_back({c.at("name").get<std::string>(),
-                                                   c.at("version").get<std::string>(),
-                                                   c.at("content_sha256").get<std::string>()});
-                }
+                revision.components = components_from_json(answer.at("components"));
                 revision.files = files_from_json(answer.at("files"));
             } catch (const Json::exception& e) {
                 throw Error::format("{}: its answer for {}@{} is not a revision: {}",

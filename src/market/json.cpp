@@ -27,16 +27,35 @@ Json major_json(const Major& major) {
             {"updated_at", major.updated_at}};
 }
 
-Json revision_json(const Revision& revision) {
-    Json components = Json::array();
-    for (const auto& c : revision.components) {
-        components.push_back(
+Json components_json(const std::vector<RevisionComponent>& components) {
+    Json list = Json::array();
+    for (const auto& c : components) {
+        list.push_back(
             {{"name", c.name}, {"version", c.version}, {"content_sha256", c.content_sha256}});
     }
-    Json files = Json::array();
-    for (const auto& f : revision.files) {
-        files.push_back({{"path", f.path}, {"sha256", f.sha256}, {"size", f.size}});
+    return list;
+}
+
+std::vector<RevisionComponent> components_from_json(const Json& components) {
+    std::vector<RevisionComponent> result;
+    for (const Json& c : components) {
+        result.push_back({c.at("name").get<std::string>(), c.at("version").get<std::string>(),
+                          c.at("content_sha256").get<std::string>()});
     }
+    return result;
+}
+
+Json files_json(const std::vector<RepositoryFile>& files) {
+    Json list = Json::array();
+    for (const auto& f : files) {
+        list.push_back({{"path", f.path}, {"sha256", f.sha256}, {"size", f.size}});
+    }
+    return list;
+}
+
+Json revision_json(const Revision& revision) {
+    const Json components = components_json(revision.components);
+    const Json files = files_json(revision.files);
     return {{"app_key", revision.app_key},
             {"major", revision.major},
             {"revision", revision.number},

@@ -18,7 +18,10 @@ nlohmann::json token_json(const Token& token);
 // ones of app, the others stay.
 App app_from_json(const nlohmann::json& json, App app);
 
-// A revision's files as revision_json lists them.
+// A revision's components and files as revision_json lists them, and back.
+nlohmann::json components_json(const std::vector<RevisionComponent>& components);
+std::vector<RevisionComponent> components_from_json(const nlohmann::json& components);
+nlohmann::json files_json(const std::vector<RepositoryFile>& files);
 std::vector<RepositoryFile> files_from_json(const nlohmann::json& files);
 
 }  // namespace ferry::market

@@ -5,6 +5,7 @@
 
 #include "core/files.hpp"
 #include "formats/package_version.hpp"
+#include "market/json.hpp"
 #include "market/names.hpp"
 #include "market/publish_build.hpp"
 #include "market/publisher.hpp"
@@ -35,18 +36,12 @@ std::optional<std::vector<RevisionComponent>> MarketClient::published_components
         }
         throw;
     }
-    std::vector<RevisionComponent> components;
     try {
-        for (const Json& c : revision.at("components")) {
-            components.push_back({c.at("name").get<std::string>(),
-                                  c.at("version").get<std::string>(),
-                                  c.at("content_sha256").get<std::string>()});
-        }
+        return components_from_json(revision.at("components"));
     } catch (const Json::exception&) {
         throw Error::format(ErrorKind::upstream, "{}{}: the answer is not a revision", url(),
                             versions_path(app_key, major));
     }
-    return components;
 }
 
 std::vector<std::string> MarketClient::missing_blobs(const std::vector<RepositoryFile>& files) {
@@ -73,13 +68,10 @@ Json MarketClient::commit_revision(const std::string& app_key, const std::string
                                    const Json& app, const std::string& updates_xml,
                                    const std::vector<RepositoryFile>& files,
                                    const std::string& notes) {
-    Json file_list = Json::array();
-    for (const auto& file : files) {
-        file_list.push_back({{"path", file.path}, {"sha256", file.sha256}, {"size", file.size}});
-    }
-    return api_.post(
-        versions_path(app_key, major) + "/revisions",
-        {{"app", app}, {"updates_xml", updates_xml}, {"files", file_list}, {"notes", notes}});
+    return api_.post(versions_path(app_key, major) + "/revisions", {{"app", app},
+                                                                    {"updates_xml", updates_xml},
+                                                                    {"files", files_json(files)},
+                                                                    {"notes", notes}});
 }
 
 PublishOutcome publish_to_market(MarketClient& market, const PublishJob& job,

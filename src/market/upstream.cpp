@@ -93,11 +93,7 @@ UpstreamRevision read_upstream_revision(const UpstreamMarket& upstream, const Js
     check_from_upstream(upstream, [&] {
         try {
             revision.number = json.at("revision").get<int>();
-            for (const Json& c : json.at("components")) {
-                revision.components.push_back({c.at("name").get<std::string>(),
-                                               c.at("version").get<std::string>(),
-                                               c.at("content_sha256").get<std::string>()});
-            }
+            revision.components = components_from_json(json.at("components"));
             revision.files = files_from_json(json.at("files"));
         } catch (const Json::exception&) {
             throw Error("its answer is not a revision as the market API describes one");

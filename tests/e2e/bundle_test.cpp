@@ -8,9 +8,13 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <sys/mount.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <memory>
@@ -26,6 +30,7 @@ namespace ferry::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using ::testing::Not;
 
 constexpr const char* kMajor = "1";
@@ -499,6 +504,33 @@ TEST_F(Bundle, TheSameFileImportedAgainIsASuccessThatChangesNothing) {
     EXPECT_EQ(call(b, "GET", repo_path("Updates.xml")).body, index);
 }
 
+// A full disk: the market's store cannot take the bundle's files.
+
+TEST_F(Bundle, ADiskTooFullForTheBundleFailsNamingItAndKeepsNothing) {
+    Side a = side("a");
+    publish(a);
+    const fs::path bundle = export_bundle(a, root() / "out/");
+    Side b = side("b", false);
+    ferry({"import", "--list", "--data", b.data.string()});  // lays out the data directory
+    const fs::path uploads = b.data / "uploads";
+    if (::mount("tmpfs", uploads.c_str(), "tmpfs", 0, "size=128k") != 0) {
+        GTEST_SKIP() << "cannot mount a tmpfs here: " << std::strerror(errno);
+    }
+    struct Unmount {
+        fs::path at;
+        ~Unmount() { ::umount2(at.c_str(), MNT_DETACH); }
+    } unmount{uploads};
+    const std::string before = sha256_file(bundle);
+    const CommandResult r = import_data(b, bundle);
+    EXPECT_EQ(r.exit_code, 1) << describe(r);
+    EXPECT_THAT(r.err, HasSubstr(bundle.string()));
+    EXPECT_THAT(r.err, HasSubstr("free")) << "the cause: the disk has no room";
+    EXPECT_THAT(files_below(uploads), IsEmpty());
+    EXPECT_THAT(blob_names(b.data), IsEmpty());
+    EXPECT_FALSE(fs::exists(b.data / "repo" / kApp));
+    EXPECT_EQ(sha256_file(bundle), before);
+}
+
 // 5. An upload cut short continues where it stopped.
 
 TEST_F(Bundle, AnInterruptedUploadContinuesWhereItStopped) {
@@ -738,7 +770,7 @@ TEST_F(Bundle, ExportJobsThroughTheApiWriteADownloadableBundleOnce) {
     ASSERT_EQ(started.json().at("jobs").size(), 1u) << started.body;
     const Json first = started.json().at("jobs").at(0);
     EXPECT_EQ(first.value("kind", ""), "export");
-    EXPECT_EQ(first.value("target", ""), "com.test.app@1 revision 1");
+    EXPECT_EQ(first.value("target", ""), "com.test.app-1-r1.bundle.tar");
     const Json job = finished_job(a, first.at("id").get<std::string>());
     ASSERT_EQ(job.value("state", ""), "success") << job.dump();
     const Json detail = job.at("detail");
