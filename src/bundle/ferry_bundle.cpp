@@ -213,6 +213,7 @@ WriteBundleResult write_bundle(const fs::path& out, std::vector<BundleSource> so
         fs::path file;
         const std::string* text = nullptr;
         std::string what;  // for errors: app@major and the path
+        bool hash = true;
     };
     std::vector<Carried> carried;
     std::set<std::string> seen;
@@ -222,7 +223,8 @@ WriteBundleResult write_bundle(const fs::path& out, std::vector<BundleSource> so
         const std::string what = app.app.key + "@" + app.major;
         app.updates_xml = {core::sha256_hex(source.updates_xml), source.updates_xml.size()};
         if (seen.insert(app.updates_xml.sha256).second) {
-            carried.push_back({app.updates_xml, {}, &source.updates_xml, what + ": Updates.xml"});
+            carried.push_back(
+                {app.updates_xml, {}, &source.updates_xml, what + ": Updates.xml", true});
             total += app.updates_xml.size;
         }
         for (const market::RepositoryFile& file : app.files) {
@@ -233,8 +235,8 @@ WriteBundleResult write_bundle(const fs::path& out, std::vector<BundleSource> so
                 manifest.omitted.push_back({file.sha256, file.size});
                 continue;
             }
-            carried.push_back(
-                {{file.sha256, file.size}, source.file(file), nullptr, what + ": " + file.path});
+            carried.push_back({{file.sha256, file.size}, source.file(file), nullptr,
+                               what + ": " + file.path, !source.digests_fresh});
             total += file.size;
         }
         manifest.apps.push_back(app);
@@ -262,7 +264,9 @@ WriteBundleResult write_bundle(const fs::path& out, std::vector<BundleSource> so
         input.produce = [&c, &done, &options, total](const core::ByteSink& sink) {
             core::Hasher hasher(core::HashKind::sha256);
             auto put = [&](const char* data, std::size_t size) {
-                hasher.update(data, size);
+                if (c.hash) {
+                    hasher.update(data, size);
+                }
                 sink(data, size);
                 done += size;
                 if (options.progress) {
@@ -298,7 +302,8 @@ WriteBundleResult write_bundle(const fs::path& out, std::vector<BundleSource> so
                                         c.file.string(), read_bytes, c.blob.size);
                 }
             }
-            if (const std::string actual = hasher.hex_digest(); actual != c.blob.sha256) {
+            if (const std::string actual = c.hash ? hasher.hex_digest() : c.blob.sha256;
+                actual != c.blob.sha256) {
                 throw Error::format("{}: its SHA-256 is {}, but its revision says {}", c.what,
                                     actual, c.blob.sha256);
             }

@@ -74,6 +74,9 @@ struct BundleSource {
     BundleApp app;
     std::string updates_xml;
     std::function<fs::path(const market::RepositoryFile&)> file;
+    // The files' SHA-256s were computed from these very files for this export (a repository
+    // directory read just now): write_bundle checks their sizes and does not hash them again.
+    bool digests_fresh = false;
 };
 
 struct WriteBundleOptions {

@@ -351,6 +351,7 @@ bundle::BundleSource repository_bundle_source(const fs::path& dir, const std::st
     source.app.files = files.files;
     source.updates_xml = files.updates_xml;
     source.file = [dir](const RepositoryFile& file) { return dir / file.path; };
+    source.digests_fresh = true;  // read_repository_files hashed them
     return source;
 }
 
