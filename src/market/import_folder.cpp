@@ -172,12 +172,7 @@ ImportedFile import_file(const DataDir& data, Catalog& catalog, Publisher& publi
         fmt::format("imported from {} (rainbond-app)", file.filename().string());
     for (const auto& converted : rainbond->items) {
         const RepositoryFiles files = read_repository_files(converted.repository);
-        for (const auto& sha256 : missing_blobs(data, files.files)) {
-            const auto found =
-                std::find_if(files.files.begin(), files.files.end(),
-                             [&](const RepositoryFile& f) { return f.sha256 == sha256; });
-            store_blob(data, converted.repository / found->path, *found);
-        }
+        store_missing_blobs(data, converted.repository, files.files);
         const App app = app_of(converted.item);
         const PublishResult result =
             publisher.publish({app, converted.item.major, files.updates_xml, files.files, notes});

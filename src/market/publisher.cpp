@@ -242,6 +242,19 @@ void store_blob(const DataDir& data, const fs::path& file, const RepositoryFile&
     writer.finish();
 }
 
+std::size_t store_missing_blobs(const DataDir& data, const fs::path& dir,
+                                const std::vector<RepositoryFile>& files) {
+    std::size_t stored = 0;
+    std::set<std::string> seen;
+    for (const auto& file : files) {
+        if (seen.insert(file.sha256).second && !data.has_blob(file.sha256, file.size)) {
+            store_blob(data, dir / file.path, file);
+            ++stored;
+        }
+    }
+    return stored;
+}
+
 std::vector<std::string> missing_blobs(const DataDir& data,
                                        const std::vector<RepositoryFile>& files) {
     std::vector<std::string> missing;

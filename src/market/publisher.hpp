@@ -57,6 +57,11 @@ RepositoryFiles read_repository_files(const fs::path& dir);
 // Copies a local file into the blob store through a BlobWriter (checked like an upload).
 void store_blob(const DataDir& data, const fs::path& file, const RepositoryFile& announced);
 
+// Stores the files of the repository directory dir that the market lacks (each checked like an
+// upload, each SHA-256 once); how many it stored.
+std::size_t store_missing_blobs(const DataDir& data, const fs::path& dir,
+                                const std::vector<RepositoryFile>& files);
+
 // The blobs of files the market does not have yet (each SHA-256 once, in request order).
 std::vector<std::string> missing_blobs(const DataDir& data,
                                        const std::vector<RepositoryFile>& files);

@@ -23,9 +23,9 @@ namespace ferry::market {
 namespace {
 
 using Json = nlohmann::json;
+using core::ScratchDir;
 using ::testing::HasSubstr;
 using testing::random_bytes;
-using core::ScratchDir;
 using testing::write_text;
 
 struct Side {
@@ -57,11 +57,7 @@ class BundleJobsTest : public ::testing::Test {
         options.jobs = 1;
         repo::generate_repository(built, options);
         const RepositoryFiles files = read_repository_files(built);
-        for (const auto& file : files.files) {
-            if (!source_.data.has_blob(file.sha256, file.size)) {
-                store_blob(source_.data, built / file.path, file);
-            }
-        }
+        store_missing_blobs(source_.data, built, files.files);
         App a;
         a.key = app;
         a.name = app;

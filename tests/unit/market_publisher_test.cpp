@@ -53,15 +53,9 @@ class MarketPublisher : public ::testing::Test {
         options.jobs = 1;
         repo::generate_repository(built, options);
         RepositoryFiles files = read_repository_files(built);
-        const auto missing = missing_blobs(data_, files.files);
-        for (const auto& file : files.files) {
-            if (std::find(missing.begin(), missing.end(), file.sha256) != missing.end() &&
-                !data_.has_blob(file.sha256, file.size)) {
-                store_blob(data_, built / file.path, file);
-            }
-        }
+        const std::size_t stored = store_missing_blobs(data_, built, files.files);
         if (uploaded != nullptr) {
-            *uploaded = missing.size();
+            *uploaded = stored;
         }
         return files;
     }

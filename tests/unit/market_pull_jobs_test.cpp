@@ -217,11 +217,7 @@ class PullJobsFromAnUpstream : public ::testing::Test {
         options.jobs = 1;
         repo::generate_repository(built, options);
         const RepositoryFiles files = read_repository_files(built);
-        for (const RepositoryFile& file : files.files) {
-            if (!upstream_data_.has_blob(file.sha256, file.size)) {
-                store_blob(upstream_data_, built / file.path, file);
-            }
-        }
+        store_missing_blobs(upstream_data_, built, files.files);
         App app;
         app.key = "com.test.app";
         app.name = "Test App";
