@@ -91,6 +91,13 @@ struct ExtractLimits {
     std::uint64_t max_entries = 1'000'000;
 };
 
+// Where an archive lies in its file: all of it, or `size` bytes from `offset` on (an archive
+// appended to another file, as an installer's payload is). Nothing outside the span is read.
+struct ArchiveSpan {
+    std::uint64_t offset = 0;
+    std::uint64_t size = UINT64_MAX;
+};
+
 struct ExtractedEntry {
     std::string path;  // relative to the target, '/'-separated
     enum class Type { file, directory, symlink, hardlink } type = Type::file;
@@ -105,7 +112,8 @@ struct ExtractedEntry {
 // is exceeded; every error names the archive and the entry. On error, what was already written
 // stays in target: callers extract into a staging directory.
 std::vector<ExtractedEntry> extract_archive(const fs::path& archive, const fs::path& target,
-                                            const ExtractLimits& limits = {});
+                                            const ExtractLimits& limits = {},
+                                            const ArchiveSpan& span = {});
 
 // The entries of an archive without extracting them (same checks on names as extraction).
 std::vector<ExtractedEntry> list_archive(const fs::path& archive);
@@ -115,6 +123,6 @@ std::vector<ExtractedEntry> list_archive(const fs::path& archive);
 // larger than max_bytes is an error naming it.
 std::optional<std::pair<std::string, std::string>> read_entry(
     const fs::path& archive, const std::function<bool(std::string_view)>& wanted,
-    std::uint64_t max_bytes);
+    std::uint64_t max_bytes, const ArchiveSpan& span = {});
 
 }  // namespace ferry::archive

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <unordered_set>
@@ -190,7 +191,85 @@ class EntryChecker {
     std::unordered_set<std::string> files_;
 };
 
-Reader open_archive(const fs::path& archive) {
+// An archive read from a span of its file with pread: libarchive sees the span as the whole
+// file, and nothing before or after it is read.
+class SpanSource {
+  public:
+    SpanSource(FileDescriptor fd, const ArchiveSpan& span) : fd_(std::move(fd)), span_(span) {}
+
+    static la_ssize_t read(struct archive* reader, void* self, const void** buffer) {
+        auto& source = *static_cast<SpanSource*>(self);
+        const std::uint64_t left = source.span_.size - source.position_;
+        const auto wanted = static_cast<std::size_t>(std::min<std::uint64_t>(left, kBlock));
+        const ssize_t n = wanted == 0
+                              ? 0
+                              : ::pread(source.fd_.get(), source.buffer_.get(), wanted,
+                                        static_cast<off_t>(source.span_.offset + source.position_));
+        if (n < 0) {
+            archive_set_error(reader, errno, "cannot read: %s", std::strerror(errno));
+            return -1;
+        }
+        source.position_ += static_cast<std::uint64_t>(n);
+        *buffer = source.buffer_.get();
+        return n;
+    }
+    static la_int64_t skip(struct archive*, void* self, la_int64_t request) {
+        auto& source = *static_cast<SpanSource*>(self);
+        const auto step = std::min<std::uint64_t>(static_cast<std::uint64_t>(request),
+                                                  source.span_.size - source.position_);
+        source.position_ += step;
+        return static_cast<la_int64_t>(step);
+    }
+    // 7z reads its header at the end of the archive.
+    static la_int64_t seek(struct archive*, void* self, la_int64_t offset, int whence) {
+        auto& source = *static_cast<SpanSource*>(self);
+        const auto size = static_cast<la_int64_t>(source.span_.size);
+        const la_int64_t from = whence == SEEK_SET   ? 0
+                                : whence == SEEK_CUR ? static_cast<la_int64_t>(source.position_)
+                                                     : size;
+        const la_int64_t position = from + offset;
+        if (position < 0 || position > size) {
+            return ARCHIVE_FATAL;
+        }
+        source.position_ = static_cast<std::uint64_t>(position);
+        return position;
+    }
+    static int close(struct archive*, void* self) {
+        delete static_cast<SpanSource*>(self);
+        return ARCHIVE_OK;
+    }
+
+  private:
+    static constexpr std::size_t kBlock = 1 << 20;
+    FileDescriptor fd_;
+    ArchiveSpan span_;
+    std::uint64_t position_ = 0;
+    std::unique_ptr<char[]> buffer_ = std::make_unique<char[]>(kBlock);
+};
+
+int open_span(struct archive* reader, const fs::path& archive, const ArchiveSpan& span) {
+    FileDescriptor fd(::open(archive.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) {
+        archive_set_error(reader, errno, "%s", std::strerror(errno));
+        return ARCHIVE_FATAL;
+    }
+    struct stat status {};
+    if (::fstat(fd.get(), &status) != 0 ||
+        static_cast<std::uint64_t>(status.st_size) < span.offset) {
+        archive_set_error(reader, EINVAL, "the file ends before byte %llu",
+                          static_cast<unsigned long long>(span.offset));
+        return ARCHIVE_FATAL;
+    }
+    ArchiveSpan bounded = span;
+    bounded.size = std::min(span.size, static_cast<std::uint64_t>(status.st_size) - span.offset);
+    // libarchive calls close (which frees the source) whether or not opening succeeds.
+    auto* source = new SpanSource(std::move(fd), bounded);
+    archive_read_set_seek_callback(reader, &SpanSource::seek);
+    return archive_read_open2(reader, source, nullptr, &SpanSource::read, &SpanSource::skip,
+                              &SpanSource::close);
+}
+
+Reader open_archive(const fs::path& archive, const ArchiveSpan& span = {}) {
     Reader reader(archive_read_new(), &archive_read_free);
     if (!reader) {
         throw Error::format("{}: cannot allocate an archive reader", archive.string());
@@ -199,7 +278,9 @@ Reader open_archive(const fs::path& archive) {
     archive_read_support_format_7zip(reader.get());
     archive_read_support_format_zip(reader.get());
     archive_read_support_format_tar(reader.get());
-    if (archive_read_open_filename(reader.get(), archive.c_str(), 1 << 20) != ARCHIVE_OK) {
+    const bool whole = span.offset == 0 && span.size == UINT64_MAX;
+    if ((whole ? archive_read_open_filename(reader.get(), archive.c_str(), 1 << 20)
+               : open_span(reader.get(), archive, span)) != ARCHIVE_OK) {
         throw Error::format("{}: cannot open as an archive: {}", archive.string(),
                             error_text(reader.get()));
     }
@@ -445,9 +526,9 @@ class DiskWriter {
 }  // namespace
 
 std::vector<ExtractedEntry> extract_archive(const fs::path& archive, const fs::path& target,
-                                            const ExtractLimits& limits) {
+                                            const ExtractLimits& limits, const ArchiveSpan& span) {
     Utf8Locale utf8_names;
-    Reader reader = open_archive(archive);
+    Reader reader = open_archive(archive, span);
     EntryChecker checker(archive, limits);
     DiskWriter disk(archive, target, checker);
     std::vector<ExtractedEntry> extracted;
@@ -495,9 +576,9 @@ std::vector<ExtractedEntry> list_archive(const fs::path& archive) {
 
 std::optional<std::pair<std::string, std::string>> read_entry(
     const fs::path& archive, const std::function<bool(std::string_view)>& wanted,
-    std::uint64_t max_bytes) {
+    std::uint64_t max_bytes, const ArchiveSpan& span) {
     Utf8Locale utf8_names;
-    Reader reader = open_archive(archive);
+    Reader reader = open_archive(archive, span);
     EntryChecker checker(archive, ExtractLimits{UINT64_MAX, UINT64_MAX});
     struct archive_entry* entry = nullptr;
     while (next_entry(reader.get(), archive, &entry)) {

@@ -55,6 +55,8 @@ void report_services(Console& console, const client::Session& session,
     }
 }
 
+}  // namespace
+
 int report_result(const ClientArgs& args, Console& console, const client::Session& session,
                   const client::OperationResult& result, std::string_view nothing) {
     if (args.json) {
@@ -119,8 +121,6 @@ int report_result(const ClientArgs& args, Console& console, const client::Sessio
     return result.exit_code;
 }
 
-// install --market URL APP[@MAJOR]: the market says which repository is the app's major
-// version (its newest when none is named); that repository joins the target's settings.
 ClientArgs resolve_market_app(ClientArgs args) {
     if (args.names.empty()) {
         throw UsageError(
@@ -143,6 +143,8 @@ ClientArgs resolve_market_app(ClientArgs args) {
     args.repositories.push_back(market::repository_url(api.base_url(), chosen, args.market_token));
     return args;
 }
+
+namespace {
 
 int run_install(const ClientArgs& given) {
     const ClientArgs args = given.market.empty() ? given : resolve_market_app(given);

@@ -155,6 +155,7 @@ client::Session open_session(const ClientArgs& args, Console& console, bool crea
     options.root = args.root;
     options.create = create;
     options.add_repositories = args.repositories;
+    options.session_repositories = args.session_repositories;
     options.download.ca_file = args.ca_file;
     options.reporter = console.reporter();
     options.services = {args.start, args.purge_data};

@@ -23,6 +23,8 @@ struct ClientArgs {
     std::string market;        // install --market URL: the first name is APP[@MAJOR]
     std::string market_token;  // for a private market
     std::vector<std::string> names;
+    // Read for this command only, never saved: an offline installer's unpacked repository.
+    std::vector<std::string> session_repositories;
     bool json = false;
     bool xml = false;
     bool quiet = false;
@@ -62,6 +64,15 @@ class Console {
 // Opens the target (under its lock, recovering an interrupted transaction) with the options
 // and environment (FERRY_TIMEOUT) of the command; Ctrl-C from here on cancels at a safe step.
 client::Session open_session(const ClientArgs& args, Console& console, bool create);
+
+// install --market URL APP[@MAJOR]: the arguments with the market's repository for the app's
+// major version (its newest when none is named) added and APP taken off the names.
+ClientArgs resolve_market_app(ClientArgs args);
+
+// What install, update, remove and rollback print (or --json) of a finished operation; returns
+// its exit code.
+int report_result(const ClientArgs& args, Console& console, const client::Session& session,
+                  const client::OperationResult& result, std::string_view nothing);
 
 // The target as messages name it.
 std::string root_hint(const client::Session& session);

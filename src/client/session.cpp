@@ -53,13 +53,23 @@ RemoteOptions Session::remote_options() const {
 
 const FetchedIndexes& Session::indexes() {
     if (!indexes_) {
-        if (settings_.repositories.empty()) {
+        Settings read = settings_;
+        for (const auto& url : options_.session_repositories) {
+            add_repository(read, url);
+        }
+        if (read.repositories.empty()) {
             throw Error::format(
                 "{}: no repositories are set; add one with --repo URL or `ferry repos add`",
                 installation_.root().string());
         }
         indexes_ = with_context("reading the repositories",
-                                [&] { return fetch_indexes(settings_, remote_options()); });
+                                [&] { return fetch_indexes(read, remote_options()); });
+        if (indexes_->settings_changed) {
+            for (const auto& url : options_.session_repositories) {
+                remove_repository(read, url);
+            }
+            settings_ = std::move(read);
+        }
         if (indexes_->settings_changed || settings_dirty_) {
             save_settings();
             settings_dirty_ = false;

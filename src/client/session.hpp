@@ -41,6 +41,9 @@ struct SessionOptions {
     fs::path root;
     bool create = false;  // install may create the target; other commands need one
     std::vector<std::string> add_repositories;  // --repo: added to the settings
+    // Read in this session only and never saved in the settings: an offline installer's own
+    // repository, unpacked for the time of the install.
+    std::vector<std::string> session_repositories;
     net::DownloadOptions download;
     RemoteLimits limits;
     int concurrency = 4;

@@ -1,0 +1,251 @@
+// `ferry installer create`: IFW binarycreator's options with binarycreator's meaning (the
+// output file last, or -o), plus --market and flags for the settings config.xml would hold.
+#include <cstdio>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/command_errors.hpp"
+#include "cli/commands.hpp"
+#include "cli/terminal.hpp"
+#include "installer/create.hpp"
+#include "net/url.hpp"
+
+namespace ferry::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CreateArgs {
+    std::string config;
+    std::string output_option;
+    std::string output;
+    std::vector<std::string> packages;
+    std::vector<std::string> repositories;
+    std::vector<std::string> remote;  // --repo
+    std::vector<std::string> market;  // URL APP[@MAJOR]
+    std::string token;
+    std::string base;
+    bool online_only = false;
+    bool offline_only = false;
+    std::string format = "7z";
+    std::string level = "5";
+    // Settings config.xml would hold; given, they replace its values.
+    std::string name;
+    std::string version;
+    std::string title;
+    std::string publisher;
+    std::string product_url;
+    std::string target_dir;
+    std::string admin_target_dir;
+    std::string maintenance_tool_name;
+    std::vector<std::string> ignored;  // binarycreator options that mean nothing here
+    bool verbose = false;
+    bool quiet = false;
+    bool json = false;
+    installer::CreateOptions options;
+};
+
+installer::InstallerConfig configuration(CreateArgs& args) {
+    installer::InstallerConfig config;
+    if (!args.config.empty()) {
+        auto read = installer::read_config_xml(args.config);
+        config = std::move(read.config);
+        if (!read.ignored.empty() && !args.quiet) {
+            print_line(stderr, fmt::format("ferry: note: {}: ferry installers have no graphical "
+                                           "wizard or scripts; ignored: {}",
+                                           args.config, fmt::join(read.ignored, ", ")));
+        }
+        if (!read.unknown.empty()) {
+            print_line(stderr, fmt::format("ferry: warning: {}: elements IFW does not know, "
+                                           "ignored: {}",
+                                           args.config, fmt::join(read.unknown, ", ")));
+        }
+    }
+    auto set = [](std::string& field, const std::string& flag) {
+        if (!flag.empty()) {
+            field = flag;
+        }
+    };
+    set(config.name, args.name);
+    set(config.version, args.version);
+    set(config.title, args.title);
+    set(config.publisher, args.publisher);
+    set(config.product_url, args.product_url);
+    set(config.target_dir, args.target_dir);
+    set(config.admin_target_dir, args.admin_target_dir);
+    set(config.maintenance_tool_name, args.maintenance_tool_name);
+    if (config.name.empty()) {
+        throw UsageError(
+            "the installer needs a product name: -c config/config.xml (its <Name>) "
+            "or --name NAME");
+    }
+    if (config.title.empty()) {
+        config.title = config.name;
+    }
+    client::Settings remote{config.repositories};
+    for (const auto& url : args.remote) {
+        client::add_repository(remote, net::repository_url(url));
+    }
+    config.repositories = std::move(remote.repositories);
+    if (!args.market.empty()) {
+        config.market = {net::repository_url(args.market[0]), args.market[1], args.token};
+    }
+    return config;
+}
+
+int run_create(CreateArgs& args) {
+    if (!args.output_option.empty() && !args.output.empty()) {
+        throw UsageError(fmt::format("two output files: -o {} and {}; give one", args.output_option,
+                                     args.output));
+    }
+    auto& options = args.options;
+    options.output = args.output.empty() ? args.output_option : args.output;
+    if (options.output.empty()) {
+        throw UsageError("the installer file to write is missing: ferry installer create ... FILE");
+    }
+    if (args.online_only && args.offline_only) {
+        throw UsageError("--online-only and --offline-only exclude each other");
+    }
+    if (!args.ignored.empty() && !args.quiet) {
+        print_line(stderr,
+                   "ferry: note: binarycreator's -r/--resources, --mt and -s/--sign "
+                   "have no meaning for ferry installers; ignored");
+    }
+    options.config = configuration(args);
+    options.mode = args.online_only    ? installer::CreateMode::online_only
+                   : args.offline_only ? installer::CreateMode::offline_only
+                                       : installer::CreateMode::both;
+    for (const auto& p : args.packages) {
+        options.packages.emplace_back(p);
+    }
+    for (const auto& r : args.repositories) {
+        options.repositories.emplace_back(r);
+    }
+    options.format = archive::parse_archive_format(args.format);
+    options.level = archive::parse_compression_level(args.level);
+    options.base = args.base.empty() ? fs::read_symlink("/proc/self/exe") : fs::path(args.base);
+    ProgressLine progress(stderr_is_terminal() && !args.quiet && !args.json);
+    options.on_progress = [&](const repo::GenerateProgress& p) {
+        progress.update(fmt::format("building the payload: component {} of {}, {} of {}",
+                                    p.components_done, p.components_total,
+                                    human_bytes(p.bytes_done), human_bytes(p.bytes_total)));
+    };
+    const auto report = installer::create_installer(options);
+    progress.finish();
+    for (const auto& warning : report.warnings) {
+        print_line(stderr, "ferry: warning: " + warning);
+    }
+    if (args.json) {
+        nlohmann::json components = nlohmann::json::array();
+        for (const auto& c : report.components) {
+            components.push_back({{"name", c.name}, {"version", c.version}});
+        }
+        print_json({{"installer", report.output.string()},
+                    {"kind", report.offline ? "offline" : "online"},
+                    {"size", report.size},
+                    {"payload_size", report.payload_size},
+                    {"components", components}});
+    } else if (!args.quiet) {
+        print_line(
+            stdout,
+            fmt::format("{} installer {} ({}, {} of payload){}",
+                        report.offline ? "Offline" : "Online", report.output.string(),
+                        human_bytes(report.size), human_bytes(report.payload_size),
+                        report.offline
+                            ? fmt::format(": {}", count_of(report.components.size(), "component"))
+                            : std::string()));
+        if (args.verbose) {
+            for (const auto& c : report.components) {
+                print_line(stdout, fmt::format("  {} {}", c.name, c.version));
+            }
+        }
+    }
+    return kExitOk;
+}
+
+}  // namespace
+
+void add_installer_command(CLI::App& app, CommandAction& run) {
+    auto* installer = app.add_subcommand(
+        "installer",
+        "Make installers: one executable file that installs a product, online or offline");
+    installer->require_subcommand(1);
+    auto args = std::make_shared<CreateArgs>();
+    auto* cmd = installer->add_subcommand(
+        "create",
+        "Create an installer (IFW binarycreator's options).\n"
+        "An offline installer carries the packages it installs; an online one installs from the "
+        "configuration's RemoteRepositories or a market.");
+    auto& o = args->options;
+    cmd->add_option("-c,--config", args->config,
+                    "IFW's installer configuration (config/config.xml)")
+        ->check(CLI::ExistingFile);
+    cmd->add_option(
+           "-p,--packages", args->packages,
+           "Packages directory (IFW layout) whose components the installer carries; repeatable")
+        ->allow_extra_args(false);
+    cmd->add_option("--repository", args->repositories,
+                    "A built repository whose components the installer carries; repeatable")
+        ->allow_extra_args(false);
+    cmd->add_option("-i,--include", o.include, "Only these components (comma-separated)")
+        ->delimiter(',')
+        ->allow_extra_args(false);
+    cmd->add_option("-e,--exclude", o.exclude, "Leave out these components (comma-separated)")
+        ->delimiter(',')
+        ->allow_extra_args(false);
+    cmd->add_flag("-n,--online-only", args->online_only,
+                  "Carry no packages: install from the configuration's repositories or --market");
+    cmd->add_flag("-f,--offline-only", args->offline_only,
+                  "Carry the packages and leave the remote repositories out of the installation");
+    cmd->add_option("--market", args->market,
+                    "Install an app from this market (online): URL APP[@MAJOR]")
+        ->expected(2)
+        ->allow_extra_args(false);
+    cmd->add_option("--token", args->token,
+                    "A token for a private market (stored in the installer)")
+        ->envname("FERRY_TOKEN");
+    cmd->add_option(
+           "--repo", args->remote,
+           "A remote repository the installation reads (as RemoteRepositories); repeatable")
+        ->allow_extra_args(false);
+    cmd->add_option("-t,--template", args->base,
+                    "The ferry executable the installer starts with (default: this one)")
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--name", args->name, "Product name (config.xml's Name)");
+    cmd->add_option("--product-version", args->version, "Product version (Version)");
+    cmd->add_option("--title", args->title, "Title shown to the user (Title; default: the name)");
+    cmd->add_option("--publisher", args->publisher, "Publisher");
+    cmd->add_option("--product-url", args->product_url, "ProductUrl");
+    cmd->add_option("--target-dir", args->target_dir,
+                    "Default target directory (TargetDir; @HomeDir@ and IFW's other variables)");
+    cmd->add_option("--admin-target-dir", args->admin_target_dir,
+                    "Default target directory when run as root (AdminTargetDir)");
+    cmd->add_option("--maintenance-tool-name", args->maintenance_tool_name,
+                    "The maintenance tool's file name in the target (default: maintenancetool)");
+    cmd->add_option("--af,--archive-format", args->format,
+                    "Archive format of the carried components: 7z, zip, tar, tar.gz, tar.bz2, "
+                    "tar.xz, tar.zst")
+        ->default_str("7z")
+        ->check(parsed_by(archive::parse_archive_format));
+    cmd->add_option("--ac,--compression", args->level, "Compression level: 0, 1, 3, 5, 7, 9")
+        ->default_str("5")
+        ->check(parsed_by(archive::parse_compression_level));
+    cmd->add_flag("--ignore-translations", o.ignore_translations,
+                  "Do not carry translation files in the metadata");
+    cmd->add_option("-r,--resources", args->ignored, "Accepted for binarycreator; ignored")
+        ->allow_extra_args(false);
+    cmd->add_option("-s,--sign", args->ignored, "Accepted for binarycreator; ignored")
+        ->allow_extra_args(false);
+    cmd->add_flag("--mt,--create-maintenancetool", "Accepted for binarycreator; ignored")
+        ->each([args](const std::string&) { args->ignored.emplace_back("--mt"); });
+    cmd->add_option("-o,--output", args->output_option, "The installer file to write");
+    cmd->add_flag("-v,--verbose", args->verbose, "List the carried components");
+    cmd->add_flag("-q,--quiet", args->quiet, "Print nothing but errors and warnings");
+    cmd->add_flag("--json", args->json, "Print a machine-readable summary");
+    cmd->add_option("FILE", args->output, "The installer file to write (or -o)");
+    cmd->callback([args, &run] { run = [args] { return run_create(*args); }; });
+}
+
+}  // namespace ferry::cli
