@@ -116,8 +116,11 @@ client::RepositorySetting read_repository(const formats::XmlSource& xml,
 }  // namespace
 
 ConfigXml read_config_xml(const fs::path& path) {
-    const std::string text = core::read_file(path, 4u << 20);
-    const formats::XmlSource xml(text, path.string());
+    return parse_config_xml(core::read_file(path, 4u << 20), path.string());
+}
+
+ConfigXml parse_config_xml(std::string_view text, std::string_view source) {
+    const formats::XmlSource xml(text, source);
     const pugi::xml_node root = xml.document().document_element();
     if (std::string_view(root.name()) != "Installer") {
         throw xml.error_at(root, fmt::format("the root element is <{}>, not IFW's <Installer>",
@@ -159,7 +162,7 @@ ConfigXml read_config_xml(const fs::path& path) {
         }
     }
     try {
-        check_config(config, path.string());
+        check_config(config, source);
     } catch (const Error& e) {
         throw xml.error_at(root, e.what());
     }

@@ -52,6 +52,8 @@ struct ConfigXml {
 // Reads IFW's config.xml. Malformed XML, a missing Name, a repository without a valid Url or
 // an unusable MaintenanceToolName are errors naming the file, the line and the cause.
 ConfigXml read_config_xml(const fs::path& path);
+// The same of the file's text; source names it in errors.
+ConfigXml parse_config_xml(std::string_view text, std::string_view source);
 
 // Checks what read_config_xml checks of a configuration that came from flags or JSON; `where`
 // names its source in errors.

@@ -18,6 +18,7 @@
 #include "core/files.hpp"
 #include "core/hash.hpp"
 #include "core/json_error.hpp"
+#include "core/text.hpp"
 
 namespace ferry::installer {
 
@@ -152,13 +153,16 @@ void copy_range(int from, const fs::path& from_path, std::uint64_t at, std::uint
     }
 }
 
-Manifest manifest_from_json(const std::string& text, const std::string& where) {
+}  // namespace
+
+Manifest parse_manifest(std::string_view text, std::string_view where) {
     Manifest manifest;
     try {
         const Json json = Json::parse(text);
         if (json.at("format").get<std::string>() != kFormat) {
             throw Error::format("{}: format \"{}\" is not {}", where,
-                                json.at("format").get<std::string>(), kFormat);
+                                core::printable_text(json.at("format").get<std::string>()),
+                                kFormat);
         }
         const std::string kind = json.at("kind").get<std::string>();
         if (kind == "installer") {
@@ -167,7 +171,7 @@ Manifest manifest_from_json(const std::string& text, const std::string& where) {
             manifest.kind = PayloadKind::maintenance_tool;
         } else {
             throw Error::format("{}: kind \"{}\" is neither installer nor maintenancetool", where,
-                                kind);
+                                core::printable_text(kind));
         }
         manifest.offline = json.at("offline").get<bool>();
         manifest.config = config_from_json(json.at("config"), where);
@@ -176,8 +180,6 @@ Manifest manifest_from_json(const std::string& text, const std::string& where) {
     }
     return manifest;
 }
-
-}  // namespace
 
 std::uint64_t own_size(const fs::path& executable) {
     const core::FileDescriptor fd = open_read(executable);
@@ -227,19 +229,22 @@ std::optional<Payload> open_payload(const fs::path& executable) {
     if (!entry) {
         throw Error::format("{}: the payload has no {}", executable.string(), kManifestName);
     }
-    payload.manifest = manifest_from_json(entry->second, where);
+    payload.manifest = parse_manifest(entry->second, where);
     return payload;
+}
+
+Json manifest_json(const Manifest& manifest) {
+    return {{"format", kFormat},
+            {"kind", manifest.kind == PayloadKind::installer ? "installer" : "maintenancetool"},
+            {"offline", manifest.offline},
+            {"config", to_json(manifest.config)}};
 }
 
 void write_payload(const fs::path& out, const Manifest& manifest,
                    const std::optional<fs::path>& repository) {
+    // Text from config.xml that is not UTF-8 is carried with U+FFFD rather than refused.
     const std::string json =
-        Json{{"format", kFormat},
-             {"kind", manifest.kind == PayloadKind::installer ? "installer" : "maintenancetool"},
-             {"offline", manifest.offline},
-             {"config", to_json(manifest.config)}}
-            .dump(2) +
-        "\n";
+        manifest_json(manifest).dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
     std::vector<archive::ArchiveInput> inputs;
     archive::ArchiveInput first;
     first.entry_name = kManifestName;

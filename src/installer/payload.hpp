@@ -22,7 +22,13 @@ struct Manifest {
     PayloadKind kind = PayloadKind::installer;
     InstallerConfig config;
     bool offline = false;  // the payload carries repository/
+    bool operator==(const Manifest&) const = default;
 };
+
+// ferry-installer.json: written by manifest_json, read (and checked) by parse_manifest; where
+// names the file in errors.
+nlohmann::json manifest_json(const Manifest& manifest);
+Manifest parse_manifest(std::string_view text, std::string_view where);
 
 struct Payload {
     fs::path file;             // the executable carrying it
