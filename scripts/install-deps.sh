@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages ferry needs. Idempotent: installs only what is missing and
 # refreshes the package lists only when something has to be installed.
-#   scripts/install-deps.sh          build dependencies
-#   scripts/install-deps.sh --test   build + test dependencies
+#   scripts/install-deps.sh            build dependencies
+#   scripts/install-deps.sh --static   build dependencies + the static build's (scripts/build-static)
+#   scripts/install-deps.sh --test     all of them + test dependencies
 set -euo pipefail
 
 build_packages=(
@@ -10,6 +11,10 @@ build_packages=(
     libarchive-dev libssl-dev libcurl4-openssl-dev libpugixml-dev nlohmann-json3-dev
     libcli11-dev libfmt-dev libsqlite3-dev zlib1g-dev libboost-dev libyaml-cpp-dev
 )
+# The static build (docs/STATIC.md): clang, as CI builds, and the static libraries that
+# libarchive and libcurl need which the packages above do not bring. dpkg-dev unpacks the source
+# package scripts/static-libcurl.sh builds libcurl from, and computes the .deb's Depends.
+static_packages=(clang libzstd-dev liblz4-dev libacl1-dev libnghttp2-dev dpkg-dev)
 # nginx serves repositories to the end-to-end tests and bench/client; they start their own
 # instances. bench/client also compares against bsdtar (libarchive-tools) and measures peak RSS
 # with /usr/bin/time (time). bench/market loads ferry serve and nginx with wrk, fills a market's
@@ -24,9 +29,10 @@ test_packages=(libgtest-dev libgmock-dev libcpp-httplib-dev p7zip-full libarchiv
                iproute2)
 
 wanted=("${build_packages[@]}")
-if [[ "${1:-}" == "--test" ]]; then
-    wanted+=("${test_packages[@]}")
-fi
+case "${1:-}" in
+    --static) wanted+=("${static_packages[@]}") ;;
+    --test) wanted+=("${static_packages[@]}" "${test_packages[@]}") ;;
+esac
 
 missing=()
 for p in "${wanted[@]}"; do
