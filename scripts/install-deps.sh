@@ -6,10 +6,12 @@
 #   scripts/install-deps.sh --test     all of them + test dependencies
 set -euo pipefail
 
+# help2man writes the man pages from the commands' help (packaging/).
 build_packages=(
     build-essential cmake ninja-build pkg-config
     libarchive-dev libssl-dev libcurl4-openssl-dev libpugixml-dev nlohmann-json3-dev
     libcli11-dev libfmt-dev libsqlite3-dev zlib1g-dev libboost-dev libyaml-cpp-dev
+    help2man
 )
 # The static build (docs/STATIC.md): clang, as CI builds, and the static libraries that
 # libarchive and libcurl need which the packages above do not bring. dpkg-dev unpacks the source
