@@ -25,10 +25,11 @@ static_packages=(clang libzstd-dev liblz4-dev libacl1-dev libnghttp2-dev dpkg-de
 # (libclang-rt-dev). The docker tests start their own dockerd (docker.io) and build their images
 # from busybox-static, so nothing is pulled; docker-compose, skopeo, podman and docker-registry
 # are the outside witnesses of images and compose projects; shellcheck checks the shell scripts.
+# mmdebstrap makes the minimal Debian root the static build's tests run ferry in (tests/system/).
 test_packages=(libgtest-dev libgmock-dev libcpp-httplib-dev p7zip-full libarchive-tools nginx util-linux openssl time
                wrk sqlite3 curl clang libclang-rt-dev
                docker.io docker-compose skopeo podman docker-registry busybox-static shellcheck
-               iproute2)
+               iproute2 mmdebstrap)
 
 wanted=("${build_packages[@]}")
 case "${1:-}" in

@@ -1,0 +1,189 @@
+# shellcheck shell=bash
+# Sourced by the system tests (tests/system/*_test.sh): a minimal Debian root file system
+# (mmdebstrap --variant=minbase, nothing added) to run ferry in with chroot, and nginx serving a
+# directory on loopback. The root is built once, from Debian's registry through the machine's own
+# apt sources, and cached as a tarball under ${FERRY_ROOT_CACHE:-/var/cache/ferry-tests}, keyed
+# by the suite, the architecture, the apt sources and mmdebstrap's version; each test extracts
+# its own copy and removes it (and unmounts what it mounted) on every exit.
+#
+# A test calls `system_test_begin NAME` first (which sets $work, its scratch directory), then
+# `enter_root "$root"`.
+
+die() {
+    echo "$test_name: FAIL: $*" >&2
+    exit 1
+}
+
+note() {
+    echo "$test_name: $*"
+}
+
+# system_test_begin NAME: the test's name for messages, a scratch directory in $work, and the
+# cleanup of everything below on exit. Exits 77 (CTest's skip code) where chroot cannot be used.
+system_test_begin() {
+    test_name=$1
+    if [[ $(id -u) -ne 0 ]]; then
+        echo "$test_name: skipped: chroot and mounts need root" >&2
+        exit 77
+    fi
+    for tool in mmdebstrap chroot mount nginx; do
+        command -v "$tool" >/dev/null || PATH=$PATH:/usr/sbin command -v "$tool" >/dev/null ||
+            die "$tool is not installed (scripts/install-deps.sh --test)"
+    done
+    work=$(mktemp -d "${TMPDIR:-/tmp}/ferry-$test_name.XXXXXX")
+    roots=()
+    nginx_pid=""
+    trap system_test_cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}
+
+system_test_cleanup() {
+    local status=$?
+    stop_nginx
+    local root
+    for root in "${roots[@]}"; do
+        leave_root "$root"
+    done
+    # --one-file-system: never into something still mounted.
+    rm -rf --one-file-system "$work"
+    if ((status == 0)); then
+        note "OK"
+    fi
+    exit "$status"
+}
+
+# minimal_root_tarball: the path of the cached tarball of the minimal root, built if missing.
+minimal_root_tarball() {
+    local cache=${FERRY_ROOT_CACHE:-/var/cache/ferry-tests}
+    local suite arch sources key
+    suite=$(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release)
+    arch=$(dpkg --print-architecture)
+    # The machine's own apt sources: one-line lists and deb822 files.
+    sources=()
+    local f
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+        [[ -s $f ]] && grep -q '^[^#]' "$f" && sources+=("$f")
+    done
+    ((${#sources[@]} > 0)) || die "no apt sources in /etc/apt"
+    key=$( { echo "$suite $arch minbase"; dpkg-query -W mmdebstrap; cat "${sources[@]}"; } |
+        sha256sum | cut -c1-12)
+    local tarball="$cache/minbase-$suite-$arch-$key.tar"
+    if [[ ! -f $tarball ]]; then
+        mkdir -p "$cache"
+        # One build at a time: tests running side by side wait for the first.
+        exec 8>"$cache/.minbase.lock"
+        flock 8
+        if [[ ! -f $tarball ]]; then
+            note "building the minimal root (mmdebstrap --variant=minbase $suite), once: $tarball" >&2
+            mmdebstrap --quiet --variant=minbase --format=tar "$suite" "$tarball.part" \
+                "${sources[@]}" >&2 ||
+                die "mmdebstrap failed"
+            mv "$tarball.part" "$tarball"
+        fi
+        exec 8>&-
+    fi
+    echo "$tarball"
+}
+
+# enter_root DIR: DIR becomes a fresh minimal root with /proc mounted (ferry reads
+# /proc/self/exe), removed again by the test's cleanup.
+enter_root() {
+    local root=$1 tarball
+    tarball=$(minimal_root_tarball)
+    mkdir -p "$root"
+    roots+=("$root")
+    tar -xf "$tarball" -C "$root"
+    mount -t proc proc "$root/proc"
+}
+
+# leave_root DIR: unmounts everything below DIR, deepest first.
+leave_root() {
+    local root mounts mount
+    root=$(realpath -m "$1")
+    mapfile -t mounts < <(awk -v r="$root" '$2 == r || index($2, r "/") == 1 { print $2 }' \
+        /proc/self/mounts | sort -r)
+    for mount in "${mounts[@]}"; do
+        umount "$mount" 2>/dev/null || umount -l "$mount"
+    done
+}
+
+# in_root COMMAND...: runs COMMAND inside the test's root ($root), with the environment of a
+# fresh login.
+in_root() {
+    env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin HOME=/root LANG=C.UTF-8 \
+        chroot "$root" "$@"
+}
+
+# wait_for_port PORT PID: until something accepts on 127.0.0.1:PORT (false if PID exits first
+# or after 10 s).
+wait_for_port() {
+    local port=$1 pid=$2 deadline=$((SECONDS + 10))
+    while ((SECONDS < deadline)); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            return 0
+        fi
+        kill -0 "$pid" 2>/dev/null || return 1
+        # A retry interval while the server starts, not a wait for it: the loop ends at the
+        # first accepted connection.
+        sleep 0.05
+    done
+    return 1
+}
+
+# start_nginx DIR: nginx serves DIR on a free loopback port; sets port.
+start_nginx() {
+    local root=$1 prefix="$work/nginx" attempt
+    mkdir -p "$prefix"
+    for attempt in 1 2 3 4 5; do
+        # A port nothing accepts on; something may take it before nginx binds it, and then
+        # nginx exits and the next attempt takes another.
+        port=$((20000 + RANDOM % 30000))
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            continue
+        fi
+        cat >"$prefix/nginx.conf" <<EOT
+worker_processes 1;
+user root;
+pid $prefix/nginx.pid;
+error_log $prefix/error.log warn;
+events { worker_connections 64; }
+http {
+  access_log $prefix/access.log;
+  client_body_temp_path $prefix/body;
+  proxy_temp_path $prefix/proxy;
+  fastcgi_temp_path $prefix/fastcgi;
+  uwsgi_temp_path $prefix/uwsgi;
+  scgi_temp_path $prefix/scgi;
+  types { text/xml xml; }
+  default_type application/octet-stream;
+  server {
+    listen 127.0.0.1:$port;
+    root $root;
+  }
+}
+EOT
+        /usr/sbin/nginx -e "$prefix/error.log" -p "$prefix" -c "$prefix/nginx.conf" \
+            -g 'daemon off;' &
+        nginx_pid=$!
+        if wait_for_port "$port" "$nginx_pid"; then
+            return 0
+        fi
+        stop_nginx
+        note "nginx did not start on port $port (attempt $attempt)"
+    done
+    die "nginx did not start on a loopback port: $(cat "$prefix/error.log" 2>/dev/null)"
+}
+
+stop_nginx() {
+    if [[ -n ${nginx_pid:-} ]]; then
+        kill -QUIT "$nginx_pid" 2>/dev/null || true
+        wait "$nginx_pid" 2>/dev/null || true
+        nginx_pid=""
+    fi
+}
+
+# same_tree A B: the files under A and B have the same paths and contents.
+same_tree() {
+    diff -r "$1" "$2" >/dev/null || die "$2 differs from $1: $(diff -rq "$1" "$2" | head -5)"
+}
