@@ -51,6 +51,8 @@ pkg_check_modules(FERRY_STATIC_SQLITE REQUIRED sqlite3)
 list(REMOVE_ITEM FERRY_STATIC_SQLITE_STATIC_LIBRARIES sqlite3)
 ferry_static_dependencies(SQLite::SQLite3 ${FERRY_STATIC_SQLITE_STATIC_LIBRARIES} dl pthread)
 
+# That prefix's package configuration, also when a previous configure found another one.
+set(CURL_DIR ${FERRY_STATIC_CURL}/lib/cmake/CURL CACHE PATH "The static libcurl's CMake package" FORCE)
 find_package(CURL REQUIRED CONFIG)
 
 find_package(pugixml REQUIRED)

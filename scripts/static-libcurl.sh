@@ -10,8 +10,10 @@
 #
 # The source comes through a private list of deb-src entries derived from the machine's own apt
 # sources (its own Dir::State::Lists; the system's apt configuration is not touched). The result
-# is cached under ${FERRY_STATIC_CACHE:-/var/cache/ferry-static}, keyed by the Debian version
-# and a digest of this script, so it is built once per machine.
+# is cached under ${FERRY_STATIC_CACHE:-/var/cache/ferry-static}, keyed by the installed
+# libcurl4-openssl-dev's version and a digest of this script, so it is built once per machine
+# (its source-version file names the source package it was built from: the installed version's,
+# or the archive's newest when the archive no longer has that one).
 #
 #   scripts/static-libcurl.sh     prints the prefix (include/, lib/libcurl.a, lib/cmake/CURL)
 set -euo pipefail
@@ -43,7 +45,7 @@ fi
 
 work=$(mktemp -d "$cache/.curl-build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-echo "static-libcurl.sh: building libcurl $version (static) in $work" >&2
+echo "static-libcurl.sh: building a static libcurl for libcurl4-openssl-dev $version in $work" >&2
 
 # deb-src entries for the machine's deb entries: one-line lists and deb822 files alike.
 mkdir -p "$work/apt/sources.list.d" "$work/apt/lists/partial"
@@ -62,8 +64,14 @@ shopt -u nullglob
 apt_options=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$work/apt/sources.list.d"
              -o "Dir::State::Lists=$work/apt/lists" -o APT::Sandbox::User=root)
 apt-get "${apt_options[@]}" -qq update >&2
-(cd "$work" && apt-get "${apt_options[@]}" -qq source --download-only "curl=$version" >&2)
-(cd "$work" && dpkg-source --skip-patches -x ./curl_"${version#*:}".dsc src >&2)
+# The installed version's source; if the archive no longer has it, its newest (a security update).
+if ! (cd "$work" && apt-get "${apt_options[@]}" -qq source --download-only "curl=$version" >&2); then
+    echo "static-libcurl.sh: no source of curl $version in the archive; building its newest" >&2
+    (cd "$work" && apt-get "${apt_options[@]}" -qq source --download-only curl >&2)
+fi
+dsc=("$work"/curl_*.dsc)
+(cd "$work" && dpkg-source --skip-patches -x "${dsc[0]}" src >&2)
+source_version=$(dpkg-parsechangelog -l "$work/src/debian/changelog" -S Version)
 
 # The OpenSSL flavour: the series without the two patches that make the GnuTLS and NSS ones.
 src="$work/src"
@@ -80,7 +88,7 @@ for feature in DICT FTP GOPHER IMAP LDAP LDAPS MQTT POP3 RTSP SMB SMTP TELNET TF
 done
 cmake -S "$src" -B "$work/build" -G Ninja -DCMAKE_BUILD_TYPE=MinSizeRel \
     -DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_INSTALL_LIBDIR=lib \
-    -DCMAKE_C_FLAGS="-ffunction-sections -fdata-sections -DCURL_PATCHSTAMP=\\\"$version\\\"" \
+    -DCMAKE_C_FLAGS="-ffunction-sections -fdata-sections -DCURL_PATCHSTAMP=\\\"$source_version\\\"" \
     -DCMAKE_POSITION_INDEPENDENT_CODE=ON \
     -DBUILD_SHARED_LIBS=OFF -DBUILD_CURL_EXE=OFF -DBUILD_TESTING=OFF -DENABLE_MANUAL=OFF \
     -DCURL_USE_OPENSSL=ON -DOPENSSL_USE_STATIC_LIBS=ON -DCURL_ZLIB=ON -DZLIB_LIBRARY="$lib/libz.a" \
@@ -91,5 +99,6 @@ cmake -S "$src" -B "$work/build" -G Ninja -DCMAKE_BUILD_TYPE=MinSizeRel \
     -DCURL_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt -DCURL_CA_PATH=/etc/ssl/certs >&2
 cmake --build "$work/build" >&2
 cmake --install "$work/build" >&2
+echo "$source_version" >"$prefix/source-version"
 touch "$prefix/.complete"
 echo "$prefix"
