@@ -60,8 +60,12 @@ start_nginx "$work/www"
 url="http://127.0.0.1:$port/repo"
 "$ferry" installer create -q --name Demo --product-version 1.0 --repo "$url" -n \
     "$work/online.run"
+# An online installer is the static ferry and its configuration, nothing more.
 online_size=$(stat -c %s "$work/online.run")
-note "online installer: $online_size bytes"
+ferry_size=$(stat -c %s "$ferry")
+note "online installer: $online_size bytes (ferry: $ferry_size)"
+((online_size - ferry_size < 64 * 1024)) ||
+    die "the online installer carries $((online_size - ferry_size)) bytes besides ferry"
 cp "$work/online.run" "$root/tmp/online.run"
 in_root /tmp/online.run --root /opt/online --al install >"$work/online.log" 2>&1 ||
     die "the online installer failed in the minimal root: $(cat "$work/online.log")"

@@ -4,7 +4,7 @@
 # directory on loopback. The root is built once, from Debian's registry through the machine's own
 # apt sources, and cached as a tarball under ${FERRY_ROOT_CACHE:-/var/cache/ferry-tests}, keyed
 # by the suite, the architecture, the apt sources and mmdebstrap's version; each test extracts
-# its own copy and removes it (and unmounts what it mounted) on every exit.
+# its own copy and removes it on every exit.
 #
 # A test calls `system_test_begin NAME` first (which sets $work, its scratch directory), then
 # `enter_root "$root"`.
@@ -26,12 +26,11 @@ system_test_begin() {
         echo "$test_name: skipped: chroot and mounts need root" >&2
         exit 77
     fi
-    for tool in mmdebstrap chroot mount nginx; do
+    for tool in mmdebstrap chroot unshare nginx; do
         command -v "$tool" >/dev/null || PATH=$PATH:/usr/sbin command -v "$tool" >/dev/null ||
             die "$tool is not installed (scripts/install-deps.sh --test)"
     done
     work=$(mktemp -d "${TMPDIR:-/tmp}/ferry-$test_name.XXXXXX")
-    roots=()
     nginx_pid=""
     trap system_test_cleanup EXIT
     trap 'exit 130' INT
@@ -41,11 +40,7 @@ system_test_begin() {
 system_test_cleanup() {
     local status=$?
     stop_nginx
-    local root
-    for root in "${roots[@]}"; do
-        leave_root "$root"
-    done
-    # --one-file-system: never into something still mounted.
+    # --one-file-system: never into something mounted (in_root mounts nothing that outlives it).
     rm -rf --one-file-system "$work"
     if ((status == 0)); then
         note "OK"
@@ -86,33 +81,23 @@ minimal_root_tarball() {
     echo "$tarball"
 }
 
-# enter_root DIR: DIR becomes a fresh minimal root with /proc mounted (ferry reads
-# /proc/self/exe), removed again by the test's cleanup.
+# enter_root DIR: DIR becomes a fresh minimal root, removed again by the test's cleanup.
 enter_root() {
     local root=$1 tarball
     tarball=$(minimal_root_tarball)
     mkdir -p "$root"
-    roots+=("$root")
     tar -xf "$tarball" -C "$root"
-    mount -t proc proc "$root/proc"
 }
 
-# leave_root DIR: unmounts everything below DIR, deepest first.
-leave_root() {
-    local root mounts mount
-    root=$(realpath -m "$1")
-    mapfile -t mounts < <(awk -v r="$root" '$2 == r || index($2, r "/") == 1 { print $2 }' \
-        /proc/self/mounts | sort -r)
-    for mount in "${mounts[@]}"; do
-        umount "$mount" 2>/dev/null || umount -l "$mount"
-    done
-}
-
-# in_root COMMAND...: runs COMMAND inside the test's root ($root), with the environment of a
-# fresh login.
+# in_root COMMAND...: runs COMMAND inside the test's root ($root) with chroot, with the
+# environment of a fresh login and /proc mounted (ferry reads /proc/self/exe). The mount is made
+# in a mount namespace of the command's own, so it goes when the command ends, however the test
+# ends: nothing is ever left mounted below the test's directory.
 in_root() {
+    # shellcheck disable=SC2016 # $0 and $@ are the inner shell's
     env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin HOME=/root LANG=C.UTF-8 \
-        chroot "$root" "$@"
+        unshare --mount --propagation private \
+        /bin/sh -c 'mount -t proc proc "$0/proc" && exec chroot "$0" "$@"' "$root" "$@"
 }
 
 # wait_for_port PORT PID: until something accepts on 127.0.0.1:PORT (false if PID exits first
