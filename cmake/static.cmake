@@ -33,7 +33,7 @@ function(ferry_static_dependencies target)
         find_library(FERRY_STATIC_LIB_${name} NAMES lib${name}.a NO_CACHE)
         if(NOT FERRY_STATIC_LIB_${name})
             message(FATAL_ERROR "FERRY_STATIC: lib${name}.a (for ${target}) is not installed "
-                                "(scripts/install-deps.sh --test)")
+                                "(scripts/install-deps.sh --static)")
         endif()
         set_property(TARGET ${target} APPEND PROPERTY
                      INTERFACE_LINK_LIBRARIES ${FERRY_STATIC_LIB_${name}})
