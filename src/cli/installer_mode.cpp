@@ -61,10 +61,7 @@ PayloadInstall::PayloadInstall(const installer::Payload& payload, ClientArgs arg
     fs::create_directories(root_.parent_path());
     if (payload.manifest.offline) {
         // Unpacked beside the target (the same file system) and read for this install only.
-        console_.say(
-            fmt::format("unpacking the installer's {} repository", human_bytes(payload.size)));
         unpacked_.emplace(root_.parent_path(), "." + root_.filename().string() + ".payload-");
-        installer::extract_repository(payload, unpacked_->path());
         args_.session_repositories.push_back("file://" +
                                              (unpacked_->path() / "repository").string());
     } else if (!config.market.url.empty()) {
@@ -73,8 +70,14 @@ PayloadInstall::PayloadInstall(const installer::Payload& payload, ClientArgs arg
         args_.names.insert(args_.names.begin(), config.market.app);
         args_ = resolve_market_app(std::move(args_));
     }
+    // The session first: from here on Ctrl-C asks to stop at the next safe point, and the
+    // install that follows the unpacking stops before it changes anything.
     session_.emplace(open_session(args_, console_, true));
-    if (!payload.manifest.offline) {
+    if (payload.manifest.offline) {
+        console_.say(
+            fmt::format("unpacking the installer's {} repository", human_bytes(payload.size)));
+        installer::extract_repository(payload, unpacked_->path());
+    } else {
         // An online installer reads the configuration's repositories from the start.
         installer::add_remote_repositories(session_->settings(), config);
         session_->save_settings();
