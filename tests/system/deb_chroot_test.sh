@@ -11,14 +11,7 @@ set -euo pipefail
 source "$(dirname "$0")/minimal_root.sh"
 source_dir=$(realpath "$(dirname "$0")/../..")
 
-build=""
-while (($# > 0)); do
-    case "$1" in
-        --build) build=$(realpath "$2"); shift ;;
-        *) echo "unknown argument: $1" >&2; exit 2 ;;
-    esac
-    shift
-done
+build=$(option_value --build "$@")
 [[ -f $build/CPackConfig.cmake ]] || { echo "--build BUILD_DIR: the static build" >&2; exit 2; }
 
 system_test_begin deb_chroot

@@ -10,14 +10,7 @@ set -euo pipefail
 source "$(dirname "$0")/minimal_root.sh"
 source_dir=$(realpath "$(dirname "$0")/../..")
 
-ferry=""
-while (($# > 0)); do
-    case "$1" in
-        --ferry) ferry=$(realpath "$2"); shift ;;
-        *) echo "unknown argument: $1" >&2; exit 2 ;;
-    esac
-    shift
-done
+ferry=$(option_value --ferry "$@")
 [[ -x $ferry ]] || { echo "--ferry FERRY: the static ferry" >&2; exit 2; }
 
 system_test_begin installer_ldd

@@ -20,6 +20,20 @@ note() {
 
 # system_test_begin NAME: the test's name for messages, a scratch directory in $work, and the
 # cleanup of everything below on exit. Exits 77 (CTest's skip code) where chroot cannot be used.
+# option_value OPTION "$@": the real path given after OPTION (the tests' one argument).
+option_value() {
+    local option=$1 value=""
+    shift
+    while (($# > 0)); do
+        case "$1" in
+            "$option") value=$(realpath "$2"); shift ;;
+            *) echo "unknown argument: $1" >&2; exit 2 ;;
+        esac
+        shift
+    done
+    printf '%s\n' "$value"
+}
+
 system_test_begin() {
     test_name=$1
     if [[ $(id -u) -ne 0 ]]; then
