@@ -7,6 +7,7 @@
 
 #include "cli/command_errors.hpp"
 #include "cli/commands.hpp"
+#include "cli/ifw_options.hpp"
 #include "cli/terminal.hpp"
 #include "installer/create.hpp"
 #include "net/url.hpp"
@@ -189,12 +190,7 @@ void add_installer_command(CLI::App& app, CommandAction& run) {
     cmd->add_option("--repository", args->repositories,
                     "A built repository whose components the installer carries; repeatable")
         ->allow_extra_args(false);
-    cmd->add_option("-i,--include", o.include, "Only these components (comma-separated)")
-        ->delimiter(',')
-        ->allow_extra_args(false);
-    cmd->add_option("-e,--exclude", o.exclude, "Leave out these components (comma-separated)")
-        ->delimiter(',')
-        ->allow_extra_args(false);
+    add_component_selection(cmd, o.include, o.exclude);
     cmd->add_flag("-n,--online-only", args->online_only,
                   "Carry no packages: install from the configuration's repositories or --market");
     cmd->add_flag("-f,--offline-only", args->offline_only,
@@ -224,14 +220,7 @@ void add_installer_command(CLI::App& app, CommandAction& run) {
                     "Default target directory when run as root (AdminTargetDir)");
     cmd->add_option("--maintenance-tool-name", args->maintenance_tool_name,
                     "The maintenance tool's file name in the target (default: maintenancetool)");
-    cmd->add_option("--af,--archive-format", args->format,
-                    "Archive format of the carried components: 7z, zip, tar, tar.gz, tar.bz2, "
-                    "tar.xz, tar.zst")
-        ->default_str("7z")
-        ->check(parsed_by(archive::parse_archive_format));
-    cmd->add_option("--ac,--compression", args->level, "Compression level: 0, 1, 3, 5, 7, 9")
-        ->default_str("5")
-        ->check(parsed_by(archive::parse_compression_level));
+    add_archive_options(cmd, args->format, args->level);
     cmd->add_flag("--ignore-translations", o.ignore_translations,
                   "Do not carry translation files in the metadata");
     cmd->add_option("-r,--resources", args->ignored, "Accepted for binarycreator; ignored")

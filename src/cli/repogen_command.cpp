@@ -7,6 +7,7 @@
 #include "archive/archive.hpp"
 #include "cli/command_errors.hpp"
 #include "cli/commands.hpp"
+#include "cli/ifw_options.hpp"
 #include "cli/terminal.hpp"
 #include "repo/generator.hpp"
 
@@ -139,12 +140,7 @@ void add_repogen_command(CLI::App& app, CommandAction& run) {
     cmd->add_option("--repository", args->repositories,
                     "Take components from this existing repository too; repeatable")
         ->allow_extra_args(false);
-    cmd->add_option("-i,--include", o.include, "Only these components (comma-separated)")
-        ->delimiter(',')
-        ->allow_extra_args(false);
-    cmd->add_option("-e,--exclude", o.exclude, "Leave out these components (comma-separated)")
-        ->delimiter(',')
-        ->allow_extra_args(false);
+    add_component_selection(cmd, o.include, o.exclude);
     cmd->add_flag(
         "--update", o.update,
         "Update the selected components in an existing repository; others stay as they are");
@@ -163,13 +159,7 @@ void add_repogen_command(CLI::App& app, CommandAction& run) {
                   "Only the united metadata archive (default: united and per component)");
     cmd->add_flag("--component-metadata", args->component_metadata,
                   "Only per-component metadata archives");
-    cmd->add_option("--af,--archive-format", args->format,
-                    "Data archive format: 7z, zip, tar, tar.gz, tar.bz2, tar.xz, tar.zst")
-        ->default_str("7z")
-        ->check(parsed_by(archive::parse_archive_format));
-    cmd->add_option("--ac,--compression", args->level, "Compression level: 0, 1, 3, 5, 7, 9")
-        ->default_str("5")
-        ->check(parsed_by(archive::parse_compression_level));
+    add_archive_options(cmd, args->format, args->level);
     cmd->add_flag("--ignore-translations", o.ignore_translations,
                   "Do not ship translation files in the metadata");
     cmd->add_flag("--ignore-invalid-packages", o.ignore_invalid_packages,
