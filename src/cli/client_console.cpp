@@ -90,6 +90,10 @@ void apply_limits_from_environment(client::RemoteLimits& limits) {
 
 }  // namespace
 
+bool cancel_was_requested() {
+    return cancel_requested.load();
+}
+
 client::Reporter Console::reporter() {
     client::Reporter reporter;
     reporter.info = [this](std::string_view text) { say(text); };

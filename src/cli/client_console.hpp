@@ -31,8 +31,8 @@ struct ClientArgs {
     bool verbose = false;
     bool all = false;
     bool accept_licenses = false;
-    bool overwrite = false;  // install, update, rollback: replace files nobody installed
-    bool start = false;      // install, update, rollback: start the services
+    bool overwrite = false;   // install, update, rollback: replace files nobody installed
+    bool start = false;       // install, update, rollback: start the services
     bool purge_data = false;  // remove: the last service's data volumes go too
     // repos
     std::string url;
@@ -73,6 +73,9 @@ ClientArgs resolve_market_app(ClientArgs args);
 // its exit code.
 int report_result(const ClientArgs& args, Console& console, const client::Session& session,
                   const client::OperationResult& result, std::string_view nothing);
+
+// Whether Ctrl-C (or SIGTERM) asked a command to stop since its session opened.
+bool cancel_was_requested();
 
 // The target as messages name it.
 std::string root_hint(const client::Session& session);

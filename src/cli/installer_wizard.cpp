@@ -35,24 +35,30 @@ extern "C" void on_interrupt(int) {
 // One line typed by the user, trimmed. While it waits, Ctrl-C interrupts the read (the
 // signal's usual handling is restored afterwards).
 std::string ask(std::string_view question) {
-    std::fputs(std::string(question).c_str(), stderr);
-    std::fflush(stderr);
+    // The handler first: a Ctrl-C typed as soon as the question shows must reach it.
     struct sigaction mine {};
     struct sigaction previous {};
     mine.sa_handler = on_interrupt;
     sigemptyset(&mine.sa_mask);
     ::sigaction(SIGINT, &mine, &previous);
+    std::fputs(std::string(question).c_str(), stderr);
+    std::fflush(stderr);
     std::string line;
     bool ended = false;
     for (;;) {
-        char c = 0;
-        const ssize_t n = ::read(STDIN_FILENO, &c, 1);
-        if (interrupted != 0 || n == 0 || (n < 0 && errno != EINTR)) {
+        // A Ctrl-C between two questions reached the session's handler instead of this one.
+        if (interrupted != 0 || cancel_was_requested()) {
             ended = true;
             break;
         }
-        if (n < 0) {
+        char c = 0;
+        const ssize_t n = ::read(STDIN_FILENO, &c, 1);
+        if (n < 0 && errno == EINTR) {
             continue;
+        }
+        if (n <= 0) {
+            ended = true;
+            break;
         }
         if (c == '\n') {
             break;

@@ -296,7 +296,7 @@ class Terminal {
     bool wait_for(const std::string& text) {
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
         while (screen_.find(text, consumed_) == std::string::npos) {
-            if (std::chrono::steady_clock::now() > deadline || !read_some(1000)) {
+            if (std::chrono::steady_clock::now() > deadline || read_some(1000) == 0) {
                 return false;
             }
         }
@@ -308,9 +308,15 @@ class Terminal {
     }
     // Everything until the program ends; its exit code.
     int finish() {
-        while (read_some(60000)) {
+        int got = 0;
+        while ((got = read_some(60000)) > 0) {
         }
         int status = 0;
+        if (got < 0) {
+            // Silent for a minute and still running: waiting for an answer it should not need.
+            ADD_FAILURE() << "the program still runs, waiting";
+            ::kill(pid_, SIGKILL);
+        }
         ::waitpid(pid_, &status, 0);
         exited_ = true;
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -318,18 +324,20 @@ class Terminal {
     const std::string& screen() const { return screen_; }
 
   private:
-    bool read_some(int timeout_ms) {
+    // 1: read something; 0: the program closed the terminal (it has ended); -1: nothing came
+    // within the timeout.
+    int read_some(int timeout_ms) {
         pollfd p{fd_, POLLIN, 0};
         if (::poll(&p, 1, timeout_ms) <= 0) {
-            return false;
+            return -1;
         }
         char buffer[4096];
         const ssize_t n = ::read(fd_, buffer, sizeof buffer);
         if (n <= 0) {
-            return false;  // EIO once the program has ended
+            return 0;  // EIO once the program has ended
         }
         screen_.append(buffer, static_cast<std::size_t>(n));
-        return true;
+        return 1;
     }
 
     int fd_ = -1;
