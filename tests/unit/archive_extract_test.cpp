@@ -433,4 +433,39 @@ TEST(ExtractArchive, ReportsEachFilesDigestModeAndLinkTarget) {
     EXPECT_EQ(entries[4].link, "readme.txt");
 }
 
+namespace {
+
+// An archive inside a larger file (an installer's payload): read from its span alone, whatever
+// comes before and after, the 7z format (whose header is at its end) included.
+TEST(ArchiveSpan, ExtractsAndReadsAnArchiveInsideAnotherFile) {
+    ScratchDir dir;
+    write_text(dir.path() / "in" / "a.txt", "alpha");
+    write_text(dir.path() / "in" / "sub" / "b.txt", "beta");
+    for (const ArchiveFormat format : {ArchiveFormat::sevenzip, ArchiveFormat::tar}) {
+        const fs::path archive = dir.path() / "a.archive";
+        WriteOptions options;
+        options.format = format;
+        write_archive(archive, collect_tree(dir.path() / "in", ""), options);
+        const std::string bytes = read_text(archive);
+        const std::string before(3000, 'x');
+        write_text(dir.path() / "whole", before + bytes + std::string(100, 'y'));
+        const ArchiveSpan span{before.size(), bytes.size()};
+
+        const fs::path out = dir.path() / ("out-" + std::string(extension(format)));
+        fs::create_directories(out);
+        extract_archive(dir.path() / "whole", out, {}, span);
+        EXPECT_EQ(read_text(out / "a.txt"), "alpha");
+        EXPECT_EQ(read_text(out / "sub" / "b.txt"), "beta");
+        const auto entry = read_entry(
+            dir.path() / "whole", [](std::string_view path) { return path == "sub/b.txt"; }, 100,
+            span);
+        ASSERT_TRUE(entry.has_value());
+        EXPECT_EQ(entry->second, "beta");
+        // A span past the end of the file is an error naming the file.
+        EXPECT_THROW(extract_archive(dir.path() / "whole", out, {}, {1u << 30, 10}), Error);
+    }
+}
+
+}  // namespace
+
 }  // namespace ferry::archive
