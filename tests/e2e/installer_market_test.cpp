@@ -1,0 +1,42 @@
+// An online installer of a market's app (`ferry installer create --market URL APP`): it asks
+// the market when it runs, so it installs the newest revision, and its maintenance tool finds
+// the revisions published after.
+#include "e2e/market_support.hpp"
+
+namespace ferry::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST_F(Market, InstallerOfAMarketApp) {
+    start();
+    write_three(packages());
+    published(packages(), "1");
+    const CommandResult made = ferry({"installer", "create", "--name", "Test App", "--market",
+                                      server().url(), std::string(kApp) + "@1", "-n", "app.run"});
+    ASSERT_EQ(made.exit_code, 0) << describe(made);
+    EXPECT_THAT(made.out, HasSubstr("Online installer"));
+
+    // Published after the installer was made: the installer still installs the newest.
+    write_component(packages(), "a", "1.1", "a 1.1\n");
+    published(packages(), "1");
+    const fs::path target = root() / "target";
+    const CommandResult r =
+        run({(root() / "app.run").string(), "--root", target.string(), "in"}, {}, root());
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_EQ(read_text(target / "a.txt"), "a 1.1\n");
+    EXPECT_EQ(read_text(target / "c.txt"), "c 1.0\n");
+
+    write_component(packages(), "b", "1.1", "b 1.1\n");
+    published(packages(), "1");
+    const fs::path tool = target / "maintenancetool";
+    const CommandResult check = run({tool.string(), "check-updates"}, {}, root());
+    ASSERT_EQ(check.exit_code, 0) << describe(check);
+    EXPECT_THAT(check.out, HasSubstr("id=\"com.test.b\""));
+    const CommandResult update = run({tool.string(), "update"}, {}, root());
+    ASSERT_EQ(update.exit_code, 0) << describe(update);
+    EXPECT_EQ(read_text(target / "b.txt"), "b 1.1\n");
+}
+
+}  // namespace
+}  // namespace ferry::testing
