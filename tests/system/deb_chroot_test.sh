@@ -38,7 +38,7 @@ version=$(in_root ferry --version) || die "ferry --version failed"
     die "/usr/bin/repogen is not a link to ferry"
 for file in usr/share/man/man1/ferry.1.gz usr/share/man/man1/repogen.1.gz \
     usr/share/man/man1/ferry-install.1.gz usr/share/bash-completion/completions/ferry \
-    usr/share/bash-completion/completions/repogen; do
+    usr/share/bash-completion/completions/repogen usr/share/zsh/vendor-completions/_ferry; do
     [[ -e $root/$file ]] || die "the package installed no /$file"
 done
 
