@@ -104,6 +104,19 @@ machine_facts() {
     memory=$(free -m | awk '/^Mem:/ { printf "%.1f GiB", $2 / 1024 }')
 }
 
+# disk_facts DIR: sets disk to the device and file system holding DIR, with the disk's model and
+# whether it is rotational when lsblk knows them.
+disk_facts() {
+    local device model
+    disk=$(findmnt -no SOURCE,FSTYPE -T "$1" 2>/dev/null | awk '{ print $1 " (" $2 ")" }')
+    device=$(df --output=source "$1" 2>/dev/null | tail -1)
+    if model=$(lsblk -dno MODEL,ROTA "$(lsblk -no PKNAME "$device" 2>/dev/null | head -1 | sed 's|^|/dev/|')" \
+        2>/dev/null) && [[ -n "$model" ]]; then
+        disk+=", $(awk '{ r = $NF; $NF = ""; printf "%s%s", $0, (r == 1 ? "rotational" : "non-rotational") }' <<<"$model")"
+    fi
+    disk=${disk:-unknown}
+}
+
 # source_commit: the short commit of the source tree, saying when files outside bench/ differ.
 source_commit() {
     local commit

@@ -64,6 +64,46 @@ random_file() {
         openssl enc -aes-256-ctr -K "$key" -iv 00000000000000000000000000000000 >"$path"
 }
 
+# The packages tree of bench/repogen, also installed by bench/installer.
+# make_tree DIR COMPONENTS RANDOM_BYTES TEXT_FILES TEXT_BYTES: DIR/com.bench.cNN/{meta,data}.
+make_tree() {
+    local dir=$1 count=$2 random_bytes=$3 text_files=$4 text_bytes=$5 i j name
+    mkdir -p "$dir"
+    for ((i = 1; i <= count; i++)); do
+        name=$(printf 'com.bench.c%02d' "$i")
+        mkdir -p "$dir/$name/meta" "$dir/$name/data/docs"
+        cat >"$dir/$name/meta/package.xml" <<EOT
+<?xml version="1.0" encoding="UTF-8"?>
+<Package>
+    <DisplayName>Bench component $i</DisplayName>
+    <Description>Benchmark component $i: a binary payload and its text documentation.</Description>
+    <Version>1.0.0</Version>
+    <ReleaseDate>2026-01-01</ReleaseDate>
+</Package>
+EOT
+        random_file "$dir/$name/data/payload.bin" "$random_bytes" "ferry-bench/$name/payload"
+        for ((j = 1; j <= text_files; j++)); do
+            text_file "$dir/$name/data/docs/manual-$j.txt" "$text_bytes" $((1000 * i + j))
+        done
+    done
+}
+
+# repogen_tree WORK: sets tree to WORK/tree/packages, bench/repogen's full tree (20 components,
+# each a 5 MiB random file and five 1 MiB text files, about 200 MB), generated there once and
+# reused while WORK/tree/complete matches.
+repogen_tree() {
+    local work=$1 spec="ferry bench tree v1: 20 components, 5 MiB random + 5 x 1 MiB text"
+    # shellcheck disable=SC2034  # the caller reads it
+    tree="$work/tree/packages"
+    if [[ "$(cat "$work/tree/complete" 2>/dev/null)" != "$spec" ]]; then
+        echo "Generating the packages tree in bench/work/tree (once; about 200 MB) ..."
+        rm -rf "$work/tree" "$work/tree.partial"
+        make_tree "$work/tree.partial/packages" 20 $((5 * 1024 * 1024)) 5 $((1024 * 1024))
+        echo "$spec" >"$work/tree.partial/complete"
+        mv "$work/tree.partial" "$work/tree"
+    fi
+}
+
 
 # Container images for the services and bundle benchmarks; they work in $work and date their
 # files at $source_date_epoch, which the sourcing script sets.
