@@ -126,7 +126,16 @@ int run_create(CreateArgs& args) {
     }
     options.format = archive::parse_archive_format(args.format);
     options.level = archive::parse_compression_level(args.level);
-    options.base = args.base.empty() ? fs::read_symlink("/proc/self/exe") : fs::path(args.base);
+    options.base = args.base;
+    if (options.base.empty()) {
+        std::error_code error;
+        options.base = fs::read_symlink("/proc/self/exe", error);
+        if (error) {
+            throw UsageError(
+                "cannot find ferry's own executable (is /proc mounted?); name the "
+                "one to start installers with: -t FILE");
+        }
+    }
     ProgressLine progress(stderr_is_terminal() && !args.quiet && !args.json);
     options.on_progress = [&](const repo::GenerateProgress& p) {
         progress.update(fmt::format("building the payload: component {} of {}, {} of {}",

@@ -1,6 +1,7 @@
 // ferry's entry point: parses the command line and runs one command. Invoked as `repogen`, the
 // binary behaves as `ferry repogen` so that it can stand in for IFW's tool.
 #include <malloc.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <csignal>
@@ -57,6 +58,24 @@ int reporting_failures(bool json, const std::function<int()>& command) {
     return kExitFailure;
 }
 
+// The executable's own file when it can be read: without /proc (a bare chroot) the path it
+// was started by. A ferry its user may run but not read (a directory on the way it may not
+// search) is a plain ferry: only installers and maintenance tools need their own bytes.
+std::optional<std::filesystem::path> own_file(const std::string& argv0) {
+    std::error_code error;
+    std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
+    if (error) {
+        if (argv0.find('/') == std::string::npos) {
+            return std::nullopt;
+        }
+        self = std::filesystem::absolute(argv0, error);
+    }
+    if (error || ::access(self.c_str(), R_OK) != 0) {
+        return std::nullopt;
+    }
+    return self;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -73,7 +92,9 @@ int main(int argc, char** argv) {
     // An installer or a maintenance tool: ferry with a payload after its own bytes.
     std::optional<ferry::installer::Payload> payload;
     try {
-        payload = ferry::installer::open_payload(std::filesystem::read_symlink("/proc/self/exe"));
+        if (const auto self = own_file(args[0])) {
+            payload = ferry::installer::open_payload(*self);
+        }
     } catch (const ferry::Error& e) {
         print_error(invoked, e.what());
         return kExitFailure;

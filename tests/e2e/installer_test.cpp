@@ -269,6 +269,22 @@ TEST_F(InstallerTest, CreateRefusesWhatCannotMakeAnInstaller) {
     EXPECT_FALSE(fs::exists(root() / "x.run"));
 }
 
+// Every ferry looks at its own file for a payload; one its user may run but not read (a
+// directory on the way it may not search) is a plain ferry, not an error.
+TEST_F(InstallerTest, FerryThatCannotReadItsOwnFileStillRuns) {
+    if (::geteuid() != 0) {
+        GTEST_SKIP() << "needs root to run as another user";
+    }
+    const fs::path hidden = root() / "hidden";
+    fs::create_directory(hidden);
+    fs::permissions(hidden, fs::perms::owner_all);
+    fs::copy_file(FERRY_BINARY, hidden / "ferry");
+    const CommandResult r = run({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+                                 "--clear-groups", (hidden / "ferry").string(), "--version"});
+    EXPECT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_THAT(r.out, HasSubstr("ferry "));
+}
+
 // A person at a terminal: the installer's questions answered through a pseudo-terminal.
 class Terminal {
   public:
