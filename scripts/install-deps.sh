@@ -10,7 +10,7 @@ set -euo pipefail
 build_packages=(
     build-essential cmake ninja-build pkg-config
     libarchive-dev libssl-dev libcurl4-openssl-dev libpugixml-dev nlohmann-json3-dev
-    libcli11-dev libfmt-dev libsqlite3-dev zlib1g-dev libboost-dev libyaml-cpp-dev
+    libcli11-dev libfmt-dev libsqlite3-dev zlib1g-dev liblzma-dev libboost-dev libyaml-cpp-dev
     help2man
 )
 # The static build (docs/STATIC.md): clang, as CI builds, and the static libraries that

@@ -15,6 +15,7 @@
 #include "cli/terminal.hpp"
 #include "client/operations.hpp"
 #include "client/resolver.hpp"
+#include "core/program.hpp"
 #include "core/text.hpp"
 #include "market/market_client.hpp"
 #include "net/api_client.hpp"
@@ -36,8 +37,9 @@ constexpr const char* kOverwriteHelp =
 void report_services(Console& console, const client::Session& session,
                      const client::ServicesOutcome& services) {
     if (!services.docker_missing.empty()) {
-        print_line(stderr, fmt::format("ferry: note: the Compose project is laid out in {}, but {}",
-                                       root_hint(session), services.docker_missing));
+        print_line(stderr,
+                   fmt::format("{}: note: the Compose project is laid out in {}, but {}",
+                               core::program_name(), root_hint(session), services.docker_missing));
         return;
     }
     for (const auto& tag : services.loaded) {
@@ -107,16 +109,16 @@ int report_result(const ClientArgs& args, Console& console, const client::Sessio
         for (const auto& name : result.scripts_skipped) {
             names += (names.empty() ? "" : ", ") + name;
         }
-        print_line(stderr,
-                   "ferry: note: ferry does not run IFW component scripts or operations; these "
-                   "components were installed from their archives without them: " +
-                       names);
+        print_line(stderr, core::program_name() +
+                               ": note: ferry does not run IFW component scripts or "
+                               "operations; these components were installed from their "
+                               "archives without them: " +
+                               names);
     }
     report_services(console, session, result.services);
     if (result.exit_code == ExitCode::kEssentialUpdated) {
-        console.say(fmt::format(
-            "essential updates were applied; run `ferry update --root {}` again for the others",
-            root_hint(session)));
+        console.say(fmt::format("essential updates were applied; run {} again for the others",
+                                core::suggested_command("update", session.installation().root())));
     }
     return result.exit_code;
 }
@@ -158,8 +160,7 @@ int run_install(const ClientArgs& given) {
 int run_update(const ClientArgs& args) {
     Console console(args);
     client::Session session = open_session(args, console, false);
-    const auto result =
-        client::update(session, args.names, args.accept_licenses, args.overwrite);
+    const auto result = client::update(session, args.names, args.accept_licenses, args.overwrite);
     return report_result(args, console, session, result, "everything is up to date");
 }
 
@@ -297,9 +298,9 @@ int run_check(const ClientArgs& args) {
         }
         if (check.mandatory_pending) {
             console.say(
-                fmt::format("essential or forced updates are pending; run `ferry update "
-                            "--root {}` before installing anything else",
-                            root_hint(session)));
+                fmt::format("essential or forced updates are pending; run {} before "
+                            "installing anything else",
+                            core::suggested_command("update", session.installation().root())));
         }
     }
     return check.mandatory_pending ? ExitCode::kForceUpdate : ExitCode::kSuccess;

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "cli/command_errors.hpp"
+#include "core/program.hpp"
 #include "net/url.hpp"
 
 namespace ferry::cli {
@@ -104,7 +105,7 @@ client::Reporter Console::reporter() {
     };
     reporter.warning = [this](std::string_view text) {
         progress_.finish();
-        print_line(stderr, fmt::format("ferry: {}", text));
+        print_line(stderr, fmt::format("{}: {}", core::program_name(), text));
     };
     reporter.progress = [this](std::string_view label, std::uint64_t done, std::uint64_t total) {
         show(label, done, total);

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/terminal.hpp"
+#include "core/program.hpp"
 
 namespace ferry::cli {
 
@@ -106,7 +107,7 @@ bool json_requested(const CLI::App& app) {
 }
 
 void report_failure(const Error& error, bool json) {
-    print_error("ferry", error.describe());
+    print_error(core::program_name(), error.describe());
     if (json) {
         const nlohmann::json object = {{"error",
                                         {{"message", error.what()},

@@ -10,6 +10,7 @@
 #include "cli/ifw_options.hpp"
 #include "cli/terminal.hpp"
 #include "installer/create.hpp"
+#include "installer/packed.hpp"
 #include "net/url.hpp"
 
 namespace ferry::cli {
@@ -96,6 +97,17 @@ installer::InstallerConfig configuration(CreateArgs& args) {
     return config;
 }
 
+// This ferry's own file, for what it packs or starts installers with.
+fs::path own_ferry() {
+    const auto self = installer::own_executable({});
+    if (!self) {
+        throw UsageError(
+            "cannot read ferry's own executable (is /proc mounted?); name the ferry to "
+            "use: -t FILE");
+    }
+    return *self;
+}
+
 int run_create(CreateArgs& args) {
     if (!args.output_option.empty() && !args.output.empty()) {
         throw UsageError(fmt::format("two output files: -o {} and {}; give one", args.output_option,
@@ -126,16 +138,8 @@ int run_create(CreateArgs& args) {
     }
     options.format = archive::parse_archive_format(args.format);
     options.level = archive::parse_compression_level(args.level);
-    options.base = args.base;
-    if (options.base.empty()) {
-        std::error_code error;
-        options.base = fs::read_symlink("/proc/self/exe", error);
-        if (error) {
-            throw UsageError(
-                "cannot find ferry's own executable (is /proc mounted?); name the "
-                "one to start installers with: -t FILE");
-        }
-    }
+    options.base =
+        args.base.empty() ? installer::default_template(own_ferry()) : fs::path(args.base);
     ProgressLine progress(stderr_is_terminal() && !args.quiet && !args.json);
     options.on_progress = [&](const repo::GenerateProgress& p) {
         progress.update(fmt::format("building the payload: component {} of {}, {} of {}",
@@ -156,6 +160,8 @@ int run_create(CreateArgs& args) {
                     {"kind", report.offline ? "offline" : "online"},
                     {"size", report.size},
                     {"payload_size", report.payload_size},
+                    {"template", options.base.string()},
+                    {"packed", installer::is_packed(options.base)},
                     {"components", components}});
     } else if (!args.quiet) {
         print_line(
@@ -167,12 +173,90 @@ int run_create(CreateArgs& args) {
                             ? fmt::format(": {}", count_of(report.components.size(), "component"))
                             : std::string()));
         if (args.verbose) {
+            print_line(stdout, fmt::format("  started by {}{}", options.base.string(),
+                                           installer::is_packed(options.base) ? " (packed)" : ""));
             for (const auto& c : report.components) {
                 print_line(stdout, fmt::format("  {} {}", c.name, c.version));
             }
         }
     }
     return kExitOk;
+}
+
+struct TemplateArgs {
+    std::string output_option;
+    std::string output;
+    std::string ferry;
+    std::string stub;
+    int level = 6;
+    bool quiet = false;
+    bool json = false;
+};
+
+int run_template(const TemplateArgs& args) {
+    if (!args.output_option.empty() && !args.output.empty()) {
+        throw UsageError(fmt::format("two output files: -o {} and {}; give one", args.output_option,
+                                     args.output));
+    }
+    installer::PackOptions options;
+    options.output = args.output.empty() ? args.output_option : args.output;
+    if (options.output.empty()) {
+        throw UsageError("the file to write is missing: ferry installer template FILE");
+    }
+    options.ferry = args.ferry.empty() ? own_ferry() : fs::path(args.ferry);
+    if (!args.stub.empty()) {
+        options.stub = args.stub;
+    } else if (const auto stub = installer::installed_beside(options.ferry, installer::kStubName)) {
+        options.stub = *stub;
+    } else {
+        throw UsageError(
+            fmt::format("no {} beside {} nor in ../lib/ferry/ there; name it: --stub "
+                        "FILE",
+                        installer::kStubName, options.ferry.string()));
+    }
+    options.level = args.level;
+    ProgressLine progress(stderr_is_terminal() && !args.quiet && !args.json);
+    options.on_progress = [&](std::uint64_t done, std::uint64_t total) {
+        progress.update(fmt::format("compressing {}: {} of {}", options.ferry.string(),
+                                    human_bytes(done), human_bytes(total)));
+    };
+    const auto report = installer::write_packed(options);
+    progress.finish();
+    if (args.json) {
+        print_json({{"template", options.output.string()},
+                    {"size", report.size},
+                    {"ferry", options.ferry.string()},
+                    {"ferry_size", report.ferry_size},
+                    {"stub", options.stub.string()},
+                    {"stub_size", report.stub_size}});
+    } else if (!args.quiet) {
+        print_line(stdout,
+                   fmt::format("Packed ferry {} ({}; {} of ferry, {} of stub)",
+                               options.output.string(), human_bytes(report.size),
+                               human_bytes(report.ferry_size), human_bytes(report.stub_size)));
+    }
+    return kExitOk;
+}
+
+void add_template_command(CLI::App* installer, CommandAction& run) {
+    auto args = std::make_shared<TemplateArgs>();
+    auto* cmd = installer->add_subcommand(
+        "template",
+        "Write a packed ferry to start installers with (-t): a small stub and ferry compressed, "
+        "about a third of ferry's size; it unpacks itself into memory when it runs");
+    cmd->add_option("--ferry", args->ferry, "The ferry to pack (default: this one)")
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--stub", args->stub,
+                    "The stub that unpacks and runs it (default: ferry-stub beside that ferry, "
+                    "or in ../lib/ferry/)")
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--level", args->level, "xz compression level, 0 (fastest) to 9")
+        ->check(CLI::Range(0, 9));
+    cmd->add_option("-o,--output", args->output_option, "The file to write");
+    cmd->add_flag("-q,--quiet", args->quiet, "Print nothing but errors");
+    cmd->add_flag("--json", args->json, "Print a machine-readable summary");
+    cmd->add_option("FILE", args->output, "The file to write (or -o)");
+    cmd->callback([args, &run] { run = [args] { return run_template(*args); }; });
 }
 
 }  // namespace
@@ -216,7 +300,8 @@ void add_installer_command(CLI::App& app, CommandAction& run) {
            "A remote repository the installation reads (as RemoteRepositories); repeatable")
         ->allow_extra_args(false);
     cmd->add_option("-t,--template", args->base,
-                    "The ferry executable the installer starts with (default: this one)")
+                    "The ferry the installer starts with, plain or packed (default: a packed "
+                    "ferry-installerbase installed with this ferry, else this ferry)")
         ->check(CLI::ExistingFile);
     cmd->add_option("--name", args->name, "Product name (config.xml's Name)");
     cmd->add_option("--product-version", args->version, "Product version (Version)");
@@ -236,7 +321,8 @@ void add_installer_command(CLI::App& app, CommandAction& run) {
         ->allow_extra_args(false);
     cmd->add_option("-s,--sign", args->ignored, "Accepted for binarycreator; ignored")
         ->allow_extra_args(false);
-    cmd->add_flag("--mt,--create-maintenancetool", "Accepted for binarycreator; ignored")
+    cmd->add_flag("--mt,--create-maintenancetool")
+        ->description("Accepted for binarycreator; ignored")
         ->each([args](const std::string&) { args->ignored.emplace_back("--mt"); });
     cmd->add_option("-o,--output", args->output_option, "The installer file to write");
     cmd->add_flag("-v,--verbose", args->verbose, "List the carried components");
@@ -244,6 +330,7 @@ void add_installer_command(CLI::App& app, CommandAction& run) {
     cmd->add_flag("--json", args->json, "Print a machine-readable summary");
     cmd->add_option("FILE", args->output, "The installer file to write (or -o)");
     cmd->callback([args, &run] { run = [args] { return run_create(*args); }; });
+    add_template_command(installer, run);
 }
 
 }  // namespace ferry::cli

@@ -96,10 +96,10 @@ int PayloadInstall::install(const std::vector<std::string>& names, bool accept_l
     const fs::path tool = installer::write_maintenance_tool(payload_, root_);
     const int code = report_result(args_, console_, *session_, result, "nothing to install");
     if (!args_.json) {
-        console_.say(
-            fmt::format("{} {} is installed in {}; {} checks for updates and changes "
-                        "the installation",
-                        config.title, config.version, root_.string(), tool.string()));
+        console_.say(fmt::format(
+            "{} is installed in {}; {} checks for updates and changes "
+            "the installation",
+            installer::product_label(config, config.title), root_.string(), tool.string()));
     }
     return code;
 }
@@ -114,15 +114,17 @@ int run_installer(const installer::Payload& payload, std::vector<std::string> ar
         installer::default_target(config, payload.file).string())};
     app.name(self);
     app.set_version_flag(
-        "--version", fmt::format("{} {} (ferry {})", config.name, config.version, FERRY_VERSION));
+        "--version",
+        fmt::format("{} (ferry {})", installer::product_label(config, config.name), FERRY_VERSION));
     app.fallthrough();
     InstallerArgs given;
     app.add_option("-t,--root", given.root, "The target directory");
     app.add_flag("--al,--accept-licenses", given.accept_licenses,
                  "Accept the components' licences (copied into <root>/Licenses)");
-    app.add_flag("-c,--confirm-command", "Accepted for IFW's scripts: a command asks nothing");
-    app.add_flag("--da,--default-answer", "Accepted for IFW's scripts: a command asks nothing");
-    app.add_flag("--am,--accept-messages", "Accepted for IFW's scripts: a command asks nothing");
+    for (const char* accepted :
+         {"-c,--confirm-command", "--da,--default-answer", "--am,--accept-messages"}) {
+        app.add_flag(accepted)->description("Accepted for IFW's scripts: a command asks nothing");
+    }
     app.add_flag("--json", given.json, "Machine-readable output on stdout");
     app.add_flag("-q,--quiet", given.quiet, "Print only errors");
     app.add_flag("-v,--verbose", given.verbose, "Say more about each step");

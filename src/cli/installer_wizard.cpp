@@ -189,7 +189,7 @@ std::vector<std::string> choose_components(const client::MergedComponents& remot
 
 int run_wizard(const installer::Payload& payload, ClientArgs defaults) {
     const auto& config = payload.manifest.config;
-    print_line(stderr, fmt::format("{} {}{}", config.title, config.version,
+    print_line(stderr, fmt::format("{}{}", installer::product_label(config, config.title),
                                    config.publisher.empty() ? "" : ", by " + config.publisher));
     if (!config.product_url.empty()) {
         print_line(stderr, config.product_url);

@@ -1,7 +1,6 @@
 // ferry's entry point: parses the command line and runs one command. Invoked as `repogen`, the
 // binary behaves as `ferry repogen` so that it can stand in for IFW's tool.
 #include <malloc.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <csignal>
@@ -17,6 +16,8 @@
 #include "cli/terminal.hpp"
 #include "client/operations.hpp"
 #include "core/error.hpp"
+#include "core/program.hpp"
+#include "installer/packed.hpp"
 #include "installer/payload.hpp"
 #include "net/downloader.hpp"
 
@@ -58,24 +59,6 @@ int reporting_failures(bool json, const std::function<int()>& command) {
     return kExitFailure;
 }
 
-// The executable's own file when it can be read: without /proc (a bare chroot) the path it
-// was started by. A ferry its user may run but not read (a directory on the way it may not
-// search) is a plain ferry: only installers and maintenance tools need their own bytes.
-std::optional<std::filesystem::path> own_file(const std::string& argv0) {
-    std::error_code error;
-    std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
-    if (error) {
-        if (argv0.find('/') == std::string::npos) {
-            return std::nullopt;
-        }
-        self = std::filesystem::absolute(argv0, error);
-    }
-    if (error || ::access(self.c_str(), R_OK) != 0) {
-        return std::nullopt;
-    }
-    return self;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -92,7 +75,7 @@ int main(int argc, char** argv) {
     // An installer or a maintenance tool: ferry with a payload after its own bytes.
     std::optional<ferry::installer::Payload> payload;
     try {
-        if (const auto self = own_file(args[0])) {
+        if (const auto self = ferry::installer::own_executable(args[0])) {
             payload = ferry::installer::open_payload(*self);
         }
     } catch (const ferry::Error& e) {
@@ -104,6 +87,7 @@ int main(int argc, char** argv) {
         return reporting_failures(json, [&] { return run_installer(*payload, args); });
     }
     if (payload) {
+        ferry::core::set_maintenance_tool(payload->file);
         args = maintenance_tool_arguments(*payload, std::move(args));
     }
     if (invoked == "repogen") {
@@ -131,11 +115,12 @@ int main(int argc, char** argv) {
 
     if (const auto typed = unknown_command(app, args)) {
         const auto nearest = nearest_command(app, *typed);
+        const std::string& program = ferry::core::program_name();
         print_error(
-            "ferry",
-            fmt::format(
-                "unknown command \"{}\"{}; `ferry --help` lists the commands", *typed,
-                nearest ? fmt::format(" (did you mean \"{}\"?)", *nearest) : std::string()));
+            program,
+            fmt::format("unknown command \"{}\"{}; `{} --help` lists the commands", *typed,
+                        nearest ? fmt::format(" (did you mean \"{}\"?)", *nearest) : std::string(),
+                        program));
         return kExitUsage;
     }
     try {

@@ -11,6 +11,7 @@
 #include "core/files.hpp"
 #include "core/hash.hpp"
 #include "core/parallel.hpp"
+#include "core/program.hpp"
 #include "core/version.hpp"
 #include "net/url.hpp"
 #include "repo/repository_dir.hpp"
@@ -291,10 +292,10 @@ void refuse_when_mandatory_pending(Session& session, std::string_view what) {
     if (pending.mandatory_pending) {
         throw OperationError(
             kForceUpdate,
-            fmt::format("cannot {} while essential or forced updates are pending ({}); run "
-                        "`ferry update --root {}` first",
+            fmt::format("cannot {} while essential or forced updates are pending ({}); run {} "
+                        "first",
                         what, fmt::join(pending.mandatory_names, ", "),
-                        session.installation().root().string()));
+                        core::suggested_command("update", session.installation().root())));
     }
 }
 
@@ -499,8 +500,7 @@ OperationResult remove(Session& session, const std::vector<std::string>& names) 
     return result;
 }
 
-OperationResult rollback(Session& session, const std::vector<std::string>& names,
-                         bool overwrite) {
+OperationResult rollback(Session& session, const std::vector<std::string>& names, bool overwrite) {
     OperationResult result;
     const Installation& installation = session.installation();
     const std::vector<std::string> kept = installation.rollback_names();

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "core/program.hpp"
 #include "net/url.hpp"
 
 namespace ferry::client {
@@ -58,9 +59,9 @@ const FetchedIndexes& Session::indexes() {
             add_repository(read, url);
         }
         if (read.repositories.empty()) {
-            throw Error::format(
-                "{}: no repositories are set; add one with --repo URL or `ferry repos add`",
-                installation_.root().string());
+            throw Error::format("{}: no repositories are set; add one with --repo URL or {}",
+                                installation_.root().string(),
+                                core::suggested_command("repos add URL", installation_.root()));
         }
         indexes_ = with_context("reading the repositories",
                                 [&] { return fetch_indexes(read, remote_options()); });

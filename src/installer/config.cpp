@@ -334,4 +334,9 @@ InstallerConfig config_from_json(const Json& json, std::string_view where) {
     return config;
 }
 
+std::string product_label(const InstallerConfig& config, std::string_view title) {
+    return config.version.empty() ? std::string(title)
+                                  : fmt::format("{} {}", title, config.version);
+}
+
 }  // namespace ferry::installer

@@ -59,6 +59,9 @@ ConfigXml parse_config_xml(std::string_view text, std::string_view source);
 // names its source in errors.
 void check_config(const InstallerConfig& config, std::string_view where);
 
+// What the user is told the product is: "Title Version", or the title alone without a version.
+std::string product_label(const InstallerConfig& config, std::string_view title);
+
 // text with IFW's predefined variables replaced: @HomeDir@, @ApplicationsDir@ (and its X86,
 // X64 and User forms: /opt on Linux), @RootDir@, @DesktopDir@, @ProductName@, @ProductVersion@,
 // @Title@, @Publisher@, @Url@, @os@, @InstallerFilePath@ and @InstallerDirPath@. An unknown

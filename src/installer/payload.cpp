@@ -1,6 +1,5 @@
 #include "installer/payload.hpp"
 
-#include <elf.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,6 +18,8 @@
 #include "core/hash.hpp"
 #include "core/json_error.hpp"
 #include "core/text.hpp"
+#include "installer/executable_io.hpp"
+#include "installer/packed_format.hpp"
 
 namespace ferry::installer {
 
@@ -26,11 +27,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-// The trailer: 16 bytes of magic, the payload's size (8 bytes, little-endian), its SHA-256
-// (32 bytes) and 8 more bytes of magic, so that neither end can be mistaken for data.
-constexpr std::array<char, 16> kHeadMagic = {'F', 'E', 'R', 'R', 'Y', '-', 'P', 'A',
-                                             'Y', 'L', 'O', 'A', 'D', '-', 'v', '1'};
-constexpr std::array<char, 8> kTailMagic = {'F', 'E', 'R', 'R', 'Y', 'E', 'N', 'D'};
 constexpr std::uint64_t kManifestLimit = 1 << 20;
 constexpr std::string_view kFormat = "ferry-installer/1";
 
@@ -39,47 +35,6 @@ struct Trailer {
     std::uint64_t payload_size = 0;
     std::array<unsigned char, 32> sha256{};
 };
-
-core::FileDescriptor open_read(const fs::path& path) {
-    core::FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.get() < 0) {
-        throw file_error(path.string(), "cannot open", errno);
-    }
-    return fd;
-}
-
-void read_exactly(int fd, void* into, std::size_t size, std::uint64_t at, const fs::path& path) {
-    auto* out = static_cast<char*>(into);
-    while (size > 0) {
-        const ssize_t n = ::pread(fd, out, size, static_cast<off_t>(at));
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            throw n == 0 ? Error::format("{}: ends early", path.string())
-                         : file_error(path.string(), "cannot read", errno);
-        }
-        out += n;
-        size -= static_cast<std::size_t>(n);
-        at += static_cast<std::uint64_t>(n);
-    }
-}
-
-// Where a 64-bit ELF executable's own bytes end (its section headers come last); nullopt for
-// anything else.
-std::optional<std::uint64_t> elf_end(int fd, const fs::path& path, std::uint64_t file_size) {
-    Elf64_Ehdr header{};
-    if (file_size < sizeof header) {
-        return std::nullopt;
-    }
-    read_exactly(fd, &header, sizeof header, 0, path);
-    if (std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0 ||
-        header.e_ident[EI_CLASS] != ELFCLASS64) {
-        return std::nullopt;
-    }
-    return static_cast<std::uint64_t>(header.e_shoff) +
-           static_cast<std::uint64_t>(header.e_shnum) * header.e_shentsize;
-}
 
 // nullopt when the file does not end with a trailer (a plain ferry).
 std::optional<Trailer> read_trailer(int fd, const fs::path& path) {
@@ -94,10 +49,10 @@ std::optional<Trailer> read_trailer(int fd, const fs::path& path) {
     }
     std::array<unsigned char, kTrailerSize> bytes{};
     read_exactly(fd, bytes.data(), bytes.size(), trailer.file_size - kTrailerSize, path);
-    if (std::memcmp(bytes.data(), kHeadMagic.data(), kHeadMagic.size()) != 0 ||
-        std::memcmp(bytes.data() + 56, kTailMagic.data(), kTailMagic.size()) != 0) {
+    if (std::memcmp(bytes.data(), kTrailerMagic.data(), kTrailerMagic.size()) != 0 ||
+        std::memcmp(bytes.data() + 56, kTrailerEnd.data(), kTrailerEnd.size()) != 0) {
         // Bytes after the executable's own but no trailer: an installer cut short.
-        if (const auto end = elf_end(fd, path, trailer.file_size);
+        if (const auto end = program_end(fd, path, trailer.file_size);
             end && *end < trailer.file_size) {
             throw Error::format(
                 "{} is damaged: {} bytes follow the program but do not end with "
@@ -136,6 +91,59 @@ std::array<unsigned char, 32> from_hex(const std::string& text) {
     return out;
 }
 
+}  // namespace
+
+core::FileDescriptor open_read(const fs::path& path) {
+    core::FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) {
+        throw file_error(path.string(), "cannot open", errno);
+    }
+    return fd;
+}
+
+void read_exactly(int fd, void* into, std::size_t size, std::uint64_t at, const fs::path& path) {
+    auto* out = static_cast<char*>(into);
+    while (size > 0) {
+        const ssize_t n = ::pread(fd, out, size, static_cast<off_t>(at));
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            throw n == 0 ? Error::format("{}: ends early", path.string())
+                         : file_error(path.string(), "cannot read", errno);
+        }
+        out += n;
+        size -= static_cast<std::size_t>(n);
+        at += static_cast<std::uint64_t>(n);
+    }
+}
+
+std::optional<std::uint64_t> program_end(int fd, const fs::path& path, std::uint64_t file_size,
+                                         bool* is_packed) {
+    if (is_packed != nullptr) {
+        *is_packed = false;
+    }
+    std::array<unsigned char, 64> first{};
+    if (file_size < first.size()) {
+        return std::nullopt;
+    }
+    read_exactly(fd, first.data(), first.size(), 0, path);
+    const auto end = packed::elf_end(first.data(), first.size());
+    if (!end || *end > file_size || file_size - *end < packed::kHeaderSize) {
+        return end;
+    }
+    std::array<unsigned char, packed::kHeaderSize> header{};
+    read_exactly(fd, header.data(), header.size(), *end, path);
+    const auto size = packed::packed_size(header.data());
+    if (!size) {
+        return end;
+    }
+    if (is_packed != nullptr) {
+        *is_packed = true;
+    }
+    return *end + packed::kHeaderSize + *size;
+}
+
 // Copies size bytes of `from` starting at `at` to `to`, feeding them to hasher when given.
 void copy_range(int from, const fs::path& from_path, std::uint64_t at, std::uint64_t size, int to,
                 const fs::path& to_path, core::Hasher* hasher) {
@@ -152,8 +160,6 @@ void copy_range(int from, const fs::path& from_path, std::uint64_t at, std::uint
         size -= n;
     }
 }
-
-}  // namespace
 
 Manifest parse_manifest(std::string_view text, std::string_view where) {
     Manifest manifest;
@@ -285,13 +291,13 @@ std::uint64_t write_executable(const fs::path& base, const fs::path& payload_tar
         core::Hasher hasher(core::HashKind::sha256);
         copy_range(payload.get(), payload_tar, 0, payload_size, to.get(), out, &hasher);
         std::array<unsigned char, kTrailerSize> trailer{};
-        std::memcpy(trailer.data(), kHeadMagic.data(), kHeadMagic.size());
+        std::memcpy(trailer.data(), kTrailerMagic.data(), kTrailerMagic.size());
         for (int i = 0; i < 8; ++i) {
             trailer[16 + i] = static_cast<unsigned char>(payload_size >> (8 * i));
         }
         const auto digest = from_hex(hasher.hex_digest());
         std::memcpy(trailer.data() + 24, digest.data(), digest.size());
-        std::memcpy(trailer.data() + 56, kTailMagic.data(), kTailMagic.size());
+        std::memcpy(trailer.data() + 56, kTrailerEnd.data(), kTrailerEnd.size());
         core::write_all(to.get(), reinterpret_cast<const char*>(trailer.data()), trailer.size(),
                         out.string());
         // The umask may have narrowed the mode given to open: an installer is for everyone.

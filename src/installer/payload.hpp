@@ -7,6 +7,7 @@
 // used: a payload that does not match its SHA-256 is damaged, and nothing is installed.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -38,6 +39,11 @@ struct Payload {
 };
 
 inline constexpr std::uint64_t kTrailerSize = 64;
+// The trailer: this magic (16 bytes), the payload's size (8 bytes, little-endian), its SHA-256
+// (32 bytes) and kTrailerEnd, so that neither end can be mistaken for data.
+inline constexpr std::array<char, 16> kTrailerMagic = {'F', 'E', 'R', 'R', 'Y', '-', 'P', 'A',
+                                                       'Y', 'L', 'O', 'A', 'D', '-', 'v', '1'};
+inline constexpr std::array<char, 8> kTrailerEnd = {'F', 'E', 'R', 'R', 'Y', 'E', 'N', 'D'};
 inline constexpr const char* kManifestName = "ferry-installer.json";
 inline constexpr const char* kRepositoryDir = "repository/";
 

@@ -43,6 +43,17 @@ class InstallerTest : public FerryTest {
         return root() / name;
     }
 
+    // A packed ferry: the stub and ferry compressed (the fastest level here; the static build
+    // packs at 6).
+    fs::path packed_ferry() {
+        const CommandResult r = ferry({"installer", "template", "--stub", FERRY_STUB_BINARY,
+                                       "--level", "0", "--json", "base"});
+        EXPECT_EQ(r.exit_code, 0) << describe(r);
+        const fs::path base = root() / "base";
+        EXPECT_EQ(nlohmann::json::parse(r.out)["size"], fs::file_size(base));
+        return base;
+    }
+
     fs::path offline_installer() {
         return create({"--name", "Example", "--product-version", "1.0", "-p",
                        (fs::path(FERRY_SOURCE_DIR) / "examples" / "packages").string()},
@@ -100,6 +111,11 @@ TEST_F(InstallerTest, OfflineInstallerFromExamplesInstallsAndLeavesAMaintenanceT
     EXPECT_THAT(list.out, HasSubstr("com.example.docs 1.0.0"));
     const CommandResult verify = program(tool, {"verify"});
     EXPECT_EQ(verify.exit_code, 0) << describe(verify);
+    // An offline installation reads no repository; the tool says how to add one, in its name.
+    const CommandResult updates = program(tool, {"check-updates"});
+    EXPECT_NE(updates.exit_code, 0) << describe(updates);
+    EXPECT_THAT(updates.err, HasSubstr("maintenancetool: error:"));
+    EXPECT_THAT(updates.err, HasSubstr("`" + tool.string() + " repos add URL`"));
     // The unpacked payload is gone; the target's settings do not name it.
     EXPECT_EQ(entries(root()), (std::vector<std::string>{"example.run", "target"}));
     const CommandResult repos = program(tool, {"repos", "list", "--json"});
@@ -202,6 +218,82 @@ TEST_F(InstallerTest, DamagedInstallerRefusesAndWritesNothing) {
     EXPECT_EQ(entries(root()), before);
 
     fs::resize_file(installer, size - 10);
+    const CommandResult cut = program(installer, {"--root", target.string(), "install"});
+    EXPECT_EQ(cut.exit_code, 1) << describe(cut);
+    EXPECT_THAT(cut.err, HasSubstr("a download cut short?"));
+    EXPECT_EQ(entries(root()), before);
+}
+
+TEST_F(InstallerTest, PackedFerryMakesSmallerInstallersThatWorkTheSame) {
+    const fs::path base = packed_ferry();
+    EXPECT_LT(fs::file_size(base), fs::file_size(FERRY_BINARY) / 2);
+    const CommandResult version = program(base, {"--version"});
+    ASSERT_EQ(version.exit_code, 0) << describe(version);
+    EXPECT_THAT(version.out, HasSubstr("ferry "));
+
+    const fs::path installer =
+        create({"-t", base.string(), "--name", "Example", "--product-version", "1.0", "-p",
+                (fs::path(FERRY_SOURCE_DIR) / "examples" / "packages").string()},
+               "example.run");
+    EXPECT_LT(fs::file_size(installer), fs::file_size(FERRY_BINARY) / 2);
+    const fs::path target = root() / "target";
+    const CommandResult r =
+        program(installer, {"--root", target.string(), "--accept-licenses", "install"});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    expect_example_installed(target);
+    // The maintenance tool is packed too, and knows its installation from where it lies.
+    const fs::path tool = target / "maintenancetool";
+    EXPECT_LT(fs::file_size(tool), fs::file_size(FERRY_BINARY) / 2);
+    const CommandResult list = program(tool, {"list"});
+    ASSERT_EQ(list.exit_code, 0) << describe(list);
+    EXPECT_THAT(list.out, HasSubstr("com.example.app 1.0.0"));
+    EXPECT_EQ(program(tool, {"verify"}).exit_code, 0);
+    // A maintenance tool starts installers as well as the packed ferry it came from.
+    const fs::path again = create({"-t", tool.string(), "--name", "Again", "-p",
+                                   (fs::path(FERRY_SOURCE_DIR) / "examples" / "packages").string()},
+                                  "again.run");
+    EXPECT_EQ(program(again, {"--version"}).out.substr(0, 6), "Again ");
+}
+
+TEST_F(InstallerTest, TemplateRefusesWhatIsNotAPlainFerryAndAStub) {
+    const fs::path base = packed_ferry();
+    CommandResult r = ferry(
+        {"installer", "template", "--ferry", base.string(), "--stub", FERRY_STUB_BINARY, "x"});
+    EXPECT_EQ(r.exit_code, 1) << describe(r);
+    EXPECT_THAT(r.err, HasSubstr(base.string() + " is a packed ferry already"));
+    r = ferry({"installer", "template", "--stub", FERRY_BINARY, "x"});
+    EXPECT_EQ(r.exit_code, 1) << describe(r);
+    EXPECT_THAT(r.err, HasSubstr(std::string(FERRY_BINARY) + " is not ferry's stub"));
+    EXPECT_FALSE(fs::exists(root() / "x"));
+    // The stub alone says what it is.
+    r = run({FERRY_STUB_BINARY}, {}, root());
+    EXPECT_EQ(r.exit_code, 1) << describe(r);
+    EXPECT_THAT(r.err, HasSubstr("carries no packed ferry"));
+}
+
+TEST_F(InstallerTest, DamagedPackedFerryRefusesAndWritesNothing) {
+    const fs::path base = packed_ferry();
+    const fs::path installer =
+        create({"-t", base.string(), "--name", "Example", "-p",
+                (fs::path(FERRY_SOURCE_DIR) / "examples" / "packages").string()},
+               "example.run");
+    fs::remove(base);
+    const auto stub_size = fs::file_size(FERRY_STUB_BINARY);
+    {
+        std::fstream f(installer, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(static_cast<std::streamoff>(stub_size + 24 + 100000));
+        f.put('\x55');
+    }
+    const std::vector<std::string> before = entries(root());
+    const fs::path target = root() / "target";
+    const CommandResult r =
+        program(installer, {"--root", target.string(), "--accept-licenses", "install"});
+    EXPECT_EQ(r.exit_code, 1) << describe(r);
+    EXPECT_THAT(r.err, HasSubstr(installer.string() + " is damaged"));
+    EXPECT_THAT(r.err, HasSubstr("get the file again"));
+    EXPECT_EQ(entries(root()), before);
+
+    fs::resize_file(installer, stub_size + 5000);
     const CommandResult cut = program(installer, {"--root", target.string(), "install"});
     EXPECT_EQ(cut.exit_code, 1) << describe(cut);
     EXPECT_THAT(cut.err, HasSubstr("a download cut short?"));

@@ -2,8 +2,8 @@
 # The .deb of the static build (CPack) installs with `apt-get install ./ferry_*.deb` in a
 # minimal Debian root (mmdebstrap --variant=minbase, nothing added, no package lists) and works
 # there: ferry --version, repogen (the name installed beside ferry) and an install from a
-# file:// repository; its man pages and bash completion are where Debian keeps them.
-# docs/STATIC.md.
+# file:// repository, and an installer made there starts with the packed ferry the package
+# installs; its man pages and bash completion are where Debian keeps them. docs/STATIC.md.
 #
 #   tests/system/deb_chroot_test.sh --build BUILD_DIR   (as root; CTest runs it, exit 77 skips)
 set -euo pipefail
@@ -53,3 +53,15 @@ while IFS= read -r -d '' file; do
 done < <(cd "$root/tmp/packages/com.example.app/data" && find . -type f -print0)
 in_root ferry verify -q --root /opt/example || die "ferry verify failed"
 in_root dpkg -s ferry >/dev/null || die "dpkg does not know ferry"
+
+# Installers made there start with the packed ferry the package installs in /usr/lib/ferry.
+[[ -x $root/usr/lib/ferry/ferry-installerbase && -x $root/usr/lib/ferry/ferry-stub ]] ||
+    die "the package installed no /usr/lib/ferry/ferry-installerbase and ferry-stub"
+in_root ferry installer create -q --name Demo -p /tmp/packages /tmp/demo.run ||
+    die "ferry installer create failed in the minimal root"
+demo_size=$(stat -c %s "$root/tmp/demo.run")
+((demo_size < $(stat -c %s "$root/usr/bin/ferry"))) ||
+    die "the installer ($demo_size bytes) does not start with the packed ferry"
+in_root /tmp/demo.run --root /opt/demo --al install >"$work/demo.log" 2>&1 ||
+    die "the installer made in the root failed: $(cat "$work/demo.log")"
+[[ -x $root/opt/demo/maintenancetool ]] || die "the installer left no maintenancetool"

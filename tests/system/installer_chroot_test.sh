@@ -45,6 +45,11 @@ check_installed "$root/opt/demo" "$work/packages"
 in_root /opt/demo/maintenancetool list >"$work/list" || die "maintenancetool list failed"
 grep -q '^com.example.app 1.0.0' "$work/list" || die "maintenancetool list: $(cat "$work/list")"
 in_root /opt/demo/maintenancetool verify -q || die "maintenancetool verify failed"
+# Without /proc the packed ferry finds its file by the path it was started by.
+env -i PATH=/usr/bin:/bin /usr/sbin/chroot "$root" /opt/demo/maintenancetool list >"$work/list-noproc" 2>&1 ||
+    die "maintenancetool list without /proc failed: $(cat "$work/list-noproc")"
+grep -q '^com.example.app 1.0.0' "$work/list-noproc" ||
+    die "maintenancetool list without /proc: $(cat "$work/list-noproc")"
 
 note "online installer, repository on nginx"
 mkdir -p "$work/www"
@@ -53,12 +58,15 @@ start_nginx "$work/www"
 url="http://127.0.0.1:$port/repo"
 "$ferry" installer create -q --name Demo --product-version 1.0 --repo "$url" -n \
     "$work/online.run"
-# An online installer is the static ferry and its configuration, nothing more.
+# An online installer is the packed ferry beside the static one and its configuration, nothing
+# more, and no larger than IFW's (about 5 MB).
+installerbase="$(dirname "$ferry")/ferry-installerbase"
 online_size=$(stat -c %s "$work/online.run")
-ferry_size=$(stat -c %s "$ferry")
-note "online installer: $online_size bytes (ferry: $ferry_size)"
-((online_size - ferry_size < 64 * 1024)) ||
-    die "the online installer carries $((online_size - ferry_size)) bytes besides ferry"
+base_size=$(stat -c %s "$installerbase")
+note "online installer: $online_size bytes (packed ferry: $base_size, ferry: $(stat -c %s "$ferry"))"
+((online_size - base_size < 64 * 1024)) ||
+    die "the online installer carries $((online_size - base_size)) bytes besides the packed ferry"
+((online_size <= 5000000)) || die "the online installer is $online_size bytes, more than 5 MB"
 cp "$work/online.run" "$root/tmp/online.run"
 in_root /tmp/online.run --root /opt/online --al install >"$work/online.log" 2>&1 ||
     die "the online installer failed in the minimal root: $(cat "$work/online.log")"

@@ -19,23 +19,26 @@ enter_root "$root"
 
 "$ferry" installer create -q --name Demo --product-version 1.0 -p "$source_dir/examples/packages" \
     "$root/tmp/demo.run"
+# The installer starts with the packed ferry (its stub's libraries), which runs ferry itself.
+cp "$ferry" "$root/tmp/ferry"
 
-# What the installer needs, by soname, as the machine's ldd resolves it.
-ldd "$root/tmp/demo.run" >"$work/ldd" || die "ldd failed: $(cat "$work/ldd")"
-mapfile -t needed < <(awk '$1 != "linux-vdso.so.1" { print $1 }' "$work/ldd" | sed 's|.*/||')
-((${#needed[@]} > 0)) || die "ldd lists nothing: $(cat "$work/ldd")"
-
-# Each is in the root, and is glibc's: the base set that minbase has and ferry may rely on.
+# Each soname a program needs is in the root, and is glibc's: the base set that minbase has and
+# ferry may rely on; the root's own loader finds every one of them.
 glibc='^(libc|libm|libdl|libpthread|librt|libresolv|ld-linux-[a-z0-9_-]+)\.so(\.[0-9]+)*$'
-for soname in "${needed[@]}"; do
-    [[ $soname =~ $glibc ]] || die "the installer needs $soname, which is not glibc's: $(cat "$work/ldd")"
-    found=$(find "$root/lib" "$root/lib64" "$root/usr/lib" -name "$soname" -print -quit 2>/dev/null)
-    [[ -n $found ]] || die "the installer needs $soname, which the minimal root lacks"
+for program in /tmp/demo.run /tmp/ferry; do
+    ldd "$root$program" >"$work/ldd" || die "ldd $program failed: $(cat "$work/ldd")"
+    mapfile -t needed < <(awk '$1 != "linux-vdso.so.1" { print $1 }' "$work/ldd" | sed 's|.*/||')
+    ((${#needed[@]} > 0)) || die "ldd $program lists nothing: $(cat "$work/ldd")"
+    for soname in "${needed[@]}"; do
+        [[ $soname =~ $glibc ]] ||
+            die "$program needs $soname, which is not glibc's: $(cat "$work/ldd")"
+        found=$(find "$root/lib" "$root/lib64" "$root/usr/lib" -name "$soname" -print -quit 2>/dev/null)
+        [[ -n $found ]] || die "$program needs $soname, which the minimal root lacks"
+    done
+    in_root ldd "$program" >"$work/ldd-root" 2>&1 ||
+        die "ldd $program in the root failed: $(cat "$work/ldd-root")"
+    if grep -q 'not found' "$work/ldd-root"; then
+        die "$program in the minimal root: $(grep 'not found' "$work/ldd-root")"
+    fi
+    note "$program needs only ${needed[*]}"
 done
-
-# And the root's own loader finds every one of them.
-in_root ldd /tmp/demo.run >"$work/ldd-root" 2>&1 || die "ldd in the root failed: $(cat "$work/ldd-root")"
-if grep -q 'not found' "$work/ldd-root"; then
-    die "in the minimal root: $(grep 'not found' "$work/ldd-root")"
-fi
-note "needs only ${needed[*]}"
