@@ -2,6 +2,7 @@
 // output file last, or -o), plus --market and flags for the settings config.xml would hold.
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -9,8 +10,12 @@
 #include "cli/commands.hpp"
 #include "cli/ifw_options.hpp"
 #include "cli/terminal.hpp"
+#include "core/files.hpp"
 #include "installer/create.hpp"
 #include "installer/packed.hpp"
+#include "market/bundles.hpp"
+#include "net/api_client.hpp"
+#include "net/downloader.hpp"
 #include "net/url.hpp"
 
 namespace ferry::cli {
@@ -141,6 +146,28 @@ int run_create(CreateArgs& args) {
     options.base =
         args.base.empty() ? installer::default_template(own_ferry()) : fs::path(args.base);
     ProgressLine progress(stderr_is_terminal() && !args.quiet && !args.json);
+    // --market with --offline-only: the installer carries the app's newest revision, downloaded
+    // now (beside the output, as the payload is built).
+    std::optional<core::ScratchDir> download;
+    if (!options.config.market.url.empty() && args.offline_only) {
+        if (!options.packages.empty() || !options.repositories.empty()) {
+            throw UsageError("--market -f carries the market's app; leave out -p and --repository");
+        }
+        const auto& market = options.config.market;
+        download.emplace(fs::absolute(options.output).parent_path(), ".ferry-market-");
+        net::ApiClient api(market.url, market.token);
+        net::DownloadOptions download_options;
+        download_options.progress = [&](std::uint64_t done, std::uint64_t total) {
+            progress.update(fmt::format("downloading {} ({} of {})", market.app, human_bytes(done),
+                                        human_bytes(total)));
+        };
+        const fs::path repository = download->path() / "repository";
+        market::download_app_repository(api, market.token, market.app, repository,
+                                        download->path() / "files", download_options);
+        progress.finish();
+        options.repositories.push_back(repository);
+        options.config.market = {};
+    }
     options.on_progress = [&](const repo::GenerateProgress& p) {
         progress.update(fmt::format("building the payload: component {} of {}, {} of {}",
                                     p.components_done, p.components_total,
@@ -289,7 +316,8 @@ void add_installer_command(CLI::App& app, CommandAction& run) {
     cmd->add_flag("-f,--offline-only", args->offline_only,
                   "Carry the packages and leave the remote repositories out of the installation");
     cmd->add_option("--market", args->market,
-                    "Install an app from this market (online): URL APP[@MAJOR]")
+                    "Install an app from this market: URL APP[@MAJOR] (online: its newest "
+                    "revision when the installer runs; with -f the installer carries it)")
         ->expected(2)
         ->allow_extra_args(false);
     cmd->add_option("--token", args->token,

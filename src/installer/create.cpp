@@ -31,8 +31,8 @@ CreateReport create_installer(const CreateOptions& options) {
     }
     if (!options.config.market.url.empty() && offline) {
         throw Error(
-            "--market makes an online installer (it installs the app's newest revision "
-            "when it runs); leave out -p and --repository");
+            "--market installs the market's app (its newest revision when the installer "
+            "runs, or with --offline-only the one it carries); leave out -p and --repository");
     }
     check_config(options.config, "the installer's configuration");
 

@@ -7,6 +7,8 @@
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "core/json_error.hpp"
+#include "core/relative_path.hpp"
+#include "core/text.hpp"
 #include "formats/updates_xml.hpp"
 #include "market/export_policy.hpp"
 #include "market/json.hpp"
@@ -318,6 +320,29 @@ std::vector<bundle::BundleSource> download_bundle_sources(net::ApiClient& api,
         sources.push_back(std::move(source));
     }
     return sources;
+}
+
+std::pair<std::string, std::string> download_app_repository(
+    net::ApiClient& api, const std::string& token, const std::string& wanted, const fs::path& dir,
+    const fs::path& scratch, const net::DownloadOptions& options) {
+    const auto sources = download_bundle_sources(api, token, {wanted}, {}, scratch, options);
+    const bundle::BundleSource& source = sources.front();
+    fs::create_directory(dir);
+    core::write_file_atomic(dir / "Updates.xml", source.updates_xml);
+    for (const RepositoryFile& file : source.app.files) {
+        if (const auto problem = core::relative_path_problem(file.path)) {
+            throw Error::format("{}: {}: the file name \"{}\" {}", api.base_url(), wanted,
+                                core::printable_text(file.path), *problem);
+        }
+        const fs::path to = dir / file.path;
+        fs::create_directories(to.parent_path());
+        std::error_code error;
+        fs::create_hard_link(source.file(file), to, error);
+        if (error) {
+            fs::copy_file(source.file(file), to);
+        }
+    }
+    return {source.app.app.key, source.app.major};
 }
 
 bundle::BundleSource repository_bundle_source(const fs::path& dir, const std::string& wanted) {

@@ -39,6 +39,14 @@ std::vector<bundle::BundleSource> download_bundle_sources(net::ApiClient& api,
                                                           const fs::path& scratch,
                                                           const net::DownloadOptions& options);
 
+// The latest revision of wanted ("KEY" or "KEY@MAJOR") downloaded through a market's API into
+// dir (created; it must not exist) as a repository directory: its Updates.xml and every file
+// it names, at their paths. The files are downloaded into scratch first (as for
+// download_bundle_sources, whose checks and refusals apply). Returns the key and major.
+std::pair<std::string, std::string> download_app_repository(
+    net::ApiClient& api, const std::string& token, const std::string& wanted, const fs::path& dir,
+    const fs::path& scratch, const net::DownloadOptions& options);
+
 // A repository directory (as `ferry repogen` or a market wrote it) as an app version: the key
 // and major from its FerryRevision stamp, else from wanted ("KEY@MAJOR"), at the stamp's
 // revision (else 1).
