@@ -14,7 +14,6 @@ namespace ferry::bundle {
 
 namespace {
 
-constexpr std::uint64_t kMaxIndexBytes = 64u << 20;
 constexpr int kConcurrency = 4;
 
 struct Expected {
@@ -32,8 +31,8 @@ void fetch_service_files(const std::string& url, const std::filesystem::path& di
         net::FetchStatus::not_found) {
         throw Error::format(ErrorKind::not_found, "{}Updates.xml: not found", url);
     }
-    const auto index = formats::parse_updates_xml(core::read_file(index_file, kMaxIndexBytes),
-                                                  url + "Updates.xml");
+    const auto index = formats::parse_updates_xml(
+        core::read_file(index_file, formats::kMaxUpdatesXmlBytes), url + "Updates.xml");
     std::map<std::string, Expected> files;
     for (const auto& package : index.packages) {
         if (!package.service) {
@@ -42,8 +41,8 @@ void fetch_service_files(const std::string& url, const std::filesystem::path& di
         const auto& service = *package.service;
         files[repo::service_file_path(package)] = {service.description.size,
                                                    service.description.sha256};
-        files[repo::image_blob_path(service.manifest.digest)] = {
-            service.manifest.size, service.manifest.digest.substr(7)};
+        files[repo::image_blob_path(service.manifest.digest)] = {service.manifest.size,
+                                                                 service.manifest.digest.substr(7)};
         for (const auto& blob : service.blobs) {
             files[repo::image_blob_path(blob.digest)] = {blob.size, blob.digest.substr(7)};
         }

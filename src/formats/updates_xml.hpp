@@ -117,6 +117,9 @@ std::string write_updates_xml(const RepositoryIndex& index);
 // or without an XML declaration. Rejects what IFW rejects (empty ApplicationName or
 // ApplicationVersion; a PackageUpdate without Name, Version or ReleaseDate). Errors name
 // source_name, the line and the cause.
+// The largest Updates.xml ferry reads from a file: far more than 100,000 components need.
+inline constexpr std::uint64_t kMaxUpdatesXmlBytes = 256u << 20;
+
 RepositoryIndex parse_updates_xml(std::string_view xml_text, std::string_view source_name);
 
 std::string_view to_string(RepositoryAction::Kind kind);

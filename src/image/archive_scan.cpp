@@ -27,7 +27,6 @@ using Reader = std::unique_ptr<struct archive, decltype(&archive_read_free)>;
 
 // What all small JSON documents of one archive may take of memory together.
 constexpr std::uint64_t kJsonBudget = 64u << 20;
-constexpr std::size_t kChunk = 1u << 20;
 // Far more than any image archive holds (docker caps an image at 127 layers); a bound on the
 // files one archive may make in the blob directory.
 constexpr std::uint64_t kMaxEntries = 100'000;
@@ -83,7 +82,7 @@ class Scanner {
                 "OCI image layout): {}",
                 archive_.string(), archive::error_text(reader.get()));
         };
-        if (archive_read_open_filename(reader.get(), archive_.c_str(), kChunk) != ARCHIVE_OK) {
+        if (archive_read_open_filename(reader.get(), archive_.c_str(), kReadChunk) != ARCHIVE_OK) {
             throw not_a_tar();
         }
         struct archive_entry* entry = nullptr;
@@ -256,9 +255,9 @@ class Scanner {
         core::Hasher hasher(core::HashKind::sha256);
         std::uint64_t size = 0;
         std::string json;
-        std::unique_ptr<char[]> buffer(new char[kChunk]);
+        std::unique_ptr<char[]> buffer(new char[kReadChunk]);
         while (true) {
-            const la_ssize_t n = archive_read_data(reader, buffer.get(), kChunk);
+            const la_ssize_t n = archive_read_data(reader, buffer.get(), kReadChunk);
             if (n < 0) {
                 fail(raw, fmt::format("cannot read its data: {}", archive::error_text(reader)));
             }

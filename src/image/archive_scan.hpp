@@ -18,6 +18,8 @@ namespace ferry::image {
 
 // The bound of every JSON document read from an image archive (manifests, configs, indexes).
 inline constexpr std::uint64_t kMaxJsonBytes = 4u << 20;
+// How much of an image archive is read at a time.
+inline constexpr std::size_t kReadChunk = 1u << 20;
 
 struct ScannedFile {
     std::string digest;  // of the content as it was in the archive

@@ -27,7 +27,7 @@ namespace {
 using Writer = std::unique_ptr<struct archive, decltype(&archive_write_free)>;
 using Entry = std::unique_ptr<struct archive_entry, decltype(&archive_entry_free)>;
 
-constexpr std::size_t kChunk = 1u << 20;
+constexpr std::size_t kIoChunk = 1u << 20;
 
 std::string hex_of(const std::string& digest) {
     return digest.substr(7);
@@ -52,7 +52,7 @@ class DockerArchiveWriter {
         // docker_archive_size counts on there being none).
         archive_write_set_bytes_in_last_block(writer_.get(), 1);
         // Blobs pass to the sink in the pieces they are read in, not re-blocked by 10 KiB.
-        archive_write_set_bytes_per_block(writer_.get(), static_cast<int>(kChunk));
+        archive_write_set_bytes_per_block(writer_.get(), static_cast<int>(kIoChunk));
         if (archive_write_open2(writer_.get(), this, nullptr, &DockerArchiveWriter::on_write,
                                 nullptr, nullptr) != ARCHIVE_OK) {
             fail("cannot start it");
@@ -97,10 +97,11 @@ class DockerArchiveWriter {
         if (archive_write_header(writer_.get(), entry.get()) != ARCHIVE_OK) {
             fail(name);
         }
-        std::unique_ptr<char[]> buffer(new char[kChunk]);
+        std::unique_ptr<char[]> buffer(new char[kIoChunk]);
         std::uint64_t left = blob.size;
         while (left > 0) {
-            const ssize_t n = ::read(fd.get(), buffer.get(), std::min<std::uint64_t>(left, kChunk));
+            const ssize_t n =
+                ::read(fd.get(), buffer.get(), std::min<std::uint64_t>(left, kIoChunk));
             if (n < 0 && errno == EINTR) {
                 continue;
             }
@@ -166,9 +167,9 @@ void check_tag(const std::string& tag) {
 // The archive's entries in order: manifest.json, then each config and layer once.
 struct PlannedEntry {
     std::string name;
-    std::string text;              // manifest.json
-    const Blob* blob = nullptr;    // a config or layer
-    bool directory = false;        // a layer's folder
+    std::string text;            // manifest.json
+    const Blob* blob = nullptr;  // a config or layer
+    bool directory = false;      // a layer's folder
     std::uint64_t size() const { return blob != nullptr ? blob->size : text.size(); }
 };
 

@@ -26,18 +26,17 @@ namespace {
 
 using Reader = std::unique_ptr<struct archive, decltype(&archive_read_free)>;
 
-constexpr std::size_t kChunk = 1u << 20;
 
 // The decompressed bytes, pulled by the tar reader, hashed as they pass.
 struct Decompressed {
     struct archive* outer = nullptr;
     core::Hasher hasher{core::HashKind::sha256};
-    std::unique_ptr<char[]> buffer{new char[kChunk]};
+    std::unique_ptr<char[]> buffer{new char[kReadChunk]};
     std::string error;
 
     static la_ssize_t read(struct archive* inner, void* data, const void** block) {
         auto* self = static_cast<Decompressed*>(data);
-        const la_ssize_t n = archive_read_data(self->outer, self->buffer.get(), kChunk);
+        const la_ssize_t n = archive_read_data(self->outer, self->buffer.get(), kReadChunk);
         if (n < 0) {
             self->error = archive::error_text(self->outer);
             archive_set_error(inner, EIO, "%s", self->error.c_str());
@@ -128,7 +127,7 @@ LayerFacts check_layer(const fs::path& blob, std::string_view digest, std::strin
     support_compressions(outer.get());
     archive_read_support_format_raw(outer.get());
     struct archive_entry* entry = nullptr;
-    if (archive_read_open_filename(outer.get(), blob.c_str(), kChunk) != ARCHIVE_OK ||
+    if (archive_read_open_filename(outer.get(), blob.c_str(), kReadChunk) != ARCHIVE_OK ||
         archive_read_next_header(outer.get(), &entry) != ARCHIVE_OK) {
         throw Error::format("{}: cannot read it: {}", what, archive::error_text(outer.get()));
     }
@@ -147,7 +146,7 @@ LayerFacts check_layer(const fs::path& blob, std::string_view digest, std::strin
             throw Error::format("{}: cannot allocate an archive reader", what);
         }
         archive_read_support_format_tar(tar.get());
-        if (archive_read_open_filename(tar.get(), blob.c_str(), kChunk) != ARCHIVE_OK) {
+        if (archive_read_open_filename(tar.get(), blob.c_str(), kReadChunk) != ARCHIVE_OK) {
             throw Error::format("{}: not a tar (a layer is a tar, plain or compressed): {}", what,
                                 archive::error_text(tar.get()));
         }
@@ -171,7 +170,7 @@ LayerFacts check_layer(const fs::path& blob, std::string_view digest, std::strin
     check_entries(inner.get(), what);
     // The tar's end may leave padding unread; the diff_id covers every byte.
     while (true) {
-        const la_ssize_t n = archive_read_data(outer.get(), data.buffer.get(), kChunk);
+        const la_ssize_t n = archive_read_data(outer.get(), data.buffer.get(), kReadChunk);
         if (n < 0) {
             throw Error::format("{}: cannot read it: {}", what, archive::error_text(outer.get()));
         }

@@ -11,15 +11,13 @@ namespace ferry::repo {
 
 namespace {
 
-constexpr std::uint64_t kMaxIndexBytes = 256u << 20;
-
 // Works on the DOM rather than on RepositoryIndex so that elements ferry does not model
 // (IFW-made indexes may carry any) survive the edit.
 class IndexDocument {
   public:
     explicit IndexDocument(const std::filesystem::path& repository)
         : path_(repository / "Updates.xml") {
-        const std::string text = core::read_file(path_, kMaxIndexBytes);
+        const std::string text = core::read_file(path_, formats::kMaxUpdatesXmlBytes);
         // Validates the index as a whole first: a broken one is reported, not edited.
         formats::parse_updates_xml(text, path_.string());
         auto result = document_.load_buffer(text.data(), text.size(),
@@ -123,7 +121,8 @@ std::size_t drop_redirect(const std::filesystem::path& repository, const std::st
 
 std::vector<formats::RepositoryAction> list_redirects(const std::filesystem::path& repository) {
     const auto path = repository / "Updates.xml";
-    return formats::parse_updates_xml(core::read_file(path, kMaxIndexBytes), path.string())
+    return formats::parse_updates_xml(core::read_file(path, formats::kMaxUpdatesXmlBytes),
+                                      path.string())
         .repository_updates;
 }
 

@@ -9,7 +9,6 @@ namespace ferry::repo {
 
 namespace {
 constexpr std::uint64_t kMaxMetaBytes = 256u << 20;
-constexpr std::uint64_t kMaxIndexBytes = 256u << 20;
 }  // namespace
 
 std::string data_archive_path(const formats::PackageUpdate& package, const std::string& archive) {
@@ -81,8 +80,8 @@ std::optional<RepositoryDir> RepositoryDir::open(const fs::path& dir) {
     }
     RepositoryDir repository;
     repository.dir_ = dir;
-    repository.index_ = formats::parse_updates_xml(core::read_file(index_path, kMaxIndexBytes),
-                                                   index_path.string());
+    repository.index_ = formats::parse_updates_xml(
+        core::read_file(index_path, formats::kMaxUpdatesXmlBytes), index_path.string());
     return repository;
 }
 

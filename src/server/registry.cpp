@@ -21,8 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::uint64_t kMaxIndexBytes = 64u << 20;
-
 // One major version's repository holding the component as a service.
 struct Located {
     std::string major;
@@ -48,7 +46,7 @@ std::vector<Located> locate(const market::DataDir& data, const std::string& key,
         }
         try {
             const auto index = formats::parse_updates_xml(
-                core::read_file(index_file, kMaxIndexBytes), index_file.string());
+                core::read_file(index_file, formats::kMaxUpdatesXmlBytes), index_file.string());
             if (const auto* package = index.find(component); package && package->service) {
                 found.push_back({major, *package});
             }
