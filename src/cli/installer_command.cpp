@@ -113,16 +113,21 @@ fs::path own_ferry() {
     return *self;
 }
 
+// The file to write, given as the last argument (as binarycreator takes it) or with -o.
+fs::path output_file(const std::string& option, const std::string& last, std::string_view usage) {
+    if (!option.empty() && !last.empty()) {
+        throw UsageError(fmt::format("two output files: -o {} and {}; give one", option, last));
+    }
+    if (option.empty() && last.empty()) {
+        throw UsageError(fmt::format("the file to write is missing: {}", usage));
+    }
+    return last.empty() ? option : last;
+}
+
 int run_create(CreateArgs& args) {
-    if (!args.output_option.empty() && !args.output.empty()) {
-        throw UsageError(fmt::format("two output files: -o {} and {}; give one", args.output_option,
-                                     args.output));
-    }
     auto& options = args.options;
-    options.output = args.output.empty() ? args.output_option : args.output;
-    if (options.output.empty()) {
-        throw UsageError("the installer file to write is missing: ferry installer create ... FILE");
-    }
+    options.output =
+        output_file(args.output_option, args.output, "ferry installer create ... FILE");
     if (args.online_only && args.offline_only) {
         throw UsageError("--online-only and --offline-only exclude each other");
     }
@@ -175,6 +180,7 @@ int run_create(CreateArgs& args) {
     };
     const auto report = installer::create_installer(options);
     progress.finish();
+    const bool packed = installer::is_packed(options.base);
     for (const auto& warning : report.warnings) {
         print_line(stderr, "ferry: warning: " + warning);
     }
@@ -188,7 +194,7 @@ int run_create(CreateArgs& args) {
                     {"size", report.size},
                     {"payload_size", report.payload_size},
                     {"template", options.base.string()},
-                    {"packed", installer::is_packed(options.base)},
+                    {"packed", packed},
                     {"components", components}});
     } else if (!args.quiet) {
         print_line(
@@ -201,7 +207,7 @@ int run_create(CreateArgs& args) {
                             : std::string()));
         if (args.verbose) {
             print_line(stdout, fmt::format("  started by {}{}", options.base.string(),
-                                           installer::is_packed(options.base) ? " (packed)" : ""));
+                                           packed ? " (packed)" : ""));
             for (const auto& c : report.components) {
                 print_line(stdout, fmt::format("  {} {}", c.name, c.version));
             }
@@ -221,15 +227,8 @@ struct TemplateArgs {
 };
 
 int run_template(const TemplateArgs& args) {
-    if (!args.output_option.empty() && !args.output.empty()) {
-        throw UsageError(fmt::format("two output files: -o {} and {}; give one", args.output_option,
-                                     args.output));
-    }
     installer::PackOptions options;
-    options.output = args.output.empty() ? args.output_option : args.output;
-    if (options.output.empty()) {
-        throw UsageError("the file to write is missing: ferry installer template FILE");
-    }
+    options.output = output_file(args.output_option, args.output, "ferry installer template FILE");
     options.ferry = args.ferry.empty() ? own_ferry() : fs::path(args.ferry);
     if (!args.stub.empty()) {
         options.stub = args.stub;

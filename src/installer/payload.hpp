@@ -1,7 +1,8 @@
-// An installer is one executable file: ferry's own bytes, then a payload (an uncompressed tar
-// holding ferry-installer.json and, for an offline installer, the repository it installs
-// from), then a 64-byte trailer: a magic, the payload's size and its SHA-256. The maintenance
-// tool left in a target is made the same way, its payload the manifest alone.
+// An installer is one executable file: ferry's own bytes (plain, or a packed ferry:
+// packed_format.hpp), then a payload (an uncompressed tar holding ferry-installer.json and, for
+// an offline installer, the repository it installs from), then a 64-byte trailer: a magic, the
+// payload's size and its SHA-256. The maintenance tool left in a target is made the same way,
+// its payload the manifest alone.
 //
 // A file without the trailer is a plain ferry. A file with one is checked whole before it is
 // used: a payload that does not match its SHA-256 is damaged, and nothing is installed.

@@ -71,6 +71,33 @@ class InstallerTest : public FerryTest {
                   read_text(packages / "com.example.app" / "meta" / "license.txt"));
     }
 
+    // The installer with a byte at damage_at changed refuses to install, saying says, and
+    // writes nothing; cut to cut_to bytes, it refuses as a download cut short.
+    void expect_refused(const fs::path& installer, std::uint64_t damage_at, std::uint64_t cut_to,
+                        const std::string& says) {
+        {
+            std::fstream f(installer, std::ios::in | std::ios::out | std::ios::binary);
+            f.seekg(static_cast<std::streamoff>(damage_at));
+            const char was = static_cast<char>(f.get());
+            f.seekp(static_cast<std::streamoff>(damage_at));
+            f.put(static_cast<char>(was ^ 0x55));
+        }
+        const std::vector<std::string> before = entries(root());
+        const fs::path target = root() / "target";
+        const CommandResult r =
+            program(installer, {"--root", target.string(), "--accept-licenses", "install"});
+        EXPECT_EQ(r.exit_code, 1) << describe(r);
+        EXPECT_THAT(r.err, HasSubstr(installer.string() + " is damaged"));
+        EXPECT_THAT(r.err, HasSubstr(says));
+        EXPECT_EQ(entries(root()), before);
+
+        fs::resize_file(installer, cut_to);
+        const CommandResult cut = program(installer, {"--root", target.string(), "install"});
+        EXPECT_EQ(cut.exit_code, 1) << describe(cut);
+        EXPECT_THAT(cut.err, HasSubstr("a download cut short?"));
+        EXPECT_EQ(entries(root()), before);
+    }
+
     // Nothing in dir but what was there before: no target, no unpacked payload.
     static std::vector<std::string> entries(const fs::path& dir) {
         std::vector<std::string> names;
@@ -203,25 +230,7 @@ TEST_F(InstallerTest, OnlineInstallerThenUpdateThroughTheMaintenanceTool) {
 TEST_F(InstallerTest, DamagedInstallerRefusesAndWritesNothing) {
     const fs::path installer = offline_installer();
     const auto size = fs::file_size(installer);
-    {
-        std::fstream f(installer, std::ios::in | std::ios::out | std::ios::binary);
-        f.seekp(static_cast<std::streamoff>(size - 2000));
-        f.put('\x55');
-    }
-    const std::vector<std::string> before = entries(root());
-    const fs::path target = root() / "target";
-    const CommandResult r =
-        program(installer, {"--root", target.string(), "--accept-licenses", "install"});
-    EXPECT_EQ(r.exit_code, 1) << describe(r);
-    EXPECT_THAT(r.err, HasSubstr(installer.string() + " is damaged"));
-    EXPECT_THAT(r.err, HasSubstr("nothing was installed"));
-    EXPECT_EQ(entries(root()), before);
-
-    fs::resize_file(installer, size - 10);
-    const CommandResult cut = program(installer, {"--root", target.string(), "install"});
-    EXPECT_EQ(cut.exit_code, 1) << describe(cut);
-    EXPECT_THAT(cut.err, HasSubstr("a download cut short?"));
-    EXPECT_EQ(entries(root()), before);
+    expect_refused(installer, size - 2000, size - 10, "nothing was installed");
 }
 
 TEST_F(InstallerTest, PackedFerryMakesSmallerInstallersThatWorkTheSame) {
@@ -278,26 +287,9 @@ TEST_F(InstallerTest, DamagedPackedFerryRefusesAndWritesNothing) {
                 (fs::path(FERRY_SOURCE_DIR) / "examples" / "packages").string()},
                "example.run");
     fs::remove(base);
+    // The byte is in the compressed ferry: the stub refuses before ferry runs.
     const auto stub_size = fs::file_size(FERRY_STUB_BINARY);
-    {
-        std::fstream f(installer, std::ios::in | std::ios::out | std::ios::binary);
-        f.seekp(static_cast<std::streamoff>(stub_size + 24 + 100000));
-        f.put('\x55');
-    }
-    const std::vector<std::string> before = entries(root());
-    const fs::path target = root() / "target";
-    const CommandResult r =
-        program(installer, {"--root", target.string(), "--accept-licenses", "install"});
-    EXPECT_EQ(r.exit_code, 1) << describe(r);
-    EXPECT_THAT(r.err, HasSubstr(installer.string() + " is damaged"));
-    EXPECT_THAT(r.err, HasSubstr("get the file again"));
-    EXPECT_EQ(entries(root()), before);
-
-    fs::resize_file(installer, stub_size + 5000);
-    const CommandResult cut = program(installer, {"--root", target.string(), "install"});
-    EXPECT_EQ(cut.exit_code, 1) << describe(cut);
-    EXPECT_THAT(cut.err, HasSubstr("a download cut short?"));
-    EXPECT_EQ(entries(root()), before);
+    expect_refused(installer, stub_size + 24 + 100000, stub_size + 5000, "get the file again");
 }
 
 TEST_F(InstallerTest, FailedInstallLeavesNoTarget) {
@@ -348,7 +340,7 @@ TEST_F(InstallerTest, CreateRefusesWhatCannotMakeAnInstaller) {
     EXPECT_THAT(r.err, HasSubstr("--name NAME"));
     r = ferry({"installer", "create", "--name", "X", "-p", packages});
     EXPECT_EQ(r.exit_code, 2);
-    EXPECT_THAT(r.err, HasSubstr("the installer file to write is missing"));
+    EXPECT_THAT(r.err, HasSubstr("the file to write is missing: ferry installer create"));
     r = ferry({"installer", "create", "--name", "X", "-p", packages, "-i", "com.nothing", "x.run"});
     EXPECT_EQ(r.exit_code, 1);
     write_text(root() / "bad.xml",
