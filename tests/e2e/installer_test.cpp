@@ -264,6 +264,43 @@ TEST_F(InstallerTest, PackedFerryMakesSmallerInstallersThatWorkTheSame) {
     EXPECT_EQ(program(again, {"--version"}).out.substr(0, 6), "Again ");
 }
 
+// Where the kernel lets no memory file run (vm.memfd_noexec 2, set in a PID namespace of the
+// test's own), the stub runs ferry from a temporary file in TMPDIR that it removes first; where
+// TMPDIR's files may not run either, it says so.
+TEST_F(InstallerTest, PackedFerryRunsWhereMemoryFilesMayNot) {
+    if (::geteuid() != 0) {
+        GTEST_SKIP() << "needs root for a PID namespace of its own";
+    }
+    if (!fs::exists("/proc/sys/vm/memfd_noexec")) {
+        GTEST_SKIP() << "the kernel has no vm.memfd_noexec (Linux 6.3 and later)";
+    }
+    const fs::path base = packed_ferry();
+    const fs::path installer =
+        create({"-t", base.string(), "--name", "Example", "-p",
+                (fs::path(FERRY_SOURCE_DIR) / "examples" / "packages").string()},
+               "example.run");
+    const fs::path tmp = root() / "tmp";
+    fs::create_directories(tmp);
+    const fs::path target = root() / "target";
+    const std::string no_memory_files = "echo 2 >/proc/sys/vm/memfd_noexec && exec \"$0\" \"$@\"";
+    const CommandResult r =
+        run({"/usr/bin/unshare", "--pid", "--fork", "--mount-proc", "/bin/sh", "-c",
+             no_memory_files, installer.string(), "--root", target.string(), "--al", "install"},
+            {{"HOME", (root() / "home").string()}, {"TMPDIR", tmp.string()}}, root());
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    expect_example_installed(target);
+    EXPECT_TRUE(fs::is_empty(tmp));
+
+    const CommandResult refused =
+        run({"/usr/bin/unshare", "--pid", "--fork", "--mount-proc", "--mount", "/bin/sh", "-c",
+             "mount -t tmpfs -o noexec none \"$TMPDIR\" && " + no_memory_files, installer.string(),
+             "--version"},
+            {{"TMPDIR", tmp.string()}}, root());
+    EXPECT_EQ(refused.exit_code, 1) << describe(refused);
+    EXPECT_THAT(refused.err, HasSubstr("nor from " + tmp.string()));
+    EXPECT_THAT(refused.err, HasSubstr("set TMPDIR to a directory whose files may be run"));
+}
+
 TEST_F(InstallerTest, TemplateRefusesWhatIsNotAPlainFerryAndAStub) {
     const fs::path base = packed_ferry();
     CommandResult r = ferry(
