@@ -70,6 +70,9 @@ struct WriteOptions {
 struct WriteResult {
     std::uint64_t uncompressed_size = 0;  // the sum of the regular files' sizes
     bool stored = false;  // compression was off, by request (level 0) or because it did not help
+    // The level the content was compressed at: the one asked for, 0 when stored, or LZMA's
+    // fastest when most of the content does not compress.
+    int level = 0;
 };
 
 // Writes inputs (sorted by entry name before writing, unless options.keep_order) into a new archive

@@ -14,8 +14,8 @@
 #include <string>
 
 #include "archive/archive.hpp"
-#include "archive/error_text.hpp"
 #include "archive/compress_probe.hpp"
+#include "archive/error_text.hpp"
 #include "archive/utf8_locale.hpp"
 #include "archive/zip_times.hpp"
 #include "core/error.hpp"
@@ -37,6 +37,12 @@ constexpr int kMinTextCodingLevel = 5;
 // Content smaller than this is not probed: compressing it costs nothing and the comparison
 // after writing decides.
 constexpr std::uint64_t kMinProbedContent = 4096;
+// Content of which at least this share does not compress (media, archives, encrypted data beside
+// a little else) is compressed with LZMA's fastest preset: it runs through data it cannot shrink
+// several times faster than the higher presets, and what it loses is part of a saving that is
+// small anyway (a quarter of the content at most).
+constexpr double kMostlyIncompressibleShare = 0.75;
+constexpr int kFastLzmaLevel = 1;
 
 using Writer = std::unique_ptr<struct archive, decltype(&archive_write_free)>;
 using Entry = std::unique_ptr<struct archive_entry, decltype(&archive_entry_free)>;
@@ -276,7 +282,7 @@ struct PassResult {
 
 // Writes every item into temp. Errors name the archive and the entry being written.
 PassResult write_pass(const fs::path& out, const fs::path& temp, const std::vector<Item>& items,
-                      const WriteOptions& options, Coding coding, bool report_progress) {
+                      const WriteOptions& options, int level, Coding coding, bool report_progress) {
     const bool stored = coding == Coding::stored;
     FileDescriptor fd(::open(temp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (fd.get() < 0) {
@@ -285,7 +291,7 @@ PassResult write_pass(const fs::path& out, const fs::path& temp, const std::vect
     }
     Writer writer(archive_write_new(), &archive_write_free);
     struct archive* a = writer.get();
-    configure(a, out, options.format, options.level, coding);
+    configure(a, out, options.format, level, coding);
     archive_write_set_bytes_per_block(a, 1 << 16);
     archive_write_set_bytes_in_last_block(a, 1);
     if (archive_write_open_fd(a, fd.get()) != ARCHIVE_OK) {
@@ -393,8 +399,7 @@ PassResult write_pass(const fs::path& out, const fs::path& temp, const std::vect
         }
     }
     if (archive_write_close(a) != ARCHIVE_OK) {
-        throw Error::format("{}: cannot finish the archive: {}", out.string(),
-                            error_text(a));
+        throw Error::format("{}: cannot finish the archive: {}", out.string(), error_text(a));
     }
     const bool filtered =
         options.format == ArchiveFormat::tar_gz || options.format == ArchiveFormat::tar_bz2 ||
@@ -486,6 +491,7 @@ WriteResult write_archive(const fs::path& out, std::vector<ArchiveInput> inputs,
     }
     bool stored = options.level == 0 || options.format == ArchiveFormat::tar;
     bool text = false;
+    bool mostly_incompressible = false;
     if (!stored && total >= kMinProbedContent) {
         // Compression is used only when expected to save a noticeable share: below that it is
         // not worth the time (LZMA crawls through random data at ~2 MB/s).
@@ -513,33 +519,42 @@ WriteResult write_archive(const fs::path& out, std::vector<ArchiveInput> inputs,
         const ProbeEstimate estimate = estimate_compression(probed);
         stored = static_cast<double>(estimate.compressed) >=
                  static_cast<double>(probed_total) * (1 - kMinCompressionSaving);
-        text = static_cast<double>(estimate.text) >=
-               static_cast<double>(probed_total) * kMinTextShare;
+        text =
+            static_cast<double>(estimate.text) >= static_cast<double>(probed_total) * kMinTextShare;
+        std::uint64_t incompressible = 0;
         for (std::size_t p = 0; p < probed.size(); ++p) {
             if (probed_items[p] != nullptr) {
                 probed_items[p]->compressible = probed[p].compressible;
             }
+            incompressible += probed[p].compressible ? 0 : probed[p].size;
         }
+        mostly_incompressible = static_cast<double>(incompressible) >=
+                                static_cast<double>(probed_total) * kMostlyIncompressibleShare;
     }
     const Coding coding =
         stored ? Coding::stored
         : text && options.format == ArchiveFormat::sevenzip && options.level >= kMinTextCodingLevel
             ? Coding::text
             : Coding::general;
+    const bool lzma = coding == Coding::general && (options.format == ArchiveFormat::sevenzip ||
+                                                    options.format == ArchiveFormat::tar_xz);
+    const int level =
+        lzma && mostly_incompressible ? std::min(options.level, kFastLzmaLevel) : options.level;
     const std::shared_ptr<void> memory_lease =
         options.reserve_memory
-            ? options.reserve_memory(encoder_memory(options.format, options.level, coding))
+            ? options.reserve_memory(encoder_memory(options.format, level, coding))
             : nullptr;
     TemporaryFile first(core::temporary_sibling(out));
-    PassResult written = write_pass(out, first.path(), items, options, coding, true);
-    WriteResult result{written.content, stored};
+    PassResult written = write_pass(out, first.path(), items, options, level, coding, true);
+    WriteResult result{written.content, stored, coding == Coding::stored ? 0 : level};
     // The probe only samples: if compression still did not pay, keep whichever is smaller.
     if (!stored && written.archive_bytes >= written.uncompressed) {
         TemporaryFile second(core::temporary_sibling(out));
-        PassResult plain = write_pass(out, second.path(), items, options, Coding::stored, false);
+        PassResult plain = write_pass(out, second.path(), items, options, 0, Coding::stored, false);
         if (plain.archive_bytes <= written.archive_bytes) {
             second.rename_to(out);
             result.stored = true;
+            result.level = 0;
             return result;
         }
     }

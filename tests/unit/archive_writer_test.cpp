@@ -293,6 +293,39 @@ TEST(WriteArchive, IncompressibleContentIsStoredAndTextIsCompressed) {
     }
 }
 
+TEST(WriteArchive, MostlyIncompressibleContentIsCompressedWithLzmasFastestPreset) {
+    ScratchDir dir;
+    const std::string random = testing::random_bytes(3 << 20, 4);
+    std::string text;
+    for (int i = 0; text.size() < (512 << 10); ++i) {
+        text += "entry " + std::to_string(i * 7919 % 10007) + " of the manual, page " +
+                std::to_string(i / 40) + "\n";
+    }
+    write_text(dir.path() / "mixed/random.bin", random);
+    write_text(dir.path() / "mixed/manual.txt", text);
+    write_text(dir.path() / "text/manual.txt", text);
+    for (ArchiveFormat format : {ArchiveFormat::sevenzip, ArchiveFormat::tar_xz}) {
+        SCOPED_TRACE(format_name(format));
+        const fs::path out = dir.path() / ("mixed." + format_name(format));
+        const WriteResult mixed =
+            write_archive(out, collect_tree(dir.path() / "mixed", ""), options_for(format, 5));
+        EXPECT_FALSE(mixed.stored);
+        EXPECT_EQ(mixed.level, 1);
+        // The text is still compressed, and everything comes back as it was.
+        EXPECT_LT(fs::file_size(out), random.size() + text.size() / 4);
+        const fs::path target = dir.path() / ("out-" + format_name(format));
+        fs::create_directory(target);
+        extract_archive(out, target);
+        EXPECT_EQ(read_text(target / "random.bin"), random);
+        EXPECT_EQ(read_text(target / "manual.txt"), text);
+        // Content that compresses keeps the level asked for.
+        const WriteResult plain =
+            write_archive(dir.path() / ("text." + format_name(format)),
+                          collect_tree(dir.path() / "text", ""), options_for(format, 5));
+        EXPECT_EQ(plain.level, 5);
+    }
+}
+
 TEST(WriteArchive, ZipStoresOnlyTheEntriesThatDoNotCompress) {
     ScratchDir dir;
     write_text(dir.path() / "src/random.bin", testing::random_bytes(1 << 20, 3));
@@ -383,8 +416,9 @@ TEST(WriteArchive, AProducedEntryOfAnotherSizeThanAnnouncedFailsAndLeavesNothing
         });
         EXPECT_THAT(message, ::testing::HasSubstr(out.string()));
         EXPECT_THAT(message, ::testing::HasSubstr("entry \"made.bin\""));
-        EXPECT_THAT(message, ::testing::HasSubstr(announced == 10 ? "more than the 10 bytes announced"
-                                                                : "20 bytes made, 30 announced"));
+        EXPECT_THAT(message,
+                    ::testing::HasSubstr(announced == 10 ? "more than the 10 bytes announced"
+                                                         : "20 bytes made, 30 announced"));
         EXPECT_TRUE(fs::is_empty(out.parent_path())) << "no archive and no temporary file";
     }
 }
